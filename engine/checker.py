@@ -1,0 +1,556 @@
+"""Check: types, names, periods, tables, guards and cycles, before any household is seen.
+
+``check_program`` takes every definition of a resolved or layered policy (parameters and
+rules, each with one or more expressions) and returns all diagnostics at once plus the
+type of every expression node, which the interpreter and compiler use to pick exact
+operations. Nothing here evaluates a household.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from engine import syntax as s
+from engine import types as t
+from engine.builtins import AGGREGATES, BUILTINS
+from engine.diagnostics import Diagnostic, Span, did_you_mean
+from engine.fields import HOUSEHOLD_NAMES, MEMBER, POSITIVE_NAMES, RECORD_FIELDS
+from engine.formatter import format_expression
+
+_ARITHMETIC = ("+", "-", "*", "/")
+_ORDER = ("<", "<=", ">", ">=")
+_EQUALITY = ("==", "!=")
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A parameter or rule as the checker sees it: declared type, scope, its expressions."""
+
+    name: str
+    kind: str  # "parameter" or "rule"
+    type: t.Type
+    span: Span
+    bodies: tuple[s.Node, ...] = ()
+    scope: str = "household"  # or "member"
+    nonzero: bool = False  # a parameter whose every value is a non-zero constant
+
+
+@dataclass
+class CheckResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    node_types: dict[int, t.Type] = field(default_factory=dict)
+    dependencies: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
+    """Type-check every definition's expressions and look for cycles between rules."""
+    result = CheckResult()
+    for definition in definitions.values():
+        deps: set[str] = set()
+        for body in definition.bodies:
+            checker = _ExpressionChecker(definitions, definition, result, deps)
+            found = checker.infer(body, {})
+            if found != t.ANY and not t.assignable(found, definition.type) and not _zero_money(body, definition.type):
+                result.diagnostics.append(_mismatch(definition, found, body.span))
+        result.dependencies[definition.name] = deps
+    result.diagnostics.extend(_cycles(definitions, result.dependencies))
+    return result
+
+
+def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None = None,
+                     expected: t.Type | None = None, scope: str = "household") -> tuple[t.Type, CheckResult]:
+    """Check one free-standing expression (tests, ``--set`` values, invariants)."""
+    result = CheckResult()
+    owner = Definition("<expression>", "rule", expected or t.ANY, node.span, (node,), scope)
+    checker = _ExpressionChecker(definitions or {}, owner, result, set())
+    found = checker.infer(node, {})
+    if expected is not None and found != t.ANY and not t.assignable(found, expected) \
+            and not _zero_money(node, expected):
+        result.diagnostics.append(_mismatch(owner, found, node.span))
+    return found, result
+
+
+def _mismatch(definition: Definition, found: t.Type, span: Span) -> Diagnostic:
+    hint = t.period_hint(found, definition.type)
+    return Diagnostic(
+        "E-PERIOD" if hint else "E-TYPE",
+        f"{definition.name} is declared {definition.type} but its expression is {found}" + (f"; {hint}" if hint else ""),
+        span,
+    )
+
+
+def _zero_money(node: s.Node, target: t.Type) -> bool:
+    """The literal 0 stands for zero money of any period."""
+    return isinstance(target, t.Money) and isinstance(node, s.Literal) and node.kind == "number" and node.value == 0
+
+
+class _ExpressionChecker:
+    """Infers the type of one expression tree, recording diagnostics and node types."""
+
+    def __init__(self, definitions: Mapping[str, Definition], owner: Definition, result: CheckResult,
+                 deps: set[str]) -> None:
+        self.definitions = definitions
+        self.owner = owner
+        self.result = result
+        self.deps = deps
+        self.guards: list[str] = []  # canonical texts known to be non-zero here
+
+    def error(self, code: str, message: str, span: Span, suggestion: str | None = None) -> t.Type:
+        self.result.diagnostics.append(Diagnostic(code, message, span, suggestion=suggestion))
+        return t.ANY
+
+    def infer(self, node: s.Node, bound: dict[str, t.Type]) -> t.Type:
+        found = self._infer(node, bound)
+        self.result.node_types[id(node)] = found
+        return found
+
+    def _infer(self, node: s.Node, bound: dict[str, t.Type]) -> t.Type:
+        if isinstance(node, s.Literal):
+            return _literal_type(node)
+        if isinstance(node, s.Name):
+            return self.name(node, bound)
+        if isinstance(node, s.Unary):
+            return self.unary(node, bound)
+        if isinstance(node, s.Binary):
+            return self.binary(node, bound)
+        if isinstance(node, s.SetLiteral):
+            return self.set_literal(node, bound)
+        if isinstance(node, s.Call):
+            return self.call(node, bound)
+        if isinstance(node, s.Aggregate):
+            return self.aggregate(node, bound)
+        if isinstance(node, s.If):
+            return self.conditional(node, bound)
+        if isinstance(node, s.Cases):
+            return self.cases(node, bound)
+        raise TypeError(type(node).__name__)  # pragma: no cover
+
+    # names ----------------------------------------------------------------------
+    def name(self, node: s.Name, bound: dict[str, t.Type]) -> t.Type:
+        scope_vars = dict(bound)
+        if self.owner.scope == "member":
+            scope_vars.setdefault("member", MEMBER)
+        head = node.parts[0]
+        if head in scope_vars:
+            return self.fields(node, scope_vars[head], node.parts[1:])
+        dotted = node.dotted
+        if dotted in HOUSEHOLD_NAMES:
+            return HOUSEHOLD_NAMES[dotted].type
+        definition = self.definitions.get(dotted)
+        if definition is not None:
+            if definition.scope == "member":
+                return self.error("E-SCOPE", f"{dotted} is a member rule; read it for a member, e.g. "
+                                  f"sum(m.{dotted} for m in members)", node.span)
+            self.deps.add(dotted)
+            return definition.type
+        candidates = set(HOUSEHOLD_NAMES) | set(self.definitions) | set(scope_vars)
+        hint = did_you_mean(dotted, candidates)
+        return self.error("E-NAME", f"unknown name {dotted!r}", node.span, hint)
+
+    def fields(self, node: s.Name, record: t.Type, path: tuple[str, ...]) -> t.Type:
+        current = record
+        for index, part in enumerate(path):
+            if not isinstance(current, t.Record):
+                return self.error("E-FIELD", f"{'.'.join(node.parts[:index + 1])} is {current}, which has no fields",
+                                  node.span)
+            found = current.field_type(part)
+            if found is None and current.label == "member":
+                rest = ".".join(path[index:])
+                rule = self.definitions.get(rest)
+                if rule is not None and rule.scope == "member":
+                    self.deps.add(rest)
+                    return rule.type
+            if found is None:
+                names = set(RECORD_FIELDS[current.label])
+                if current.label == "member":
+                    names |= {n for n, d in self.definitions.items() if d.scope == "member"}
+                hint = did_you_mean(".".join(path[index:]), names) or did_you_mean(part, names)
+                return self.error("E-FIELD", f"a {current.label} has no field {part!r}", node.span, hint)
+            current = found
+        return current
+
+    # operators ------------------------------------------------------------------
+    def unary(self, node: s.Unary, bound: dict[str, t.Type]) -> t.Type:
+        operand = self.infer(node.operand, bound)
+        if operand == t.ANY:
+            return t.ANY
+        if node.op == "not":
+            if operand != t.BOOL:
+                return self.error("E-TYPE", f"'not' needs a bool, not {operand}", node.span)
+            return t.BOOL
+        if t.is_numeric(operand) or isinstance(operand, t.Money):
+            return operand
+        return self.error("E-TYPE", f"cannot negate {operand}", node.span)
+
+    def binary(self, node: s.Binary, bound: dict[str, t.Type]) -> t.Type:
+        if node.op in ("and", "or"):
+            return self.logical(node, bound)
+        left = self.infer(node.left, bound)
+        right = self.infer(node.right, bound)
+        if left == t.ANY or right == t.ANY:
+            return t.BOOL if node.op in _ORDER + _EQUALITY + ("in", "not in") else t.ANY
+        if node.op in ("in", "not in"):
+            return self.membership(node, left, right)
+        if node.op in _EQUALITY:
+            return self.equality(node, left, right)
+        if node.op in _ORDER:
+            return self.ordering(node, left, right)
+        if node.op == "/":
+            self.check_divisor(node.right)
+        return self.arithmetic(node, left, right)
+
+    def logical(self, node: s.Binary, bound: dict[str, t.Type]) -> t.Type:
+        left = self.infer(node.left, bound)
+        if node.op == "and":
+            self.guards.extend(_nonzero_facts(node.left))
+            right = self.infer(node.right, bound)
+            del self.guards[len(self.guards) - len(_nonzero_facts(node.left)):]
+        else:
+            right = self.infer(node.right, bound)
+        for side, found in ((node.left, left), (node.right, right)):
+            if found not in (t.BOOL, t.ANY):
+                self.error("E-TYPE", f"'{node.op}' needs bools on both sides; this side is {found}", side.span)
+        return t.BOOL
+
+    def membership(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
+        if not isinstance(right, (t.SetOf, t.ListOf)):
+            return self.error("E-TYPE", f"the right side of '{node.op}' must be a set like {{\"a\", \"b\"}}, not {right}",
+                              node.right.span)
+        if right.element != t.ANY and t.unify(left, right.element) is None:
+            return self.error("E-TYPE", f"cannot look for {left} in a set of {right.element}", node.span)
+        if isinstance(left, t.Enum) and isinstance(node.right, s.SetLiteral):
+            for item in node.right.items:
+                self.enum_value(left, item)
+        return t.BOOL
+
+    def equality(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
+        if t.unify(left, right) is None and not _zero_pair(node, left, right):
+            hint = t.period_hint(left, right)
+            return self.error("E-PERIOD" if hint else "E-TYPE",
+                              f"cannot compare {left} with {right}" + (f"; {hint}" if hint else ""), node.span)
+        if isinstance(left, t.Enum):
+            self.enum_value(left, node.right)
+        if isinstance(right, t.Enum):
+            self.enum_value(right, node.left)
+        return t.BOOL
+
+    def ordering(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
+        joined = t.unify(left, right)
+        if joined is None and _zero_pair(node, left, right):
+            return t.BOOL
+        if joined is None:
+            hint = t.period_hint(left, right)
+            return self.error("E-PERIOD" if hint else "E-TYPE",
+                              f"cannot compare {left} with {right}" + (f"; {hint}" if hint else ""), node.span)
+        if not (t.is_numeric(joined) or isinstance(joined, (t.Money, t.Duration)) or joined == t.DATE):
+            return self.error("E-TYPE", f"'{node.op}' orders numbers, money, dates or durations, not {joined}",
+                              node.span)
+        return t.BOOL
+
+    def enum_value(self, enum: t.Enum, item: s.Node) -> None:
+        if isinstance(item, s.Literal) and item.kind == "text" and item.value not in enum.values:
+            hint = did_you_mean(str(item.value), enum.values)
+            allowed = ", ".join(sorted(enum.values))
+            self.error("E-ENUM", f"{item.value!r} is not a {enum.label}; the values are: {allowed}", item.span, hint)
+
+    def arithmetic(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
+        op = node.op
+        if left == t.DATE and isinstance(right, t.Duration) and op in "+-":
+            return t.DATE
+        if left == t.DATE and right == t.DATE and op == "-":
+            return self.error("E-TYPE", "cannot subtract dates; use days_between(a, b) or months_between(a, b)",
+                              node.span)
+        if isinstance(left, t.Duration) and left == right and op in "+-":
+            return left
+        if isinstance(left, t.Money) or isinstance(right, t.Money):
+            return self.money_arithmetic(node, left, right)
+        if t.is_numeric(left) and t.is_numeric(right):
+            if op == "/":
+                return t.RATE if left == right == t.RATE else t.NUMBER
+            return t.numeric_result(left, right)
+        return self.error("E-TYPE", f"cannot apply '{op}' to {left} and {right}", node.span)
+
+    def money_arithmetic(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
+        op = node.op
+        if isinstance(left, t.Money) and isinstance(right, t.Money):
+            if left != right:
+                return self.error("E-PERIOD", f"cannot {_VERB[op]} {left} and {right}; {t.period_hint(left, right)}",
+                                  node.span)
+            if op in "+-":
+                return left
+            if op == "/":
+                return t.NUMBER
+            return self.error("E-TYPE", "cannot multiply money by money", node.span)
+        if op in "+-":
+            if _zero_pair(node, left, right):
+                return left if isinstance(left, t.Money) else right
+            return self.error("E-TYPE", f"cannot {_VERB[op]} {left} and {right}; both sides must be money of the "
+                              "same period", node.span)
+        money, other = (left, right) if isinstance(left, t.Money) else (right, left)
+        if not t.is_numeric(other):
+            return self.error("E-TYPE", f"cannot apply '{op}' to {left} and {right}", node.span)
+        if op == "/" and not isinstance(left, t.Money):
+            return self.error("E-TYPE", f"cannot divide {left} by money", node.span)
+        return money
+
+    def check_divisor(self, divisor: s.Node) -> None:
+        if _never_zero(divisor, self.definitions):
+            return
+        text = format_expression(divisor)
+        if text in self.guards:
+            return
+        self.error("E-DIVISION", f"the divisor {text} can be zero; guard it, e.g. "
+                   f"if {text} > 0 then … else …", divisor.span)
+
+    def set_literal(self, node: s.SetLiteral, bound: dict[str, t.Type]) -> t.Type:
+        element: t.Type = t.ANY
+        for item in node.items:
+            found = self.infer(item, bound)
+            joined = t.unify(element, found)
+            if joined is None:
+                self.error("E-TYPE", f"a set's items must share one type; found {element} and {found}", item.span)
+            else:
+                element = joined
+        return t.SetOf(element)
+
+    # calls and aggregations ---------------------------------------------------------
+    def call(self, node: s.Call, bound: dict[str, t.Type]) -> t.Type:
+        builtin = BUILTINS.get(node.function)
+        args = [self.infer(a, bound) for a in node.args]
+        if builtin is None:
+            hint = did_you_mean(node.function, set(BUILTINS) | set(AGGREGATES))
+            return self.error("E-FUNCTION", f"unknown function {node.function!r}", node.span, hint)
+        low, high = len(builtin.params) - builtin.optional, len(builtin.params)
+        if not low <= len(args) <= high:
+            count = f"{low}" if low == high else f"{low} to {high}"
+            return self.error("E-ARITY", f"{builtin.name} takes {count} argument{'s' if high != 1 else ''} "
+                              f"({builtin.signature}), got {len(args)}", node.span)
+        if t.ANY in args:
+            return t.ANY
+        found = builtin.result(args)
+        if isinstance(found, str):
+            code = "E-PERIOD" if "per_month" in found or "period" in found else "E-TYPE"
+            if builtin.name in ("per_month", "per_year") and any(isinstance(a, t.Money) for a in args):
+                code = "E-PERIOD"
+            return self.error(code, f"{builtin.signature}: {found}", node.span)
+        return found
+
+    def aggregate(self, node: s.Aggregate, bound: dict[str, t.Type]) -> t.Type:
+        source = self.infer(node.source, bound)
+        if source == t.ANY:
+            element: t.Type = t.ANY
+        elif not isinstance(source, t.ListOf):
+            self.error("E-TYPE", f"{node.function}(… for {node.var} in …) needs a list, like members; "
+                       f"{format_expression(node.source)} is {source}", node.source.span)
+            element = t.ANY
+        else:
+            element = source.element
+        inner = {**bound, node.var: element}
+        if node.condition is not None:
+            condition = self.infer(node.condition, inner)
+            if condition not in (t.BOOL, t.ANY):
+                self.error("E-TYPE", f"the 'where' filter must be a bool, not {condition}", node.condition.span)
+        body = self.infer(node.body, inner)
+        result = self.aggregate_result(node, body)
+        if node.default is not None:
+            default = self.infer(node.default, bound)
+            if result != t.ANY and default != t.ANY and t.unify(result, default) is None \
+                    and not _zero_money(node.default, result):
+                self.error("E-TYPE", f"the 'else' value is {default} but {node.function}(…) gives {result}",
+                           node.default.span)
+        return result
+
+    def aggregate_result(self, node: s.Aggregate, body: t.Type) -> t.Type:
+        if body == t.ANY:
+            return t.INT if node.function == "count" else (t.BOOL if node.function in ("any", "all") else t.ANY)
+        if node.function == "count":
+            return t.INT
+        if node.function in ("any", "all"):
+            if body != t.BOOL:
+                return self.error("E-TYPE", f"{node.function}(…) needs a bool for each item, not {body}",
+                                  node.body.span)
+            return t.BOOL
+        if node.function == "sum" and not (t.is_numeric(body) or isinstance(body, t.Money)):
+            return self.error("E-TYPE", f"sum(…) adds numbers or money, not {body}", node.body.span)
+        if node.function in ("min", "max") and not (
+                t.is_numeric(body) or isinstance(body, (t.Money, t.Duration)) or body == t.DATE):
+            return self.error("E-TYPE", f"{node.function}(…) needs numbers, money or dates, not {body}",
+                              node.body.span)
+        return body
+
+    # conditionals ------------------------------------------------------------------
+    def conditional(self, node: s.If, bound: dict[str, t.Type]) -> t.Type:
+        self.expect_bool(node.condition, bound, "the 'if' condition")
+        facts = _nonzero_facts(node.condition)
+        self.guards.extend(facts)
+        then = self.infer(node.then, bound)
+        del self.guards[len(self.guards) - len(facts):]
+        negative = _nonzero_facts(node.condition, negated=True)
+        self.guards.extend(negative)
+        otherwise = self.infer(node.otherwise, bound)
+        del self.guards[len(self.guards) - len(negative):]
+        then, otherwise = _money_zero(node.then, then, otherwise), _money_zero(node.otherwise, otherwise, then)
+        return self.join(then, otherwise, node.otherwise.span, "the 'then' and 'else' branches")
+
+    def cases(self, node: s.Cases, bound: dict[str, t.Type]) -> t.Type:
+        seen: dict[str, s.CaseRow] = {}
+        always: s.CaseRow | None = None
+        result: t.Type = t.ANY
+        pushed = 0
+        for row in node.rows:
+            text = format_expression(row.condition)
+            if always is not None:
+                self.error("E-TABLE-UNREACHABLE", f"this row can never match: the row at line {always.span.line} "
+                           "matches every household first", row.span)
+            elif text in seen:
+                self.error("E-TABLE-UNREACHABLE", f"this row can never match: the row at line "
+                           f"{seen[text].span.line} has the same condition ({text})", row.span)
+            elif text == "false":
+                self.error("E-TABLE-UNREACHABLE", "this row can never match: its condition is false", row.span)
+            seen.setdefault(text, row)
+            if text == "true" and always is None:
+                always = row
+            self.expect_bool(row.condition, bound, "a table row's condition")
+            facts = _nonzero_facts(row.condition)
+            self.guards.extend(facts)
+            value = self.infer(row.value, bound)
+            del self.guards[len(self.guards) - len(facts):]
+            negative = _nonzero_facts(row.condition, negated=True)
+            self.guards.extend(negative)
+            pushed += len(negative)
+            result = self.join(result, _money_zero(row.value, value, result), row.value.span, "the table's rows")
+        if node.otherwise is not None:
+            if always is not None:
+                self.error("E-TABLE-UNREACHABLE", f"the 'else' row can never match: the row at line "
+                           f"{always.span.line} matches every household first", node.otherwise.span)
+            fallback = _money_zero(node.otherwise, self.infer(node.otherwise, bound), result)
+            result = self.join(result, fallback, node.otherwise.span, "the table's rows")
+        elif always is None:
+            self.error("E-TABLE-FALLBACK", "this decision table has no 'else' row: a household that matches no "
+                       "row would get no value", node.span)
+        del self.guards[len(self.guards) - pushed:]
+        return result
+
+    def expect_bool(self, node: s.Node, bound: dict[str, t.Type], what: str) -> None:
+        found = self.infer(node, bound)
+        if found not in (t.BOOL, t.ANY):
+            self.error("E-TYPE", f"{what} must be a bool, not {found}", node.span)
+
+    def join(self, left: t.Type, right: t.Type, span: Span, what: str) -> t.Type:
+        if left == t.ANY:
+            return right
+        if right == t.ANY:
+            return left
+        joined = t.unify(left, right)
+        if joined is None:
+            hint = t.period_hint(left, right)
+            return self.error("E-PERIOD" if hint else "E-TYPE",
+                              f"{what} must have one type; found {left} and {right}" + (f"; {hint}" if hint else ""),
+                              span)
+        return joined
+
+
+_VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+
+
+def _literal_type(node: s.Literal) -> t.Type:
+    if node.kind == "money":
+        return t.Money(node.unit)
+    if node.kind == "percent":
+        return t.RATE
+    if node.kind == "duration":
+        return t.Duration(node.unit)
+    if node.kind == "date":
+        return t.DATE
+    if node.kind == "text":
+        return t.TEXT
+    if node.kind == "bool":
+        return t.BOOL
+    return t.INT if isinstance(node.value, int) else t.NUMBER
+
+
+def _money_zero(node: s.Node, found: t.Type, other: t.Type) -> t.Type:
+    """A literal 0 where the other branch is money takes that money's type."""
+    return other if isinstance(other, t.Money) and _zero_money(node, other) else found
+
+
+def _zero_pair(node: s.Binary, left: t.Type, right: t.Type) -> bool:
+    """Money against the literal 0 (``x > 0``, ``x + 0``) is allowed whatever the period."""
+    return (isinstance(left, t.Money) and _zero_money(node.right, left)) or (
+        isinstance(right, t.Money) and _zero_money(node.left, right))
+
+
+def _never_zero(node: s.Node, definitions: Mapping[str, Definition]) -> bool:
+    if isinstance(node, s.Literal):
+        return node.kind in ("number", "money", "percent") and node.value != 0
+    if isinstance(node, s.Name):
+        if node.dotted in POSITIVE_NAMES:
+            return True
+        definition = definitions.get(node.dotted)
+        return definition is not None and definition.nonzero
+    if isinstance(node, s.Call) and node.function == "max":
+        return any(_never_zero(a, definitions) and _positive_literal(a) for a in node.args)
+    return False
+
+
+def _positive_literal(node: s.Node) -> bool:
+    return isinstance(node, s.Literal) and isinstance(node.value, (int,)) and not isinstance(node.value, bool) \
+        and node.value > 0 or (isinstance(node, s.Name) and node.dotted in POSITIVE_NAMES)
+
+
+def _nonzero_facts(condition: s.Node, negated: bool = False) -> list[str]:
+    """Expressions a condition proves non-zero (``x > 0``, ``x != 0``; in its negation ``x == 0``)."""
+    if isinstance(condition, s.Binary) and condition.op == "and" and not negated:
+        return _nonzero_facts(condition.left) + _nonzero_facts(condition.right)
+    if isinstance(condition, s.Binary) and condition.op == "or" and negated:
+        return _nonzero_facts(condition.left, True) + _nonzero_facts(condition.right, True)
+    if isinstance(condition, s.Unary) and condition.op == "not":
+        return _nonzero_facts(condition.operand, not negated)
+    if not isinstance(condition, s.Binary):
+        return []
+    zero_right = isinstance(condition.right, s.Literal) and condition.right.value == 0
+    if not zero_right:
+        return []
+    subject = format_expression(condition.left)
+    proves = {"!=", ">", "<"} if not negated else {"=="}
+    return [subject] if condition.op in proves else []
+
+
+def _cycles(definitions: Mapping[str, Definition], dependencies: Mapping[str, Iterable[str]]) -> list[Diagnostic]:
+    """One diagnostic per dependency cycle between rules, naming the whole cycle."""
+    found: list[Diagnostic] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    reported: set[frozenset[str]] = set()
+    for start in sorted(dependencies):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, sorted(dependencies.get(start, ())))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            name, pending = stack[-1]
+            if not pending:
+                stack.pop()
+                path.pop()
+                state[name] = 2
+                continue
+            nxt = pending.pop(0)
+            if nxt not in definitions or definitions[nxt].kind != "rule":
+                continue
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    first = definitions[cycle[0]]
+                    found.append(Diagnostic("E-CYCLE", "rules depend on themselves: " + " → ".join(cycle), first.span))
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, sorted(dependencies.get(nxt, ()))))
+    return found

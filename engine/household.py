@@ -1,0 +1,1140 @@
+"""Household records: validate the raw record, normalise it into frozen dataclasses.
+
+This stage takes a household record as parsed from JSON, JSON Lines or YAML (see the
+household record in the project contract and ``docs/households.md``) and either returns
+a :class:`Household` or reports every problem it found as ``E-HOUSEHOLD`` diagnostics.
+
+Contract of the stage
+---------------------
+* ``validate_household(record)`` returns a ``Household`` or raises ``DiagnosticError``
+  carrying *all* problems, sorted by field path. ``household_errors(record)`` returns the
+  same diagnostics without raising. No input, however malformed, produces any other
+  exception.
+* Every message starts with the field path, e.g.
+  ``members[1].incomes[0].amount: must not be negative``; a problem with the record as a
+  whole uses the path ``record``. When the record's ``id`` is a usable string the
+  message ends with ``(record <id>)`` so a batch run can name it. The span is
+  ``Span(source, line or 1, 1)``.
+* Structure (types, required fields, allowed values, unknown fields) is checked by a
+  cerberus schema built once per thread; values (amounts, dates, names) by small
+  ``check_with`` functions; cross-field rules (duplicate member ids, request member
+  references, event causes) by small functions over the raw record.
+* Money is exact: amounts become ``decimal.Decimal``. JSON is parsed with
+  ``parse_float=Decimal`` and YAML floats are built from their text, so no binary float
+  is involved. A Python ``float`` handed in directly is read from its shortest
+  ``repr`` (``267.5`` -> ``Decimal("267.5")``), then checked like any other amount.
+* Dates become ``datetime.date``; YAML timestamps are kept as their text and parsed
+  here, so an impossible date is a located error rather than a loader crash.
+
+Defaults (each one documented, none silent)
+-------------------------------------------
+* member ``disability``: absent or ``null`` means no disability (``None``).
+* member ``seriously_ill``, ``employed``, ``applies_single_person``: ``false``.
+* member ``incomes``, ``expenses``: empty.
+* ``status``: absent means every flag below at its default; inside it the booleans
+  ``registered_poor``, ``lifted_out``, ``tekun``, ``children_support_sufficient``
+  default to ``false`` and the dates ``dibao_since``, ``monitored_since`` to ``null``.
+* ``events``, ``requests``: empty. ``events[].cause`` and ``requests[].member``: ``null``
+  (a cause is required exactly for the event kinds that have causes).
+* An explicit ``null`` is accepted only where the default is ``null``; a ``null``
+  boolean, list or object is an error (leave the field out to get its default).
+
+Value rules
+-----------
+* Amounts: a decimal string (``"1200"``, ``"267.50"``; digits, an optional ``-`` and an
+  optional fraction, nothing else) or a JSON number; finite, not negative, at most 2
+  decimal places (yuan.fen), at most 1,000,000,000,000. Booleans are not numbers.
+* Dates: ``YYYY-MM-DD`` text (or a ``date`` object), a real calendar day, between
+  1900-01-01 and 2100-12-31.
+* Ids (household, member) are non-blank strings; ``hukou`` is a lower-case region
+  name (``hebi``, ``inner_mongolia``: letters, digits, ``_`` or ``-``).
+
+Readers
+-------
+``read_households(path)`` yields ``(line, raw_record)`` pairs; a line that cannot be
+read becomes an :class:`Unreadable` carrying its diagnostics (``E-JSON``, ``E-YAML``),
+so no record is ever lost. ``load_households(path)`` yields, per record, a ``Household``
+or the list of its diagnostics. ``.json`` holds one object, ``.yaml``/``.yml`` one
+mapping, ``.jsonl`` one object per line (blank lines skipped). The path ``-`` reads
+standard input (JSON Lines for the batch readers, one JSON object for
+``load_household``). Problems with the file itself raise ``DiagnosticError`` (``E-IO``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Context, Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar, NamedTuple
+
+import cerberus
+import cerberus.errors
+import yaml
+
+from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
+
+__all__ = [
+    "CERTIFICATES",
+    "DISABILITY_CATEGORIES",
+    "EVENT_CAUSES",
+    "EVENT_KINDS",
+    "EXPENSE_KINDS",
+    "INCOME_KINDS",
+    "LABOUR_CAPACITIES",
+    "MAX_AMOUNT",
+    "PERIODS",
+    "REQUEST_KINDS",
+    "Disability",
+    "Event",
+    "Expense",
+    "Household",
+    "Income",
+    "Member",
+    "Request",
+    "Status",
+    "Unreadable",
+    "household_errors",
+    "load_household",
+    "load_households",
+    "parse_household_text",
+    "read_household_text",
+    "read_households",
+    "record_id",
+    "validate_household",
+]
+
+# --------------------------------------------------------------------------------------
+# The vocabulary of the record (order as in the contract; used in messages)
+
+_INCOME_ORDER = (
+    "wages", "business", "agriculture", "property", "private_transfer", "dividends",
+    "industry_support", "basic_pension_base", "basic_pension_other", "honour_allowance",
+    "survivor_compensation", "preferential_payment", "student_living_allowance",
+    "student_hardship_subsidy", "land_compensation", "other",
+)
+_EXPENSE_ORDER = ("medical", "education", "employment_cost", "disability", "other")
+_EVENT_ORDER = ("income_exceeded", "monitoring_application", "shock", "expenditure_resolved")
+_CAUSE_ORDER: dict[str, tuple[str, ...]] = {
+    "income_exceeded": (
+        "flexible_employment", "migrant_work", "self_employment", "industry_support",
+        "dividends", "death", "voluntary_exit", "land_compensation", "concealment", "other",
+    ),
+    "monitoring_application": (),
+    "shock": ("illness", "schooling", "disaster", "epidemic", "accident"),
+    "expenditure_resolved": (),
+}
+_CATEGORY_ORDER = (
+    "physical", "visual", "hearing", "speech", "intellectual", "mental", "multiple",
+)
+_CAPACITY_ORDER = ("full", "partial", "none")
+_REQUEST_ORDER = ("temporary_assistance", "medical_assistance")
+_CERTIFICATE_ORDER = ("second_generation", "other")
+_PERIOD_ORDER = ("month", "year")
+
+INCOME_KINDS: frozenset[str] = frozenset(_INCOME_ORDER)
+EXPENSE_KINDS: frozenset[str] = frozenset(_EXPENSE_ORDER)
+EVENT_KINDS: frozenset[str] = frozenset(_EVENT_ORDER)
+#: Causes allowed per event kind; kinds without causes map to an empty set.
+EVENT_CAUSES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {kind: frozenset(causes) for kind, causes in _CAUSE_ORDER.items()}
+)
+DISABILITY_CATEGORIES: frozenset[str] = frozenset(_CATEGORY_ORDER)
+LABOUR_CAPACITIES: frozenset[str] = frozenset(_CAPACITY_ORDER)
+REQUEST_KINDS: frozenset[str] = frozenset(_REQUEST_ORDER)
+CERTIFICATES: frozenset[str] = frozenset(_CERTIFICATE_ORDER)
+PERIODS: frozenset[str] = frozenset(_PERIOD_ORDER)
+
+#: The largest amount accepted, in yuan.
+MAX_AMOUNT = Decimal(10**12)
+_EARLIEST = dt.date(1900, 1, 1)
+_LATEST = dt.date(2100, 12, 31)
+_CODE = "E-HOUSEHOLD"
+
+# --------------------------------------------------------------------------------------
+# The normalised record
+
+
+@dataclass(frozen=True, slots=True)
+class Income:
+    """One income of a member: ``amount`` yuan per ``month`` or per ``year``."""
+
+    kind: str
+    amount: Decimal
+    per: str
+
+    @property
+    def monthly(self) -> Decimal:
+        """The amount per month (a yearly amount divided by 12, not rounded)."""
+        return self.amount if self.per == "month" else self.amount / 12
+
+    @property
+    def annual(self) -> Decimal:
+        """The amount per year (a monthly amount times 12)."""
+        return self.amount * 12 if self.per == "month" else self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class Expense:
+    """One expense of a member: ``amount`` yuan per ``month`` or per ``year``."""
+
+    kind: str
+    amount: Decimal
+    per: str
+
+    @property
+    def monthly(self) -> Decimal:
+        """The amount per month (a yearly amount divided by 12, not rounded)."""
+        return self.amount if self.per == "month" else self.amount / 12
+
+    @property
+    def annual(self) -> Decimal:
+        """The amount per year (a monthly amount times 12)."""
+        return self.amount * 12 if self.per == "month" else self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class Disability:
+    """A disability certificate: grade 1 (most severe) to 4, category, certificate type."""
+
+    grade: int
+    category: str
+    certificate: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of the household."""
+
+    id: str
+    birth_date: dt.date
+    disability: Disability | None
+    seriously_ill: bool
+    labour_capacity: str
+    employed: bool
+    applies_single_person: bool
+    incomes: tuple[Income, ...]
+    expenses: tuple[Expense, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the household already is: registered poor, on dibao since, monitored since."""
+
+    registered_poor: bool
+    lifted_out: bool
+    dibao_since: dt.date | None
+    tekun: bool
+    monitored_since: dt.date | None
+    children_support_sufficient: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened on a date; ``cause`` for the kinds that have causes."""
+
+    kind: str
+    date: dt.date
+    cause: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """An application for assistance, optionally for one member."""
+
+    kind: str
+    amount: Decimal | None
+    member: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    """A validated household; ``events`` are sorted by date (stable)."""
+
+    id: str
+    hukou: str
+    members: tuple[Member, ...]
+    status: Status
+    events: tuple[Event, ...]
+    requests: tuple[Request, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """Stands in for a record that could not be parsed; carries why."""
+
+    diagnostics: tuple[Diagnostic, ...]
+
+
+# --------------------------------------------------------------------------------------
+# Values: amounts, dates, names. Each parser raises _Invalid with the message part.
+
+
+class _Invalid(Exception):
+    """A value is wrong; ``args[0]`` is the message after the path."""
+
+
+_AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_DATE_TEXT = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_HUKOU_TEXT = r"[a-z][a-z0-9_-]*"
+_EXACT = Context(prec=40)
+_ONE = Decimal(1)
+
+
+def _parse_amount(value: object) -> Decimal:
+    """An exact, finite, non-negative amount with at most 2 decimal places."""
+    if isinstance(value, str):
+        if not _AMOUNT_TEXT.fullmatch(value):
+            raise _Invalid(
+                f'must be a decimal amount such as "1200" or "267.50", not {_show(value)}'
+            )
+        amount = Decimal(value)
+    elif isinstance(value, bool):
+        raise _Invalid("must be an amount, not true/false")
+    elif isinstance(value, (int, Decimal)):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+    else:
+        raise _Invalid(f"must be an amount, not {_kind_of(value)}")
+    if not amount.is_finite():
+        raise _Invalid("must be a finite amount")
+    if amount < 0:
+        raise _Invalid("must not be negative")
+    if amount > MAX_AMOUNT:
+        raise _Invalid(f"must not exceed {MAX_AMOUNT} yuan")
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if exponent < -2:
+        raise _Invalid("must have at most 2 decimal places (yuan.fen)")
+    if exponent > 0:
+        amount = amount.quantize(_ONE, context=_EXACT)
+    return abs(amount) if amount.is_zero() else amount
+
+
+def _parse_date(value: object) -> dt.date:
+    """A real calendar day between 1900-01-01 and 2100-12-31."""
+    if isinstance(value, dt.datetime):
+        raise _Invalid("must be a date written YYYY-MM-DD, not a date and time")
+    if isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str):
+        match = _DATE_TEXT.fullmatch(value)
+        if match is None:
+            raise _Invalid(f"must be a date written YYYY-MM-DD, not {_show(value)}")
+        try:
+            day = dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            raise _Invalid(f"not a real date: {value}") from None
+    else:
+        raise _Invalid(f"must be a date written YYYY-MM-DD, not {_kind_of(value)}")
+    if not _EARLIEST <= day <= _LATEST:
+        raise _Invalid(f"must be between {_EARLIEST} and {_LATEST}, not {day}")
+    return day
+
+
+def _check_name(value: object) -> None:
+    """Ids must contain something besides spaces."""
+    if isinstance(value, str) and value and not value.strip():
+        raise _Invalid("must not be blank")
+
+
+# --------------------------------------------------------------------------------------
+# The cerberus schema (structure only; values go through the parsers above)
+
+
+def _obj(fields: dict[str, dict[str, Any]], **rules: Any) -> dict[str, Any]:
+    return {"type": "dict", "schema": fields, **rules}
+
+
+def _list_of(item: dict[str, Any], **rules: Any) -> dict[str, Any]:
+    return {"type": "array", "schema": item, **rules}
+
+
+def _one_of(values: tuple[str, ...], **rules: Any) -> dict[str, Any]:
+    return {"type": "string", "allowed": values, **rules}
+
+
+_NAME = {"type": "string", "required": True, "empty": False, "check_with": "name"}
+_MONEY = {"type": "money", "required": True, "check_with": "amount"}
+_DATE = {"type": "isodate", "check_with": "date"}
+_FLAG = {"type": "boolean"}
+
+
+def _flow(kinds: tuple[str, ...]) -> dict[str, Any]:
+    return _obj({
+        "kind": _one_of(kinds, required=True),
+        "amount": _MONEY,
+        "per": _one_of(_PERIOD_ORDER, required=True),
+    })
+
+
+_MEMBER = _obj({
+    "id": _NAME,
+    "birth_date": {**_DATE, "required": True},
+    "disability": _obj(
+        {
+            "grade": {"type": "whole", "required": True, "min": 1, "max": 4},
+            "category": _one_of(_CATEGORY_ORDER, required=True),
+            "certificate": _one_of(_CERTIFICATE_ORDER, required=True),
+        },
+        nullable=True,
+    ),
+    "seriously_ill": _FLAG,
+    "labour_capacity": _one_of(_CAPACITY_ORDER, required=True),
+    "employed": _FLAG,
+    "applies_single_person": _FLAG,
+    "incomes": _list_of(_flow(_INCOME_ORDER)),
+    "expenses": _list_of(_flow(_EXPENSE_ORDER)),
+})
+
+_STATUS = _obj({
+    "registered_poor": _FLAG,
+    "lifted_out": _FLAG,
+    "dibao_since": {**_DATE, "nullable": True},
+    "tekun": _FLAG,
+    "monitored_since": {**_DATE, "nullable": True},
+    "children_support_sufficient": _FLAG,
+})
+
+_EVENT = _obj({
+    "kind": _one_of(_EVENT_ORDER, required=True),
+    "date": {**_DATE, "required": True},
+    "cause": {"type": "string", "nullable": True},
+})
+
+_REQUEST = _obj({
+    "kind": _one_of(_REQUEST_ORDER, required=True),
+    "amount": _MONEY,
+    "member": {"type": "string", "nullable": True, "empty": False},
+})
+
+_SCHEMA: dict[str, dict[str, Any]] = {
+    "id": _NAME,
+    "hukou": {
+        "type": "string",
+        "required": True,
+        "empty": False,
+        "regex": _HUKOU_TEXT,
+        "meta": {
+            "regex": "must be a lower-case region name such as 'hebi' "
+            "(letters, digits, '_' or '-')"
+        },
+    },
+    "members": _list_of(_MEMBER, required=True, minlength=1),
+    "status": _STATUS,
+    "events": _list_of(_EVENT),
+    "requests": _list_of(_REQUEST),
+}
+_ROOT = _obj(_SCHEMA)
+
+_TYPE_WORDS = {
+    "string": "must be a string",
+    "dict": "must be an object",
+    "array": "must be a list",
+    "boolean": "must be true or false",
+    "whole": "must be a whole number",
+    "money": 'must be an amount (a decimal string such as "267.50", or a number)',
+    "isodate": "must be a date written YYYY-MM-DD",
+}
+
+
+class _Validator(cerberus.Validator):  # type: ignore[misc, unused-ignore]
+    """Cerberus with the record's own types and value checks."""
+
+    types_mapping: ClassVar[dict[str, Any]] = {
+        **cerberus.Validator.types_mapping,
+        "array": cerberus.TypeDefinition("array", (list, tuple), ()),
+        "whole": cerberus.TypeDefinition("whole", (int,), (bool,)),
+        "money": cerberus.TypeDefinition("money", (str, int, Decimal, float), (bool,)),
+        "isodate": cerberus.TypeDefinition("isodate", (str, dt.date), (dt.datetime,)),
+    }
+
+    def _check_with_amount(self, field: object, value: object) -> None:
+        self._report(field, _parse_amount, value)
+
+    def _check_with_date(self, field: object, value: object) -> None:
+        self._report(field, _parse_date, value)
+
+    def _check_with_name(self, field: object, value: object) -> None:
+        self._report(field, _check_name, value)
+
+    def _report(self, field: object, check: Callable[[object], object], value: object) -> None:
+        if value is None:  # allowed only where nullable; cerberus reports it otherwise
+            return
+        try:
+            check(value)
+        except _Invalid as problem:
+            self._error(field, str(problem.args[0]))
+
+
+class _Leaves(cerberus.errors.BaseErrorHandler):  # type: ignore[misc, unused-ignore]
+    """An error handler that flattens cerberus's error tree into its leaf errors."""
+
+    def __call__(self, errors: Iterable[Any]) -> list[Any]:
+        leaves: list[Any] = []
+        pending = list(errors)
+        while pending:
+            error = pending.pop()
+            if error.is_group_error:
+                pending.extend(error.child_errors)
+            else:
+                leaves.append(error)
+        return leaves
+
+
+_local = threading.local()
+
+
+def _validator() -> _Validator:
+    """One validator per thread (a cerberus validator keeps state while it runs)."""
+    validator = getattr(_local, "validator", None)
+    if validator is None:
+        validator = _Validator(_SCHEMA, error_handler=_Leaves())
+        _local.validator = validator
+    return validator
+
+
+# --------------------------------------------------------------------------------------
+# Problems: a path (tuple of keys and indices) and the words after it
+
+
+class _Problem(NamedTuple):
+    path: tuple[object, ...]
+    message: str
+    suggestion: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _problems(record: object) -> list[_Problem]:
+    """Every problem in the record, structural and cross-field."""
+    if not isinstance(record, Mapping):
+        notes: tuple[str, ...] = ()
+        if isinstance(record, (list, tuple)):
+            notes = ("a .json or YAML file holds one household; put many in a .jsonl file",)
+        return [_Problem((), f"must be an object, not {_kind_of(record)}", None, notes)]
+    problems: list[_Problem] = []
+    document = _text_keys_only(record, _ROOT, (), problems)
+    validator = _validator()
+    if not validator.validate(document, normalize=False):
+        problems.extend(_from_cerberus(error) for error in validator.errors)
+    for check in (_duplicate_member_ids, _request_members, _event_causes):
+        problems.extend(check(record))
+    return problems
+
+
+def _text_keys_only(
+    value: object, rules: dict[str, Any] | None, path: tuple[object, ...],
+    problems: list[_Problem],
+) -> object:
+    """Report and drop keys that are not strings, where the schema will look.
+
+    Cerberus sorts its errors by path and cannot compare, say, ``None`` with a string,
+    so such keys never reach it. The value is copied only when something is dropped.
+    """
+    if rules is None or "schema" not in rules:
+        return value
+    inner = rules["schema"]
+    if rules["type"] == "dict" and isinstance(value, Mapping):
+        kept: dict[str, object] = {}
+        changed = type(value) is not dict  # cerberus copies what it checks: plain dicts only
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.append(_Problem((*path, key), "unknown field (field names must be text)"))
+                changed = True
+                continue
+            new = _text_keys_only(item, inner.get(key), (*path, key), problems)
+            changed = changed or new is not item
+            kept[key] = new
+        return kept if changed else value
+    if rules["type"] == "array" and isinstance(value, (list, tuple)):
+        items = [
+            _text_keys_only(item, inner, (*path, index), problems)
+            for index, item in enumerate(value)
+        ]
+        if any(new is not old for new, old in zip(items, value, strict=True)):
+            return items
+    return value
+
+
+def _rules_at(path: tuple[object, ...]) -> dict[str, Any] | None:
+    """The schema rules for the value at ``path``, or None where the schema has none."""
+    rules: dict[str, Any] | None = _ROOT
+    for part in path:
+        if rules is None or "schema" not in rules:
+            return None
+        inner = rules["schema"]
+        rules = inner.get(part) if rules["type"] == "dict" else inner
+    return rules
+
+
+def _from_cerberus(error: Any) -> _Problem:
+    """One cerberus leaf error in our words."""
+    path = tuple(error.document_path)
+    code = error.code
+    rules = _rules_at(path) or {}
+    value = error.value
+    if code == cerberus.errors.CUSTOM.code:
+        return _Problem(path, str(error.info[0]))
+    if code == cerberus.errors.REQUIRED_FIELD.code:
+        return _Problem(path, "is required")
+    if code == cerberus.errors.UNKNOWN_FIELD.code:
+        parent = _rules_at(path[:-1]) or {}
+        fields = sorted(parent.get("schema", {}))
+        key = path[-1] if path else ""
+        hint = did_you_mean(key, fields) if isinstance(key, str) else None
+        return _Problem(path, "unknown field", hint, (f"allowed fields: {', '.join(fields)}",))
+    if code in (cerberus.errors.BAD_TYPE.code, cerberus.errors.NOT_NULLABLE.code):
+        words = _TYPE_WORDS.get(rules.get("type", ""), "has the wrong type")
+        return _Problem(path, f"{words}, not {_kind_of(value)}")
+    if code == cerberus.errors.UNALLOWED_VALUE.code:
+        allowed = tuple(rules.get("allowed", ()))
+        hint = did_you_mean(value, allowed) if isinstance(value, str) else None
+        return _Problem(path, f"unknown value {_show(value)} (allowed: {', '.join(allowed)})", hint)
+    if code in (cerberus.errors.MIN_VALUE.code, cerberus.errors.MAX_VALUE.code):
+        return _Problem(
+            path, f"must be between {rules.get('min')} and {rules.get('max')}, not {_show(value)}"
+        )
+    if code == cerberus.errors.MIN_LENGTH.code:
+        if path == ("members",):
+            return _Problem(path, "must have at least one member")
+        return _Problem(path, "must not be empty")
+    if code == cerberus.errors.EMPTY_NOT_ALLOWED.code:
+        return _Problem(path, "must not be empty")
+    if code == cerberus.errors.REGEX_MISMATCH.code:
+        words = rules.get("meta", {}).get("regex", "is not in the expected form")
+        return _Problem(path, f"{words}, not {_show(value)}")
+    return _Problem(path, f"is not valid ({error.rule or 'rule'})")
+
+
+# --------------------------------------------------------------------------------------
+# Cross-field checks: each looks only where the structure is right (cerberus reports
+# the rest) and yields its problems.
+
+
+def _members(record: Mapping[Any, Any]) -> list[tuple[int, Mapping[Any, Any]]]:
+    members = record.get("members")
+    if not isinstance(members, (list, tuple)):
+        return []
+    return [(i, m) for i, m in enumerate(members) if isinstance(m, Mapping)]
+
+
+def _items(record: Mapping[Any, Any], field: str) -> list[tuple[int, Mapping[Any, Any]]]:
+    items = record.get(field)
+    if not isinstance(items, (list, tuple)):
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
+
+
+def _duplicate_member_ids(record: Mapping[Any, Any]) -> Iterator[_Problem]:
+    first: dict[str, int] = {}
+    for index, member in _members(record):
+        member_id = member.get("id")
+        if not isinstance(member_id, str) or not member_id.strip():
+            continue
+        if member_id in first:
+            yield _Problem(
+                ("members", index, "id"),
+                f"duplicate member id {_show(member_id)} (also members[{first[member_id]}])",
+            )
+        else:
+            first[member_id] = index
+
+
+def _request_members(record: Mapping[Any, Any]) -> Iterator[_Problem]:
+    members = record.get("members")
+    if not isinstance(members, (list, tuple)) or not members:
+        return  # reported as a problem with members
+    known = [m.get("id") for _, m in _members(record) if isinstance(m.get("id"), str)]
+    if len(known) != len(members):
+        return  # some member has no usable id: a reference might be meant for it
+    for index, request in _items(record, "requests"):
+        member = request.get("member")
+        if isinstance(member, str) and member and member not in known:
+            listed = ", ".join(_show(k) for k in known[:10]) or "none"
+            yield _Problem(
+                ("requests", index, "member"),
+                f"no member has id {_show(member)} (member ids: {listed})",
+                did_you_mean(member, [str(k) for k in known]),
+            )
+
+
+def _event_causes(record: Mapping[Any, Any]) -> Iterator[_Problem]:
+    for index, event in _items(record, "events"):
+        kind = event.get("kind")
+        if not isinstance(kind, str) or kind not in EVENT_CAUSES:
+            continue
+        causes = _CAUSE_ORDER[kind]
+        cause = event.get("cause")
+        path = ("events", index, "cause")
+        if causes and cause is None:
+            yield _Problem(path, f"is required for a {kind} event (allowed: {', '.join(causes)})")
+        elif not causes and cause is not None:
+            yield _Problem(path, f"not allowed for a {kind} event (it has no causes)")
+        elif causes and isinstance(cause, str) and cause not in causes:
+            yield _Problem(
+                path,
+                f"unknown cause {_show(cause)} for a {kind} event (allowed: {', '.join(causes)})",
+                did_you_mean(cause, causes),
+            )
+
+
+# --------------------------------------------------------------------------------------
+# Words for values and paths
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _show(value: object) -> str:
+    """A short, safe rendering of a value for a message (never a huge repr)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if value.bit_length() <= 64 else "a very large integer"
+    if isinstance(value, (Decimal, float)):
+        text = str(value)
+        return text if len(text) <= 40 else text[:40] + "…"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:40]) + "…"
+    return _kind_of(value)
+
+
+def _kind_of(value: object) -> str:
+    """What a value is, in the words of JSON."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, (float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _path_text(record: object, path: tuple[object, ...]) -> str:
+    """``members[1].incomes[0].amount``; the empty path is ``record``."""
+    text = ""
+    node: object = record
+    for part in path:
+        if isinstance(node, (list, tuple)) and isinstance(part, int):
+            text += f"[{part}]"
+            node = node[part] if -len(node) <= part < len(node) else None
+            continue
+        if isinstance(part, str) and _PLAIN_KEY.fullmatch(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{_show(part)}]"
+        try:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        except TypeError:
+            node = None
+    return text or "record"
+
+
+def _path_key(path: tuple[object, ...]) -> tuple[tuple[int, Any], ...]:
+    """Sort key: indices numerically, names alphabetically, anything else last."""
+    key: list[tuple[int, Any]] = []
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            key.append((0, part))
+        elif isinstance(part, str):
+            key.append((1, part))
+        else:
+            key.append((2, _show(part)))
+    return tuple(key)
+
+
+def record_id(record: object) -> str | None:
+    """The record's ``id`` when it is a usable string, for naming it in batch errors."""
+    if isinstance(record, Mapping):
+        try:
+            value = record.get("id")
+        except TypeError:
+            return None
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def _id_words(identifier: str) -> str:
+    if identifier.isprintable() and len(identifier) <= 60:
+        return identifier
+    return _show(identifier)
+
+
+def _diagnostics(
+    record: object, problems: list[_Problem], source: str, line: int | None
+) -> list[Diagnostic]:
+    span = Span(source, line or 1, 1)
+    identifier = record_id(record)
+    tail = f" (record {_id_words(identifier)})" if identifier is not None else ""
+    ordered = sorted(problems, key=lambda p: (_path_key(p.path), p.message))
+    return [
+        Diagnostic(
+            _CODE,
+            f"{_path_text(record, p.path)}: {p.message}{tail}",
+            span,
+            notes=p.notes,
+            suggestion=p.suggestion,
+        )
+        for p in ordered
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Public entry points: validate and normalise
+
+
+def household_errors(
+    record: object, *, source: str = "<household>", line: int | None = None
+) -> list[Diagnostic]:
+    """Every problem in ``record`` as ``E-HOUSEHOLD`` diagnostics; empty when it is valid."""
+    return _diagnostics(record, _problems(record), source, line)
+
+
+def validate_household(
+    record: object, *, source: str = "<household>", line: int | None = None
+) -> Household:
+    """The normalised household, or ``DiagnosticError`` with all of its problems."""
+    problems = _problems(record)
+    if problems:
+        raise DiagnosticError(_diagnostics(record, problems, source, line))
+    assert isinstance(record, Mapping)
+    return _household(record)
+
+
+def _household(record: Mapping[str, Any]) -> Household:
+    status = record.get("status") or {}
+    events = [
+        Event(e["kind"], _parse_date(e["date"]), e.get("cause"))
+        for e in record.get("events", ())
+    ]
+    events.sort(key=lambda event: event.date)
+    return Household(
+        id=record["id"],
+        hukou=record["hukou"],
+        members=tuple(_member(m) for m in record["members"]),
+        status=Status(
+            registered_poor=status.get("registered_poor", False),
+            lifted_out=status.get("lifted_out", False),
+            dibao_since=_optional_date(status.get("dibao_since")),
+            tekun=status.get("tekun", False),
+            monitored_since=_optional_date(status.get("monitored_since")),
+            children_support_sufficient=status.get("children_support_sufficient", False),
+        ),
+        events=tuple(events),
+        requests=tuple(
+            Request(r["kind"], _parse_amount(r["amount"]), r.get("member"))
+            for r in record.get("requests", ())
+        ),
+    )
+
+
+def _member(member: Mapping[str, Any]) -> Member:
+    disability = member.get("disability")
+    return Member(
+        id=member["id"],
+        birth_date=_parse_date(member["birth_date"]),
+        disability=None if disability is None else Disability(
+            disability["grade"], disability["category"], disability["certificate"]
+        ),
+        seriously_ill=member.get("seriously_ill", False),
+        labour_capacity=member["labour_capacity"],
+        employed=member.get("employed", False),
+        applies_single_person=member.get("applies_single_person", False),
+        incomes=tuple(
+            Income(i["kind"], _parse_amount(i["amount"]), i["per"])
+            for i in member.get("incomes", ())
+        ),
+        expenses=tuple(
+            Expense(e["kind"], _parse_amount(e["amount"]), e["per"])
+            for e in member.get("expenses", ())
+        ),
+    )
+
+
+def _optional_date(value: object) -> dt.date | None:
+    return None if value is None else _parse_date(value)
+
+
+# --------------------------------------------------------------------------------------
+# Reading: JSON, JSON Lines, YAML, all with exact numbers
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {_show(key)}")
+            seen.add(key)
+    return result
+
+
+def _json(text: str) -> object:
+    """JSON with every number exact: floats, NaN and Infinity become Decimal."""
+    return json.loads(
+        text,
+        parse_float=Decimal,
+        parse_constant=Decimal,
+        object_pairs_hook=_no_duplicate_keys,
+    )
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """Safe YAML that keeps numbers exact and dates as written, and rejects repeated keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    repeated = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue  # the base class reports the unhashable key
+                if repeated:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        f"found duplicate key {_show(key)}", key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_scalar(node: yaml.Node, loader: yaml.SafeLoader, what: str) -> str:
+    if not isinstance(node, yaml.ScalarNode):  # an explicit tag on a list or mapping
+        raise yaml.constructor.ConstructorError(None, None, f"a {what} must be a single value", node.start_mark)
+    return str(loader.construct_scalar(node))
+
+
+def _yaml_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    text = _yaml_scalar(node, loader, "number").replace("_", "").lower()
+    special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
+    if text in special:
+        return Decimal(special[text])
+    try:
+        if ":" in text:  # YAML 1.1 base 60, e.g. 1:30.5
+            raise ArithmeticError
+        return Decimal(text)
+    except ArithmeticError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text[:40]!r} is not a number this reader accepts", node.start_mark
+        ) from None
+
+
+def _yaml_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return _yaml_scalar(node, loader, "date")
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
+_ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _yaml_text)
+
+
+def _yaml(text: str) -> object:
+    return yaml.load(text, Loader=_ExactLoader)  # a SafeLoader subclass
+
+
+_FORMATS = {".json": "json", ".jsonl": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
+_PARSE_FAILURES = (ValueError, RecursionError, ArithmeticError, yaml.YAMLError)
+
+
+def _io_error(source: str, message: str) -> DiagnosticError:
+    return DiagnosticError([Diagnostic("E-IO", message, Span(source, 1, 1))])
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in ("json", "jsonl", "yaml"):
+            raise _io_error(str(path), f"unknown household format {fmt!r} (use json, jsonl or yaml)")
+        return fmt
+    found = _FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise _io_error(
+            str(path),
+            f"cannot tell the format of {path.name!r}: use a .json, .jsonl, .yaml or .yml file",
+        )
+    return found
+
+
+def _unreadable(code: str, message: str, source: str, line: int, column: int = 1) -> Unreadable:
+    return Unreadable((Diagnostic(code, message, Span(source, line, max(1, column))),))
+
+
+def _jsonl_record(raw: bytes | str, source: str, line: int) -> object:
+    """One JSON Lines record, or an ``Unreadable`` naming the line."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return _unreadable("E-JSON", f"not valid UTF-8 text: {error.reason}", source, line)
+    if line == 1:
+        raw = raw.removeprefix("\ufeff")
+    try:
+        return _json(raw)
+    except json.JSONDecodeError as error:
+        return _unreadable(
+            "E-JSON", f"not valid JSON: {error.msg} (column {error.colno})", source, line
+        )
+    except _PARSE_FAILURES as error:
+        return _unreadable("E-JSON", f"not valid JSON: {_reason(error)}", source, line)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:200]
+
+
+def read_household_text(text: str, *, fmt: str, source: str) -> Iterator[tuple[int, object]]:
+    """``(line, raw_record)`` for each record in ``text`` (``Unreadable`` if unparsable)."""
+    fmt = _format_of(Path(source), fmt)
+    if fmt == "jsonl":
+        for number, raw in enumerate(text.split("\n"), 1):
+            if raw.strip():
+                yield number, _jsonl_record(raw, source, number)
+    elif fmt == "json":
+        yield 1, _json_document(text.removeprefix("\ufeff"), source)
+    else:
+        yield 1, _yaml_document(text.removeprefix("\ufeff"), source)
+
+
+def _json_document(text: str, source: str) -> object:
+    try:
+        return _json(text)
+    except json.JSONDecodeError as error:
+        return _unreadable("E-JSON", f"not valid JSON: {error.msg}", source, error.lineno, error.colno)
+    except _PARSE_FAILURES as error:
+        return _unreadable("E-JSON", f"not valid JSON: {_reason(error)}", source, 1)
+
+
+def _yaml_document(text: str, source: str) -> object:
+    """One YAML document. PyYAML's constructors can fail in many ways on explicit tags
+    (``!!bool x``, ``!!str [1]``); every failure becomes an ``E-YAML`` diagnostic."""
+    try:
+        return _yaml(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "unreadable"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return _unreadable("E-YAML", f"not valid YAML: {problem}", source, line, column)
+    except Exception as error:  # noqa: BLE001 - a third-party parser's boundary
+        return _unreadable("E-YAML", f"not valid YAML: {_reason(error)}", source, 1)
+
+
+def _stdin_text() -> str:
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    if isinstance(data, bytes):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _io_error("<stdin>", f"standard input is not UTF-8 text: {error.reason}") from None
+    return data
+
+
+def read_households(path: Path | str, *, fmt: str | None = None) -> Iterator[tuple[int, object]]:
+    """``(line, raw_record)`` for every record in a file; ``-`` reads standard input.
+
+    JSON Lines files are streamed line by line; blank lines are skipped; an unparsable
+    line yields an ``Unreadable`` so that nothing is lost. Raises ``DiagnosticError``
+    (``E-IO``) when the file itself cannot be read or its format is unknown.
+    """
+    path = Path(path)
+    if str(path) == "-":
+        yield from read_household_text(_stdin_text(), fmt=fmt or "jsonl", source="<stdin>")
+        return
+    source = str(path)
+    fmt = _format_of(path, fmt)
+    try:
+        if fmt == "jsonl":
+            with path.open("rb") as stream:
+                for number, raw in enumerate(stream, 1):
+                    if raw.strip():
+                        yield number, _jsonl_record(raw, source, number)
+            return
+        data = path.read_bytes()
+    except OSError as error:
+        raise _io_error(source, f"cannot read {source}: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        code = "E-YAML" if fmt == "yaml" else "E-JSON"
+        yield 1, _unreadable(code, f"not valid UTF-8 text: {error.reason}", source, 1)
+        return
+    yield from read_household_text(text, fmt=fmt, source=source)
+
+
+def _checked(line: int, raw: object, source: str) -> Household | list[Diagnostic]:
+    if isinstance(raw, Unreadable):
+        return list(raw.diagnostics)
+    try:
+        return validate_household(raw, source=source, line=line)
+    except DiagnosticError as error:
+        return list(error.diagnostics)
+
+
+def parse_household_text(
+    text: str, *, fmt: str, source: str
+) -> Iterator[Household | list[Diagnostic]]:
+    """For each record in ``text``: the ``Household``, or the list of its diagnostics."""
+    for line, raw in read_household_text(text, fmt=fmt, source=source):
+        yield _checked(line, raw, source)
+
+
+def load_households(
+    path: Path | str, *, fmt: str | None = None
+) -> Iterator[Household | list[Diagnostic]]:
+    """For each record in a file: the ``Household``, or the list of its diagnostics.
+
+    Exactly one item per record (per non-blank line of a JSON Lines file), so
+    records in = households + rejected records, always.
+    """
+    path = Path(path)
+    source = "<stdin>" if str(path) == "-" else str(path)
+    for line, raw in read_households(path, fmt=fmt):
+        yield _checked(line, raw, source)
+
+
+def load_household(path: Path | str, *, fmt: str | None = None) -> Household:
+    """The one household in a file (``-``: one JSON object on standard input).
+
+    Raises ``DiagnosticError`` with every problem, or when the file holds no record or
+    more than one.
+    """
+    path = Path(path)
+    if str(path) == "-":
+        fmt = fmt or "json"
+    source = "<stdin>" if str(path) == "-" else str(path)
+    results = list(load_households(path, fmt=fmt))
+    if len(results) != 1:
+        raise _io_error(
+            source, f"expected one household record, found {len(results)}"
+        )
+    result = results[0]
+    if isinstance(result, list):
+        raise DiagnosticError(result)
+    return result

@@ -1,0 +1,448 @@
+"""Interpret: checked rules → Python closures → values for one household.
+
+Each checked expression is compiled once into a tree of closures whose every name the
+compiler chose (no ``eval``, no attribute access from policy text). Evaluation is lazy
+and memoised per household: an output is computed from what it needs, once. Money is
+exact ``Decimal``; nothing is rounded here (outputs round, see ``engine.outputs``).
+
+A ``Tracer`` may observe evaluation (which rule read which values); control flow never
+depends on it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, DivisionByZero, InvalidOperation
+from typing import Any
+
+from engine import syntax as s
+from engine import types as t
+from engine.builtins import BUILTINS, BuiltinError, Duration, shift
+from engine.diagnostics import Diagnostic, DiagnosticError, Span
+from engine.fields import HOUSEHOLD_NAMES, MEMBER, RECORD_FIELDS, MissingValue
+from engine.household import Household
+
+Code = Callable[["Evaluation"], Any]
+ZERO = Decimal(0)
+
+
+class EvaluationError(DiagnosticError):
+    """A rule could not be computed for this household (located at the expression)."""
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A parameter with no usable value on the date (left to the local office, or not covered).
+
+    Reading it stops evaluation with its message, which names the parameter, the dates its
+    values cover and how to supply one (``--set``).
+    """
+
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleCode:
+    """What the interpreter needs of one rule: its chosen expression, type and scope."""
+
+    name: str
+    type: t.Type
+    body: s.Node
+    scope: str = "household"
+
+
+@dataclass
+class RuleTrace:
+    """What one rule evaluation read: rules, parameters and household fields, in order."""
+
+    name: str
+    member: str | None
+    reads: list[tuple[str, str, object]] = field(default_factory=list)  # (kind, name, value)
+    value: object = None
+
+
+class Tracer:
+    """Records every rule evaluated and what it read; attach one to explain a household."""
+
+    def __init__(self) -> None:
+        self.rules: dict[tuple[str, str | None], RuleTrace] = {}
+        self.stack: list[RuleTrace] = []
+
+    def enter(self, name: str, member: str | None) -> None:
+        self.stack.append(RuleTrace(name, member))
+
+    def leave(self, value: object) -> None:
+        frame = self.stack.pop()
+        frame.value = value
+        self.rules[(frame.name, frame.member)] = frame
+        label = frame.name if frame.member is None else f"{frame.name}[{frame.member}]"
+        self.read("rule", label, value)
+
+    def read(self, kind: str, name: str, value: object) -> None:
+        if self.stack:
+            self.stack[-1].reads.append((kind, name, value))
+
+
+class Evaluation:
+    """The state of evaluating one household: memo of rule values and aggregation slots."""
+
+    __slots__ = ("program", "household", "as_of", "values", "member_values", "slots", "tracer")
+
+    def __init__(self, program: Program, household: Household, as_of: date, tracer: Tracer | None) -> None:
+        self.program = program
+        self.household = household
+        self.as_of = as_of
+        self.values: dict[str, Any] = {}
+        self.member_values: dict[tuple[str, str], Any] = {}
+        self.slots: list[Any] = [None] * program.slot_count
+        self.tracer = tracer
+
+    def rule(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            pass
+        code = self.program.code[name]
+        tracer = self.tracer
+        if tracer is not None:
+            tracer.enter(name, None)
+        value = code(self)
+        if tracer is not None:
+            tracer.leave(value)
+        self.values[name] = value
+        return value
+
+    def member_rule(self, name: str, member: Any) -> Any:
+        key = (name, member.id)
+        try:
+            return self.member_values[key]
+        except KeyError:
+            pass
+        slot = self.program.member_slot[name]
+        saved = self.slots[slot]
+        self.slots[slot] = member
+        tracer = self.tracer
+        if tracer is not None:
+            tracer.enter(name, member.id)
+        try:
+            value = self.program.code[name](self)
+        finally:
+            self.slots[slot] = saved
+        if tracer is not None:
+            tracer.leave(value)
+        self.member_values[key] = value
+        return value
+
+
+class Program:
+    """A compiled set of rules over fixed parameter values, ready to evaluate households."""
+
+    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object],
+                 node_types: Mapping[int, t.Type]) -> None:
+        self.rules = dict(rules)
+        self.parameters = dict(parameters)
+        self.node_types = node_types
+        self.slot_count = 0
+        self.member_slot: dict[str, int] = {}
+        self.code: dict[str, Code] = {}
+        for name, rule in self.rules.items():
+            if rule.scope == "member":
+                self.member_slot[name] = self._new_slot()
+        for name, rule in self.rules.items():
+            if rule.scope == "member":
+                compiler = _Compiler(self, {"member": self.member_slot[name]}, {"member": MEMBER})
+            else:
+                compiler = _Compiler(self, {}, {})
+            self.code[name] = compiler.compile(rule.body)
+
+    def _new_slot(self) -> int:
+        self.slot_count += 1
+        return self.slot_count - 1
+
+    def constant(self, name: str) -> Any:
+        """The value of a rule that reads no household (a parameter value, a ``--set`` value)."""
+        return Evaluation(self, None, date.min, None).rule(name)  # type: ignore[arg-type]
+
+    def evaluate(self, household: Household, as_of: date, outputs: Iterable[str] | None = None,
+                 tracer: Tracer | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """Values of the household outputs and, per member id, of the member outputs asked for."""
+        evaluation = Evaluation(self, household, as_of, tracer)
+        wanted = list(outputs) if outputs is not None else list(self.rules)
+        values: dict[str, Any] = {}
+        members: dict[str, dict[str, Any]] = {m.id: {} for m in household.members}
+        for name in wanted:
+            rule = self.rules[name]
+            if rule.scope == "member":
+                for member in household.members:
+                    members[member.id][name] = evaluation.member_rule(name, member)
+            else:
+                values[name] = evaluation.rule(name)
+        return values, members
+
+
+def _fail(span: Span, message: str) -> EvaluationError:
+    return EvaluationError([Diagnostic("E-EVAL", message, span)])
+
+
+class _Compiler:
+    """Turns one expression into closures; ``bound`` maps variable names to slots."""
+
+    def __init__(self, program: Program, bound: dict[str, int], var_types: dict[str, t.Type]) -> None:
+        self.program = program
+        self.bound = bound
+        self.var_types = var_types
+
+    def type_of(self, node: s.Node) -> t.Type:
+        return self.program.node_types.get(id(node), t.ANY)
+
+    def compile(self, node: s.Node) -> Code:
+        method = getattr(self, f"c_{type(node).__name__}")
+        return method(node)  # type: ignore[no-any-return]
+
+    def c_Literal(self, node: s.Literal) -> Code:
+        value: Any = node.value
+        if node.kind == "duration":
+            value = Duration(int(node.value), node.unit)
+        return lambda ev: value
+
+    def c_Name(self, node: s.Name) -> Code:
+        head = node.parts[0]
+        if head in self.bound:
+            return self.field_path(node, self.bound[head], node.parts[1:])
+        dotted = node.dotted
+        if dotted in HOUSEHOLD_NAMES:
+            return self.household_name(dotted, node.span)
+        if dotted in self.program.rules:
+            return lambda ev: ev.rule(dotted)
+        return self.parameter(dotted, node.span)
+
+    def household_name(self, dotted: str, span: Span) -> Code:
+        get = HOUSEHOLD_NAMES[dotted].get
+
+        def read(ev: Evaluation) -> Any:
+            try:
+                value = get(ev.household, ev.as_of)
+            except MissingValue as error:
+                raise _fail(span, str(error)) from None
+            if ev.tracer is not None:
+                ev.tracer.read("field", dotted, value)
+            return value
+
+        return read
+
+    def parameter(self, dotted: str, span: Span) -> Code:
+        if dotted not in self.program.parameters:
+            raise DiagnosticError([Diagnostic("E-NAME", f"no value for {dotted!r} in this policy", span)])
+        value = self.program.parameters[dotted]
+        if isinstance(value, Unavailable):
+            message = value.message
+
+            def missing(ev: Evaluation) -> Any:
+                raise _fail(span, message)
+
+            return missing
+
+        def read(ev: Evaluation) -> Any:
+            if ev.tracer is not None:
+                ev.tracer.read("parameter", dotted, value)
+            return value
+
+        return read
+
+    def field_path(self, node: s.Name, slot: int, path: tuple[str, ...]) -> Code:
+        record_type: t.Type = self.var_types.get(node.parts[0], t.ANY)
+        getters: list[Callable[[Any, Evaluation], Any]] = []
+        for index, part in enumerate(path):
+            assert isinstance(record_type, t.Record)
+            fields = RECORD_FIELDS[record_type.label]
+            if part not in fields and record_type.label == "member":
+                rule_name = ".".join(path[index:])
+                getters.append(lambda value, ev, rule_name=rule_name: ev.member_rule(rule_name, value))
+                break
+            accessor = fields[part].get
+            getters.append(lambda value, ev, accessor=accessor: accessor(value, ev.as_of))
+            record_type = fields[part].type
+        if len(getters) == 1:
+            only = getters[0]
+            return lambda ev: only(ev.slots[slot], ev)
+
+        def read(ev: Evaluation) -> Any:
+            value = ev.slots[slot]
+            for getter in getters:
+                value = getter(value, ev)
+            return value
+
+        return read
+
+    def c_Unary(self, node: s.Unary) -> Code:
+        operand = self.compile(node.operand)
+        if node.op == "not":
+            return lambda ev: not operand(ev)
+        return lambda ev: -operand(ev)
+
+    def c_Binary(self, node: s.Binary) -> Code:
+        left = self.compile(node.left)
+        right = self.compile(node.right)
+        op = node.op
+        if op == "and":
+            return lambda ev: left(ev) and right(ev)
+        if op == "or":
+            return lambda ev: left(ev) or right(ev)
+        if op in ("in", "not in"):
+            return self.membership(node, left, right)
+        if op in _COMPARE:
+            compare = _COMPARE[op]
+            return lambda ev: compare(left(ev), right(ev))
+        if self.type_of(node.left) == t.DATE:
+            sign = 1 if op == "+" else -1
+            span = node.span
+
+            def shifted(ev: Evaluation) -> Any:
+                try:
+                    return shift(left(ev), right(ev), sign)
+                except BuiltinError as error:
+                    raise _fail(span, str(error)) from None
+
+            return shifted
+        if op == "/":
+            return self.division(node, left, right)
+        return _lambda_arith(_ARITH[op], left, right)
+
+    def division(self, node: s.Binary, left: Code, right: Code) -> Code:
+        span = node.span
+
+        def divide(ev: Evaluation) -> Any:
+            denominator = right(ev)
+            if not denominator:
+                raise _fail(span, "division by zero")
+            try:
+                return Decimal(left(ev)) / denominator
+            except (DivisionByZero, InvalidOperation) as error:  # pragma: no cover - guarded above
+                raise _fail(span, f"cannot divide: {error}") from None
+
+        return divide
+
+    def membership(self, node: s.Binary, left: Code, right: Code) -> Code:
+        negate = node.op == "not in"
+        if isinstance(node.right, s.SetLiteral) and all(isinstance(i, s.Literal) for i in node.right.items):
+            constant = frozenset(i.value for i in node.right.items if isinstance(i, s.Literal))
+            if negate:
+                return lambda ev: left(ev) not in constant
+            return lambda ev: left(ev) in constant
+        if negate:
+            return lambda ev: left(ev) not in right(ev)
+        return lambda ev: left(ev) in right(ev)
+
+    def c_SetLiteral(self, node: s.SetLiteral) -> Code:
+        items = [self.compile(i) for i in node.items]
+        return lambda ev: frozenset(item(ev) for item in items)
+
+    def c_Call(self, node: s.Call) -> Code:
+        impl = BUILTINS[node.function].impl
+        args = [self.compile(a) for a in node.args]
+        span = node.span
+
+        def call(ev: Evaluation) -> Any:
+            try:
+                return impl(*[a(ev) for a in args])
+            except BuiltinError as error:
+                raise _fail(span, str(error)) from None
+
+        if len(args) == 1:
+            only = args[0]
+
+            def call_one(ev: Evaluation) -> Any:
+                try:
+                    return impl(only(ev))
+                except BuiltinError as error:
+                    raise _fail(span, str(error)) from None
+
+            return call_one
+        return call
+
+    def c_Aggregate(self, node: s.Aggregate) -> Code:
+        slot = self.program._new_slot()
+        source = self.compile(node.source)
+        source_type = self.type_of(node.source)
+        element = source_type.element if isinstance(source_type, t.ListOf) else t.ANY
+        inner = _Compiler(self.program, {**self.bound, node.var: slot}, {**self.var_types, node.var: element})
+        body = inner.compile(node.body)
+        condition = inner.compile(node.condition) if node.condition is not None else None
+        default = self.compile(node.default) if node.default is not None else None
+        return _aggregate(node, self.type_of(node), slot, source, body, condition, default)
+
+    def c_If(self, node: s.If) -> Code:
+        condition = self.compile(node.condition)
+        then = self.compile(node.then)
+        otherwise = self.compile(node.otherwise)
+        return lambda ev: then(ev) if condition(ev) else otherwise(ev)
+
+    def c_Cases(self, node: s.Cases) -> Code:
+        rows = [(self.compile(r.condition), self.compile(r.value)) for r in node.rows]
+        otherwise = self.compile(node.otherwise) if node.otherwise is not None else None
+        span = node.span
+
+        def table(ev: Evaluation) -> Any:
+            for condition, value in rows:
+                if condition(ev):
+                    return value(ev)
+            if otherwise is None:
+                raise _fail(span, "no row of the decision table matches this household")
+            return otherwise(ev)
+
+        return table
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def _lambda_arith(function: Callable[[Any, Any], Any], left: Code, right: Code) -> Code:
+    return lambda ev: function(left(ev), right(ev))
+
+
+def _zero_of(result: t.Type) -> Any:
+    return 0 if result == t.INT else ZERO
+
+
+def _aggregate(node: s.Aggregate, result: t.Type, slot: int, source: Code, body: Code,
+               condition: Code | None, default: Code | None) -> Code:
+    kind = node.function
+    span = node.span
+
+    def selected(ev: Evaluation) -> Iterable[Any]:
+        slots = ev.slots
+        for item in source(ev):
+            slots[slot] = item
+            if condition is None or condition(ev):
+                yield body(ev)
+
+    if kind == "sum":
+        zero = _zero_of(result)
+        return lambda ev: sum(selected(ev), zero)
+    if kind == "count":
+        return lambda ev: sum(1 for _ in selected(ev))
+    if kind == "any":
+        return lambda ev: any(selected(ev))
+    if kind == "all":
+        return lambda ev: all(selected(ev))
+
+    def pick(ev: Evaluation) -> Any:
+        values = list(selected(ev))
+        if not values:
+            if default is None:
+                raise _fail(span, f"{kind}(…) found no items; add 'else <value>' inside the brackets")
+            return default(ev)
+        if kind == "min":
+            return min(values)
+        if kind == "max":
+            return max(values)
+        return values[0] if kind == "first" else values[-1]
+
+    return pick

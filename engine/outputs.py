@@ -1,0 +1,74 @@
+"""Outputs: a determination and its contract JSON.
+
+Values stay exact until here; money is rounded half up to 0.01 yuan only when rendered.
+Money and decimals render as strings with their digits, integers as numbers, dates as
+ISO strings, lists as arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from engine import types as t
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Determination:
+    """The answer for one household: exact values and their types, with the policy's identity."""
+
+    region: str
+    date: date
+    version: str
+    digest: str
+    household: str
+    outputs: dict[str, Any]
+    members: dict[str, dict[str, Any]]
+    types: dict[str, t.Type] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON object."""
+        members = {mid: {name: render(value, self.types[name]) for name, value in values.items()}
+                   for mid, values in self.members.items() if values}
+        return {
+            "region": self.region,
+            "date": self.date.isoformat(),
+            "policy": {"version": self.version, "digest": self.digest},
+            "household": self.household,
+            "outputs": {name: render(value, self.types[name]) for name, value in self.outputs.items()},
+            "members": members,
+        }
+
+
+def round_money(value: Decimal | int) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def render(value: Any, type_: t.Type) -> Any:
+    """One value in contract JSON form."""
+    if isinstance(type_, t.Money):
+        return str(round_money(value))
+    if type_ == t.INT:
+        return int(value)
+    if type_ in (t.NUMBER, t.RATE):
+        return _decimal_text(Decimal(value))
+    if type_ == t.DATE:
+        return value.isoformat()
+    if type_ == t.BOOL:
+        return bool(value)
+    if isinstance(type_, t.ListOf):
+        return [render(v, type_.element) for v in value]
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    return value
+
+
+def _decimal_text(value: Decimal) -> str:
+    """Exact digits; at least two decimal places (``0.80``), more when the value has them."""
+    if value == value.to_integral_value() or -value.as_tuple().exponent <= 2:  # type: ignore[operator]
+        return str(value.quantize(CENT))
+    return format(value.normalize(), "f")

@@ -1,0 +1,429 @@
+"""Load: a policy tree on disk → ``Layer`` objects, with every problem located.
+
+A layer is a folder: ``policies/common``, ``policies/<region>``, or a sub-jurisdiction
+``policies/<region>/<sub>``. Every ``*.yaml`` directly in the folder is read (the
+``tests`` folder holds worked cases and is not a layer), checked against the JSON Schema,
+and turned into sources, parameters and rules whose expressions are parsed in place, so
+errors point at the line and column inside the YAML file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from engine import syntax as s
+from engine import types as t
+from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
+from engine.parser import TextLocator, parse_expression
+from engine.policy_model import Citation, DatedValue, Layer, Parameter, Rule, Source, Variant
+from engine.schema import POLICY_SCHEMA
+from engine.yaml_source import LoadedYaml, load_yaml
+
+Path_ = tuple[str | int, ...]
+NOT_LAYERS = {"tests", "__pycache__"}
+_VALIDATOR = jsonschema.Draft202012Validator(POLICY_SCHEMA)
+
+
+@dataclass
+class PolicyTree:
+    """Every layer found under a policies folder, and what went wrong loading them."""
+
+    root: Path
+    layers: dict[str, Layer] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted(k for k, layer in self.layers.items() if layer.kind in ("region", "subregion"))
+
+
+def layer_folders(root: Path) -> Iterator[tuple[str, Path]]:
+    """(key, folder) of every layer under ``root``: top-level folders and their sub-jurisdictions."""
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in NOT_LAYERS):
+        if any(folder.glob("*.yaml")):
+            yield folder.name, folder
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in NOT_LAYERS):
+            if any(sub.glob("*.yaml")):
+                yield f"{folder.name}/{sub.name}", sub
+
+
+def load_tree(root: Path) -> PolicyTree:
+    """Load every layer under ``root``; problems are collected, never raised."""
+    tree = PolicyTree(root)
+    if not root.is_dir():
+        tree.diagnostics.append(Diagnostic("E-POLICY", f"no policy folder at {root}", Span(str(root), 1, 1)))
+        return tree
+    for key, folder in layer_folders(root):
+        layer, problems = load_layer(key, folder, root)
+        tree.diagnostics.extend(problems)
+        if layer is not None:
+            tree.layers[key] = layer
+    return tree
+
+
+def load_layer(key: str, folder: Path, root: Path) -> tuple[Layer | None, list[Diagnostic]]:
+    """Read one folder's YAML files into a ``Layer``."""
+    problems: list[Diagnostic] = []
+    documents: list[LoadedYaml] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            loaded = load_yaml(path)
+        except DiagnosticError as error:
+            problems.extend(error.diagnostics)
+            continue
+        _relabel(loaded, path, root)
+        if loaded.data is None:
+            continue
+        structural = list(_schema_errors(loaded))
+        problems.extend(structural)
+        if not structural:
+            documents.append(loaded)
+    builder = _LayerBuilder(key, folder, problems)
+    return builder.build(documents), problems
+
+
+def _relabel(loaded: LoadedYaml, path: Path, root: Path) -> None:
+    """Name files relative to the policies folder's parent, as users see them in the repository."""
+    try:
+        name = str(path.relative_to(root.parent))
+    except ValueError:
+        name = str(path)
+    object.__setattr__(loaded, "file", name)
+
+
+# --- structural validation ---------------------------------------------------------
+
+
+def _schema_errors(doc: LoadedYaml) -> Iterator[Diagnostic]:
+    if not isinstance(doc.data, dict):
+        yield Diagnostic("E-SCHEMA", "a policy file is a mapping with policy, sources, parameters and rules",
+                         doc.span(()))
+        return
+    for error in sorted(_VALIDATOR.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
+        yield _schema_diagnostic(doc, error)
+
+
+def _path_text(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the file"
+
+
+def _schema_diagnostic(doc: LoadedYaml, error: jsonschema.ValidationError) -> Diagnostic:
+    path: Path_ = tuple(error.absolute_path)
+    where = _path_text(path)
+    validator = error.validator
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        key = extra[0] if extra else ""
+        hint = did_you_mean(key, allowed) if allowed else None
+        known = f"; allowed here: {', '.join(sorted(allowed))}" if allowed else ""
+        return Diagnostic("E-SCHEMA", f"{where}: unknown key {key!r}{known}", doc.key_span((*path, key)), suggestion=hint)
+    if validator == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else error.message
+        return Diagnostic("E-SCHEMA", f"{where}: missing key {missing!r}", doc.key_span(path))
+    if validator == "oneOf":
+        return Diagnostic("E-SCHEMA", f"{where}: {_one_of_message(path)}", doc.key_span(path))
+    if validator == "type":
+        return Diagnostic("E-SCHEMA", f"{where}: must be {_kinds(error.validator_value)}, not "
+                          f"{_kind_of(error.instance)}", doc.span(path))
+    if validator == "pattern":
+        meaning = _pattern_meaning(str(error.validator_value))
+        return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not {meaning}",
+                          doc.key_span(path) if _is_key_error(error) else doc.span(path))
+    if validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
+        return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not one of: {allowed}", doc.span(path),
+                          suggestion=hint)
+    if validator == "minItems":
+        return Diagnostic("E-SCHEMA", f"{where}: must not be empty", doc.span(path))
+    if validator == "propertyNames":
+        return Diagnostic("E-SCHEMA", f"{where}: {error.message}", doc.span(path))
+    return Diagnostic("E-SCHEMA", f"{where}: {error.message}", doc.span(path))
+
+
+def _is_key_error(error: jsonschema.ValidationError) -> bool:
+    return "propertyNames" in list(error.schema_path)
+
+
+def _one_of_message(path: Path_) -> str:
+    if len(path) >= 2 and path[-2] == "values":
+        return "a dated value needs exactly one of `value` or `must_supply`"
+    if len(path) >= 2 and path[-2] == "variants":
+        return "a variant needs exactly one of `expr` or `table`"
+    if len(path) >= 2 and path[-2] == "table":
+        return "a table row is either `when` + `then`, or `else`"
+    if len(path) == 2 and path[0] == "rules":
+        return "a rule needs `expr` and `source`, or `table` and `source`, or `variants` (and only one of these)"
+    return "does not match any allowed form"
+
+
+def _kinds(expected: object) -> str:
+    names = {"string": "text", "object": "a mapping", "array": "a list", "number": "a number",
+             "boolean": "true or false", "integer": "a whole number"}
+    if isinstance(expected, list):
+        return " or ".join(names.get(str(e), str(e)) for e in expected)
+    return names.get(str(expected), str(expected))
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    if isinstance(value, str):
+        return "text"
+    return "a number"
+
+
+def _pattern_meaning(pattern: str) -> str:
+    if "\\d{4}" in pattern:
+        return "a date written YYYY-MM-DD"
+    if "\\d{6}" in pattern:
+        return "a 6-digit administrative code"
+    if "[A-Z]" in pattern:
+        return "a rule catalogue id like H5"
+    return "a name of lower-case words joined by dots (e.g. dibao.standard_annual)"
+
+
+# --- building the model -------------------------------------------------------------
+
+
+class _LayerBuilder:
+    """Turns the validated documents of one folder into a ``Layer``."""
+
+    def __init__(self, key: str, folder: Path, problems: list[Diagnostic]) -> None:
+        self.key = key
+        self.folder = folder
+        self.problems = problems
+
+    def error(self, code: str, message: str, span: Span, suggestion: str | None = None) -> None:
+        self.problems.append(Diagnostic(code, message, span, suggestion=suggestion))
+
+    def build(self, documents: list[LoadedYaml]) -> Layer | None:
+        headers = [d for d in documents if isinstance(d.data, dict) and "policy" in d.data]
+        if not headers:
+            if documents or not self.problems:
+                where = Span(str(self.folder / "policy.yaml"), 1, 1)
+                self.error("E-POLICY", f"the folder {self.folder.name} has no `policy:` block (id, kind, name, "
+                           "version, span)", where)
+            return None
+        for extra in headers[1:]:
+            self.error("E-POLICY", f"a second `policy:` block (the first is in {headers[0].file})",
+                       extra.key_span(("policy",)))
+        layer = self.header(headers[0])
+        if layer is None:
+            return None
+        for doc in documents:
+            layer.files.append(doc.file)
+            assert isinstance(doc.data, dict)
+            for source_id in doc.data.get("sources", {}) or {}:
+                self.add_source(layer, doc, source_id)
+            for name in doc.data.get("parameters", {}) or {}:
+                self.add_parameter(layer, doc, name)
+            for name in doc.data.get("rules", {}) or {}:
+                self.add_rule(layer, doc, name)
+        return layer
+
+    def header(self, doc: LoadedYaml) -> Layer | None:
+        assert isinstance(doc.data, dict)
+        data: dict[str, Any] = doc.data["policy"]
+        start = self.date(doc, ("policy", "span", "from"))
+        end = self.date(doc, ("policy", "span", "to"))
+        if start is None or end is None:
+            return None
+        if end < start:
+            self.error("E-POLICY", f"the span ends ({end}) before it starts ({start})", doc.span(("policy", "span")))
+        expected_kind = "subregion" if "/" in self.key else ("common" if self.key == "common" else "region")
+        if data["kind"] != expected_kind:
+            self.error("E-POLICY", f"the folder {self.key} holds a {expected_kind}, but its policy says kind "
+                       f"{data['kind']!r}", doc.span(("policy", "kind")))
+        folder_id = self.key.split("/")[-1]
+        if data["id"] != folder_id:
+            self.error("E-POLICY", f"policy id {data['id']!r} differs from its folder name {folder_id!r}",
+                       doc.span(("policy", "id")))
+        return Layer(
+            key=self.key, id=data["id"], kind=data["kind"], name=data["name"], version=str(data["version"]),
+            span_from=start, span_to=end, span=doc.key_span(("policy",)), inherits=data.get("inherits"),
+            province=data.get("province"), admin_code=data.get("admin_code"), note=data.get("note"),
+            folder=str(self.folder),
+        )
+
+    def date(self, doc: LoadedYaml, path: Path_) -> date | None:
+        value = _get(doc.data, path)
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.error("E-DATE", f"{value} is not a real date", doc.span(path))
+            return None
+
+    def optional_date(self, doc: LoadedYaml, path: Path_) -> tuple[bool, date | None]:
+        value = _get(doc.data, path)
+        if value is None:
+            return True, None
+        found = self.date(doc, path)
+        return found is not None, found
+
+    def citation(self, doc: LoadedYaml, path: Path_) -> Citation:
+        data = _get(doc.data, path)
+        return Citation(doc=str(data["doc"]), clause=str(data["clause"]), span=doc.span(path), rule=data.get("rule"),
+                        confidence=data.get("confidence"), quote=data.get("quote"))
+
+    def expression(self, doc: LoadedYaml, path: Path_) -> s.Node | None:
+        value = _get(doc.data, path)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        locator = doc.scalar_source(path)
+        if locator is None:
+            span = doc.span(path)
+            locator = TextLocator(span.file, text, span.line, span.column)  # type: ignore[assignment]
+        try:
+            return parse_expression(text, locator)
+        except DiagnosticError as error:
+            self.problems.extend(error.diagnostics)
+            return None
+
+    def declared_type(self, doc: LoadedYaml, path: Path_) -> t.Type | None:
+        text = str(_get(doc.data, path))
+        found = t.parse_type(text)
+        if found is None:
+            hint = did_you_mean(text, t.TYPE_SYNTAX)
+            self.error("E-TYPE-NAME", f"unknown type {text!r}; types are: {', '.join(t.TYPE_SYNTAX)}",
+                       doc.span(path), hint)
+        return found
+
+    def add_source(self, layer: Layer, doc: LoadedYaml, source_id: str) -> None:
+        path: Path_ = ("sources", source_id)
+        if source_id in layer.sources:
+            self.error("E-DUPLICATE", f"source {source_id!r} is declared twice (also at "
+                       f"{layer.sources[source_id].span})", doc.key_span(path))
+            return
+        data = _get(doc.data, path)
+        for key in ("issued", "published"):
+            if key in data:
+                self.date(doc, (*path, key))
+        layer.sources[source_id] = Source(
+            id=source_id, title=data["title"], span=doc.key_span(path), number=data.get("number"),
+            issued=data.get("issued"), published=data.get("published"), seed=data.get("seed"), url=data.get("url"),
+            confidence=data.get("confidence"), note=data.get("note"))
+
+    def add_parameter(self, layer: Layer, doc: LoadedYaml, name: str) -> None:
+        path: Path_ = ("parameters", name)
+        if name in layer.parameters or name in layer.rules:
+            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path))
+            return
+        data = _get(doc.data, path)
+        declared = self.declared_type(doc, (*path, "type"))
+        values: list[DatedValue] = []
+        for index, _item in enumerate(data["values"]):
+            value = self.dated_value(doc, (*path, "values", index))
+            if value is not None:
+                values.append(value)
+        if declared is None:
+            return
+        layer.parameters[name] = Parameter(name=name, type=declared, label=data["label"], values=tuple(values),
+                                           span=doc.key_span(path), layer=self.key, note=data.get("note"))
+
+    def dated_value(self, doc: LoadedYaml, path: Path_) -> DatedValue | None:
+        data = _get(doc.data, path)
+        start = self.date(doc, (*path, "from"))
+        ok, end = self.optional_date(doc, (*path, "to"))
+        expr = self.expression(doc, (*path, "value")) if "value" in data else None
+        if start is None or not ok or ("value" in data and expr is None):
+            return None
+        if end is not None and end < start:
+            self.error("E-DATES", f"this value ends ({end}) before it starts ({start})", doc.span(path))
+        return DatedValue(start=start, end=end, expr=expr, must_supply=data.get("must_supply"),
+                          source=self.citation(doc, (*path, "source")), span=doc.span(path), note=data.get("note"))
+
+    def add_rule(self, layer: Layer, doc: LoadedYaml, name: str) -> None:
+        path: Path_ = ("rules", name)
+        if name in layer.rules or name in layer.parameters:
+            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path))
+            return
+        data = _get(doc.data, path)
+        declared = self.declared_type(doc, (*path, "type"))
+        variants: list[Variant] = []
+        if "variants" in data:
+            for index, _item in enumerate(data["variants"]):
+                variant = self.variant(doc, (*path, "variants", index))
+                if variant is not None:
+                    variants.append(variant)
+        else:
+            body = self.body(doc, path)
+            if body is not None:
+                variants.append(Variant(None, None, body, self.citation(doc, (*path, "source")), doc.span(path)))
+        if declared is None or len(variants) != len(data.get("variants", [None])):
+            return
+        layer.rules[name] = Rule(name=name, type=declared, label=data["label"], variants=tuple(variants),
+                                 span=doc.key_span(path), layer=self.key, scope=data.get("scope", "household"),
+                                 output=bool(data.get("output", False)), note=data.get("note"))
+
+    def variant(self, doc: LoadedYaml, path: Path_) -> Variant | None:
+        data = _get(doc.data, path)
+        start = self.date(doc, (*path, "from"))
+        ok, end = self.optional_date(doc, (*path, "to"))
+        body = self.body(doc, path)
+        if start is None or not ok or body is None:
+            return None
+        if end is not None and end < start:
+            self.error("E-DATES", f"this variant ends ({end}) before it starts ({start})", doc.span(path))
+        return Variant(start, end, body, self.citation(doc, (*path, "source")), doc.span(path), data.get("note"))
+
+    def body(self, doc: LoadedYaml, path: Path_) -> s.Node | None:
+        data = _get(doc.data, path)
+        if "expr" in data:
+            return self.expression(doc, (*path, "expr"))
+        return self.table(doc, (*path, "table"))
+
+    def table(self, doc: LoadedYaml, path: Path_) -> s.Node | None:
+        rows: list[s.CaseRow] = []
+        otherwise: s.Node | None = None
+        failed = False
+        for index, row in enumerate(_get(doc.data, path)):
+            row_path = (*path, index)
+            if "else" in row:
+                if otherwise is not None:
+                    self.error("E-TABLE-UNREACHABLE", "a second `else` row can never match", doc.span(row_path))
+                otherwise = self.expression(doc, (*row_path, "else"))
+                failed |= otherwise is None
+                continue
+            if otherwise is not None:
+                self.error("E-TABLE-UNREACHABLE", "this row comes after the `else` row and can never match",
+                           doc.span(row_path))
+            condition = self.expression(doc, (*row_path, "when"))
+            value = self.expression(doc, (*row_path, "then"))
+            if condition is None or value is None:
+                failed = True
+                continue
+            rows.append(s.CaseRow(doc.span(row_path), condition, value))
+        if failed:
+            return None
+        return s.Cases(doc.span(path), tuple(rows), otherwise)
+
+
+def _get(data: object, path: Path_) -> Any:
+    """The value at a path, or None where the path stops (optional keys)."""
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data

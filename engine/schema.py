@@ -1,0 +1,181 @@
+"""The JSON Schema of policy files: structural validation, and autocomplete for editors.
+
+``dibao schema`` prints it; ``schema/policy.schema.json`` is the exported copy policy
+files name in their ``yaml-language-server`` comment (a test keeps the two equal).
+Validation errors are turned into diagnostics located at the YAML node they concern.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.types import TYPE_SYNTAX
+
+SCHEMA_ID = "https://dibao.example/schema/policy.schema.json"
+
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "a date, YYYY-MM-DD"}
+_NAME = r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$"
+_CONFIDENCE = {"enum": ["high", "medium", "low"], "description": "how sure the source is (PUBLIC-FIGURES grades)"}
+
+_CITATION = {
+    "type": "object",
+    "description": "where a value or rule comes from: a document id declared under `sources` and its clause",
+    "properties": {
+        "doc": {"type": "string", "description": "a document id declared under `sources` (here or in a parent layer)"},
+        "clause": {"type": "string", "description": "the document's own clause numbering, e.g. 三(二) or 二(一)1(4)④"},
+        "rule": {"type": "string", "pattern": r"^[A-Z]\d+$", "description": "the rule catalogue id, e.g. H5"},
+        "confidence": _CONFIDENCE,
+        "quote": {"type": "string", "description": "the words of the clause, for reviewers"},
+    },
+    "required": ["doc", "clause"],
+    "additionalProperties": False,
+}
+
+_EXPRESSION = {"type": ["string", "number", "boolean"], "description": "an expression in the rules language"}
+
+_TABLE = {
+    "type": "array",
+    "description": "a first-match decision table: rows `when`/`then`, ending with an `else` row",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "oneOf": [
+            {"properties": {"when": _EXPRESSION, "then": _EXPRESSION, "note": {"type": "string"}},
+             "required": ["when", "then"], "additionalProperties": False},
+            {"properties": {"else": _EXPRESSION, "note": {"type": "string"}},
+             "required": ["else"], "additionalProperties": False},
+        ],
+    },
+}
+
+_VALUE = {
+    "type": "object",
+    "description": "one dated value of a parameter",
+    "properties": {
+        "from": _DATE,
+        "to": {**_DATE, "description": "last day in force (inclusive); open-ended when absent"},
+        "value": {**_EXPRESSION, "description": "a constant in the rules language, e.g. 3210 yuan/year"},
+        "must_supply": {"type": "string", "minLength": 1,
+                        "description": "no source gives this value: say why; evaluation then needs --set"},
+        "source": _CITATION,
+        "note": {"type": "string"},
+    },
+    "required": ["from", "source"],
+    "oneOf": [{"required": ["value"]}, {"required": ["must_supply"]}],
+    "additionalProperties": False,
+}
+
+_TYPE = {"type": "string", "description": "one of: " + ", ".join(TYPE_SYNTAX),
+         "examples": ["money/year", "money/month", "bool", "int", "rate", "date", "list(text)"]}
+
+_PARAMETER = {
+    "type": "object",
+    "properties": {
+        "type": _TYPE,
+        "label": {"type": "string", "description": "the name in the document's language"},
+        "note": {"type": "string"},
+        "values": {"type": "array", "items": _VALUE, "minItems": 1},
+    },
+    "required": ["type", "label", "values"],
+    "additionalProperties": False,
+}
+
+_VARIANT = {
+    "type": "object",
+    "description": "the rule as in force between two dates",
+    "properties": {
+        "from": _DATE,
+        "to": {**_DATE, "description": "last day in force (inclusive)"},
+        "expr": _EXPRESSION,
+        "table": _TABLE,
+        "source": _CITATION,
+        "note": {"type": "string"},
+    },
+    "required": ["from", "source"],
+    "oneOf": [{"required": ["expr"]}, {"required": ["table"]}],
+    "additionalProperties": False,
+}
+
+_RULE = {
+    "type": "object",
+    "properties": {
+        "type": _TYPE,
+        "label": {"type": "string", "description": "the name in the document's language"},
+        "scope": {"enum": ["household", "member"], "description": "member rules are answered per member"},
+        "output": {"type": "boolean", "description": "report this rule among the outputs (contract names always are)"},
+        "note": {"type": "string", "description": "how an ambiguous clause is read, and why"},
+        "source": _CITATION,
+        "expr": _EXPRESSION,
+        "table": _TABLE,
+        "variants": {"type": "array", "items": _VARIANT, "minItems": 1},
+    },
+    "required": ["type", "label"],
+    "oneOf": [
+        {"required": ["expr", "source"]},
+        {"required": ["table", "source"]},
+        {"required": ["variants"]},
+    ],
+    "additionalProperties": False,
+}
+
+_SOURCE = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "number": {"type": "string", "description": "the document's 文号, e.g. 鹤政办〔2017〕14号"},
+        "issued": _DATE,
+        "published": _DATE,
+        "seed": {"type": "string", "description": "the source document's file name"},
+        "url": {"type": "string"},
+        "confidence": _CONFIDENCE,
+        "note": {"type": "string"},
+    },
+    "required": ["title"],
+    "additionalProperties": False,
+}
+
+_POLICY = {
+    "type": "object",
+    "description": "what this folder is: the common layer, a region, or a sub-jurisdiction of a region",
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+        "kind": {"enum": ["common", "region", "subregion"]},
+        "name": {"type": "string"},
+        "province": {"type": "string"},
+        "admin_code": {"type": "string", "pattern": r"^\d{6}$", "description": "the 6-digit administrative code"},
+        "version": {"type": "string", "minLength": 1},
+        "inherits": {"type": "string", "description": "the layer this one overrides (common, or the region)"},
+        "span": {
+            "type": "object",
+            "properties": {"from": _DATE, "to": _DATE},
+            "required": ["from", "to"],
+            "additionalProperties": False,
+            "description": "the dates this policy answers for",
+        },
+        "note": {"type": "string"},
+    },
+    "required": ["id", "kind", "name", "version", "span"],
+    "additionalProperties": False,
+}
+
+POLICY_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "title": "dibao policy file",
+    "description": "One YAML file of a region folder: metadata, sources, dated parameters and rules.",
+    "type": "object",
+    "properties": {
+        "policy": _POLICY,
+        "sources": {"type": "object", "additionalProperties": _SOURCE,
+                    "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_.-]*$"}},
+        "parameters": {"type": "object", "additionalProperties": _PARAMETER, "propertyNames": {"pattern": _NAME}},
+        "rules": {"type": "object", "additionalProperties": _RULE, "propertyNames": {"pattern": _NAME}},
+    },
+    "additionalProperties": False,
+}
+
+
+def schema_json() -> str:
+    """The schema as pretty JSON, as ``dibao schema`` prints it."""
+    return json.dumps(POLICY_SCHEMA, ensure_ascii=False, indent=2) + "\n"
