@@ -261,4 +261,4 @@ BUILTINS: dict[str, Builtin] = _table(
             _duration_maker("working_days"), "a duration of n working days"),
 )
 
-AGGREGATES = ("sum", "count", "any", "all", "min", "max", "first", "last")
+AGGREGATES = ("sum", "count", "any", "all", "min", "max", "first", "last", "collect")

@@ -368,8 +368,13 @@ class _ExpressionChecker:
     def aggregate_result(self, node: s.Aggregate, body: t.Type) -> t.Type:
         if body == t.ANY:
             return t.INT if node.function == "count" else (t.BOOL if node.function in ("any", "all") else t.ANY)
+        if node.function == "collect" and isinstance(body, (t.ListOf, t.Record)):
+            return self.error("E-TYPE", "collect(…) gathers plain values (ids, amounts, dates), not lists or records",
+                              node.body.span)
         if node.function == "count":
             return t.INT
+        if node.function == "collect":
+            return t.ListOf(body)
         if node.function in ("any", "all"):
             if body != t.BOOL:
                 return self.error("E-TYPE", f"{node.function}(…) needs a bool for each item, not {body}",

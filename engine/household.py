@@ -48,6 +48,9 @@ Value rules
   1900-01-01 and 2100-12-31.
 * Ids (household, member) are non-blank strings; ``hukou`` is a lower-case region
   name (``hebi``, ``inner_mongolia``: letters, digits, ``_`` or ``-``).
+* Sizes, so that one record's cost is bounded: at most 50 members, 50 incomes and 50
+  expenses per member, 200 events and 50 requests; longer lists are reported and only
+  their first items checked.
 
 Readers
 -------
@@ -89,6 +92,10 @@ __all__ = [
     "INCOME_KINDS",
     "LABOUR_CAPACITIES",
     "MAX_AMOUNT",
+    "MAX_EVENTS",
+    "MAX_FLOWS",
+    "MAX_MEMBERS",
+    "MAX_REQUESTS",
     "PERIODS",
     "REQUEST_KINDS",
     "Disability",
@@ -153,6 +160,11 @@ PERIODS: frozenset[str] = frozenset(_PERIOD_ORDER)
 
 #: The largest amount accepted, in yuan.
 MAX_AMOUNT = Decimal(10**12)
+#: Size limits that bound the work one record can cause (no real household comes near).
+MAX_MEMBERS = 50
+MAX_FLOWS = 50  # incomes, and separately expenses, per member
+MAX_EVENTS = 200
+MAX_REQUESTS = 50
 _EARLIEST = dt.date(1900, 1, 1)
 _LATEST = dt.date(2100, 12, 31)
 _CODE = "E-HOUSEHOLD"
@@ -390,8 +402,8 @@ _MEMBER = _obj({
     "labour_capacity": _one_of(_CAPACITY_ORDER, required=True),
     "employed": _FLAG,
     "applies_single_person": _FLAG,
-    "incomes": _list_of(_flow(_INCOME_ORDER)),
-    "expenses": _list_of(_flow(_EXPENSE_ORDER)),
+    "incomes": _list_of(_flow(_INCOME_ORDER), maxlength=MAX_FLOWS),
+    "expenses": _list_of(_flow(_EXPENSE_ORDER), maxlength=MAX_FLOWS),
 })
 
 _STATUS = _obj({
@@ -427,10 +439,10 @@ _SCHEMA: dict[str, dict[str, Any]] = {
             "(letters, digits, '_' or '-')"
         },
     },
-    "members": _list_of(_MEMBER, required=True, minlength=1),
+    "members": _list_of(_MEMBER, required=True, minlength=1, maxlength=MAX_MEMBERS),
     "status": _STATUS,
-    "events": _list_of(_EVENT),
-    "requests": _list_of(_REQUEST),
+    "events": _list_of(_EVENT, maxlength=MAX_EVENTS),
+    "requests": _list_of(_REQUEST, maxlength=MAX_REQUESTS),
 }
 _ROOT = _obj(_SCHEMA)
 
@@ -520,7 +532,7 @@ def _problems(record: object) -> list[_Problem]:
             notes = ("a .json or YAML file holds one household; put many in a .jsonl file",)
         return [_Problem((), f"must be an object, not {_kind_of(record)}", None, notes)]
     problems: list[_Problem] = []
-    document = _text_keys_only(record, _ROOT, (), problems)
+    document = _prepared(record, _ROOT, (), problems)
     validator = _validator()
     if not validator.validate(document, normalize=False):
         problems.extend(_from_cerberus(error) for error in validator.errors)
@@ -529,14 +541,15 @@ def _problems(record: object) -> list[_Problem]:
     return problems
 
 
-def _text_keys_only(
-    value: object, rules: dict[str, Any] | None, path: tuple[object, ...],
-    problems: list[_Problem],
+def _prepared(
+    value: object, rules: dict[str, Any] | None, path: tuple[object, ...], problems: list[_Problem]
 ) -> object:
-    """Report and drop keys that are not strings, where the schema will look.
+    """The part of the record cerberus will see, made safe for it.
 
-    Cerberus sorts its errors by path and cannot compare, say, ``None`` with a string,
-    so such keys never reach it. The value is copied only when something is dropped.
+    Keys that are not strings are reported and dropped (cerberus sorts its errors by
+    path and cannot compare, say, ``None`` with a string). Lists longer than their
+    ``maxlength`` are reported and cut, so a small YAML file full of aliases cannot make
+    validation take minutes. Values are copied only when something changes.
     """
     if rules is None or "schema" not in rules:
         return value
@@ -549,15 +562,16 @@ def _text_keys_only(
                 problems.append(_Problem((*path, key), "unknown field (field names must be text)"))
                 changed = True
                 continue
-            new = _text_keys_only(item, inner.get(key), (*path, key), problems)
+            new = _prepared(item, inner.get(key), (*path, key), problems)
             changed = changed or new is not item
             kept[key] = new
         return kept if changed else value
     if rules["type"] == "array" and isinstance(value, (list, tuple)):
-        items = [
-            _text_keys_only(item, inner, (*path, index), problems)
-            for index, item in enumerate(value)
-        ]
+        limit = rules["maxlength"]
+        if len(value) > limit:
+            problems.append(_Problem(path, f"must have at most {limit} items, not {len(value)}"))
+            value = value[:limit]
+        items = [_prepared(item, inner, (*path, index), problems) for index, item in enumerate(value)]
         if any(new is not old for new, old in zip(items, value, strict=True)):
             return items
     return value
@@ -618,23 +632,18 @@ def _from_cerberus(error: Any) -> _Problem:
 # the rest) and yields its problems.
 
 
-def _members(record: Mapping[Any, Any]) -> list[tuple[int, Mapping[Any, Any]]]:
-    members = record.get("members")
-    if not isinstance(members, (list, tuple)):
-        return []
-    return [(i, m) for i, m in enumerate(members) if isinstance(m, Mapping)]
-
-
 def _items(record: Mapping[Any, Any], field: str) -> list[tuple[int, Mapping[Any, Any]]]:
+    """The objects in a top-level list, up to the list's limit (the rest is reported)."""
     items = record.get(field)
     if not isinstance(items, (list, tuple)):
         return []
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
+    limit = _SCHEMA[field]["maxlength"]
+    return [(i, item) for i, item in enumerate(items[:limit]) if isinstance(item, Mapping)]
 
 
 def _duplicate_member_ids(record: Mapping[Any, Any]) -> Iterator[_Problem]:
     first: dict[str, int] = {}
-    for index, member in _members(record):
+    for index, member in _items(record, "members"):
         member_id = member.get("id")
         if not isinstance(member_id, str) or not member_id.strip():
             continue
@@ -649,9 +658,9 @@ def _duplicate_member_ids(record: Mapping[Any, Any]) -> Iterator[_Problem]:
 
 def _request_members(record: Mapping[Any, Any]) -> Iterator[_Problem]:
     members = record.get("members")
-    if not isinstance(members, (list, tuple)) or not members:
+    if not isinstance(members, (list, tuple)) or not 0 < len(members) <= MAX_MEMBERS:
         return  # reported as a problem with members
-    known = [m.get("id") for _, m in _members(record) if isinstance(m.get("id"), str)]
+    known = [m.get("id") for _, m in _items(record, "members") if isinstance(m.get("id"), str)]
     if len(known) != len(members):
         return  # some member has no usable id: a reference might be meant for it
     for index, request in _items(record, "requests"):
@@ -674,13 +683,13 @@ def _event_causes(record: Mapping[Any, Any]) -> Iterator[_Problem]:
         cause = event.get("cause")
         path = ("events", index, "cause")
         if causes and cause is None:
-            yield _Problem(path, f"is required for a {kind} event (allowed: {', '.join(causes)})")
+            yield _Problem(path, f"is required for {kind} events (allowed: {', '.join(causes)})")
         elif not causes and cause is not None:
-            yield _Problem(path, f"not allowed for a {kind} event (it has no causes)")
+            yield _Problem(path, f"not allowed for {kind} events (they have no causes)")
         elif causes and isinstance(cause, str) and cause not in causes:
             yield _Problem(
                 path,
-                f"unknown cause {_show(cause)} for a {kind} event (allowed: {', '.join(causes)})",
+                f"unknown cause {_show(cause)} for {kind} events (allowed: {', '.join(causes)})",
                 did_you_mean(cause, causes),
             )
 
@@ -1042,8 +1051,9 @@ def _yaml_document(text: str, source: str) -> object:
         problem = error.problem or error.context or "unreadable"
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return _unreadable("E-YAML", f"not valid YAML: {problem}", source, line, column)
-    except Exception as error:  # noqa: BLE001 - a third-party parser's boundary
-        return _unreadable("E-YAML", f"not valid YAML: {_reason(error)}", source, 1)
+    except Exception as error:  # a third-party parser's boundary: nothing escapes
+        reason = _reason(error)
+        return _unreadable("E-YAML", f"not valid YAML: a value could not be built ({reason})", source, 1)
 
 
 def _stdin_text() -> str:

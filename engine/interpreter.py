@@ -432,6 +432,8 @@ def _aggregate(node: s.Aggregate, result: t.Type, slot: int, source: Code, body:
         return lambda ev: any(selected(ev))
     if kind == "all":
         return lambda ev: all(selected(ev))
+    if kind == "collect":
+        return lambda ev: tuple(selected(ev))
 
     def pick(ev: Evaluation) -> Any:
         values = list(selected(ev))

@@ -52,8 +52,17 @@ class PolicyLibrary:
         if not self.check.ok:
             raise DiagnosticError(self.check.diagnostics)
 
+    def problems_of(self, region: str) -> list[Diagnostic]:
+        """Errors located in the folders of a region's layers (its own, its parents', the common layer)."""
+        folders = {region, "common", region.split("/")[0]}
+        root = self.root.name
+        return [d for d in self.check.diagnostics if d.severity == "error" and (
+            d.span is None or _layer_of(d.span.file, root) in folders)]
+
     def region(self, name: str) -> CheckedRegion:
-        self.require_clean()
+        problems = self.problems_of(name)
+        if problems:
+            raise DiagnosticError(problems)
         checked = self.check.regions.get(name)
         if checked is None:
             hint = did_you_mean(name, self.regions)
@@ -125,6 +134,15 @@ def _program(checked: CheckedRegion, resolved: ResolvedPolicy) -> Program:
 
 
 _PROGRAMS: dict[tuple[int, str], Program] = {}
+
+
+def _layer_of(file: str, root: str) -> str:
+    """The layer key of a file named relative to the policies folder's parent (``policies/hebi/x.yaml``)."""
+    parts = Path(file).parts
+    if root in parts:
+        inner = parts[parts.index(root) + 1:-1]
+        return "/".join(inner) if inner else ""
+    return ""
 
 
 def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:

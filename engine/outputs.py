@@ -62,6 +62,8 @@ def render(value: Any, type_: t.Type) -> Any:
         return bool(value)
     if isinstance(type_, t.ListOf):
         return [render(v, type_.element) for v in value]
+    if isinstance(type_, t.SetOf):
+        return sorted(render(v, type_.element) for v in value)
     if isinstance(value, Decimal):
         return _decimal_text(value)
     return value

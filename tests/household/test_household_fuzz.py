@@ -131,6 +131,22 @@ def test_arbitrary_text_never_loses_a_record(text: str, fmt: str) -> None:
         assert isinstance(result, (Household, list))
 
 
+YAML_TOKENS = [
+    "!!bool ", "!!float ", "!!int ", "!!str ", "!!null ", "!!timestamp ", "!!binary ", "!!set ",
+    "!!omap ", "!!pairs ", "!!python/name:os.system ", "!foo ", "&a ", "*a ", "<<: ", "? ",
+    "[", "]", "{", "}", ", ", ": ", "- ", "\n", "  ", "x", "1", "1.5", ".inf", "2021-02-30",
+    "1:30", "0x1F", "~", "'", '"', "#", "---\n", "id", "members",
+]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(YAML_TOKENS), max_size=30).map("".join))
+def test_yaml_tags_and_oddities_never_escape(text: str) -> None:
+    (result,) = parse_household_text(text, fmt="yaml", source="fuzz.yaml")
+    if isinstance(result, list):
+        assert all(d.code in {"E-YAML", "E-HOUSEHOLD"} for d in result)
+
+
 # Valid records round trip -----------------------------------------------------------
 
 money = st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False)

@@ -267,6 +267,21 @@ def test_yaml_recursive_alias_does_not_hang() -> None:
     assert rejected(result)[0].message.startswith("members[0]: must be an object, not a list")
 
 
+def test_yaml_alias_bomb_is_bounded() -> None:
+    flows = ", ".join(["*i"] * 5000)
+    members = ", ".join(["*m"] * 5000)
+    text = (
+        "id: A\nhukou: hebi\n"
+        "i: &i {kind: wages, amount: '1', per: month}\n"
+        f"m: &m {{id: p, birth_date: 1990-01-01, labour_capacity: full, incomes: [{flows}]}}\n"
+        f"members: [{members}]\n"
+    )
+    (result,) = parse_household_text(text, fmt="yaml", source="bomb.yaml")
+    messages = [d.message for d in rejected(result)]
+    assert "members: must have at most 50 items, not 5000 (record A)" in messages
+    assert len(messages) < 200
+
+
 # Files and standard input ------------------------------------------------------------
 
 

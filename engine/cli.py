@@ -1,0 +1,244 @@
+"""The ``dibao`` command: a thin layer over the library API.
+
+Every command takes ``--policies DIR`` (default: the project's ``policies/``) so staff
+can work on a copy. Exit status: 0 done; 2 bad input or a policy that does not load
+(one located line per problem on stderr); 1 anything else. No traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from engine.diagnostics import Diagnostic, DiagnosticError, render_with_caret
+from engine.evaluate import evaluate
+from engine.household import load_household
+from engine.library import PolicyLibrary
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+policies_option = click.option(
+    "--policies", "policies", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="The policy folder to use (default: the project's policies/).")
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
+def _sets(_ctx: click.Context, _param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r}: write NAME=VALUE, e.g. dibao.standard_annual=3300")
+        found[name.strip()] = value.strip()
+    return found
+
+
+region_option = click.option("--region", required=True, help="Region id, e.g. hebi or inner_mongolia/hinggan.")
+date_option = click.option("--date", "as_of", required=True, callback=_date, help="Evaluation date, YYYY-MM-DD.")
+set_option = click.option("--set", "overrides", multiple=True, callback=_sets, metavar="NAME=VALUE",
+                          help="Override a parameter for this run (repeatable).")
+
+
+def reports_problems(function: F) -> F:
+    """Diagnostics become one line each on stderr and exit 2; nothing else escapes as a traceback."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except DiagnosticError as error:
+            print_diagnostics(error.diagnostics)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic], carets: bool = False) -> None:
+    for diagnostic in diagnostics:
+        click.echo(render_with_caret(diagnostic) if carets else diagnostic.one_line(), err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """dibao: social-assistance rules as data (低保, taper, monitoring)."""
+
+
+@cli.command("evaluate")
+@region_option
+@date_option
+@set_option
+@policies_option
+@click.option("--output", "outputs", multiple=True, help="Only this output (repeatable).")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@reports_problems
+def evaluate_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
+                     outputs: tuple[str, ...], file: str) -> None:
+    """Evaluate one household (JSON or YAML; - for standard input) and print the contract JSON."""
+    library = PolicyLibrary.open(policies)
+    household = load_household(file)
+    determination = evaluate(household, region, as_of, overrides=overrides, outputs=outputs or None,
+                             library=library)
+    click.echo(json.dumps(determination.to_json(), ensure_ascii=False, indent=2))
+
+
+@cli.command("check")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@policies_option
+@click.option("--json", "as_json", is_flag=True, help="Diagnostics as JSON.")
+def check_command(folder: Path | None, policies: Path | None, as_json: bool) -> None:
+    """Load and check every region: all diagnostics, located; exit 0 when clean, 2 otherwise."""
+    library = PolicyLibrary.open(folder or policies)
+    diagnostics = library.diagnostics
+    if as_json:
+        click.echo(json.dumps([d.as_dict() for d in diagnostics], ensure_ascii=False, indent=2))
+    else:
+        print_diagnostics(diagnostics, carets=True)
+        layers = len(library.tree.layers)
+        click.echo(f"{layers} layers, {len(library.regions)} regions checked: "
+                   f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}", err=True)
+    sys.exit(2 if diagnostics else 0)
+
+
+@cli.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of policy files (for YAML editors)."""
+    from engine.schema import schema_json
+
+    click.echo(schema_json(), nl=False)
+
+
+@cli.command("regions")
+@policies_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@reports_problems
+def regions_command(policies: Path | None, as_json: bool) -> None:
+    """The regions, their versions, digests, outputs and the parameters each leaves to be supplied."""
+    from engine.reports import region_summaries
+
+    library = PolicyLibrary.open(policies)
+    summaries = region_summaries(library)
+    if as_json:
+        click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
+        return
+    from engine.reports import print_region_summaries
+
+    print_region_summaries(summaries)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: click's own errors become one line and exit 2; anything unexpected exits 1."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="dibao", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:
+        click.echo("dibao: aborted", err=True)
+        sys.exit(1)
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "dibao"
+        click.echo(f"{command}: error: {error.format_message()} (see {command} --help)", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        click.echo(f"dibao: error: {error.format_message()}", err=True)
+        sys.exit(2)
+    except DiagnosticError as error:
+        print_diagnostics(error.diagnostics)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as error:  # the last line of defence: no traceback for users
+        click.echo(f"dibao: internal error: {type(error).__name__}: {error}", err=True)
+        sys.exit(1)
+
+
+@cli.command("explain")
+@region_option
+@date_option
+@set_option
+@policies_option
+@click.option("--output", "output", default=None, help="Explain only this output.")
+@click.option("--json", "as_json", is_flag=True, help="The tree as JSON.")
+@click.option("--quotes", is_flag=True, help="Show the clause's words where the policy records them.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@reports_problems
+def explain_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
+                    output: str | None, as_json: bool, quotes: bool, file: str) -> None:
+    """Why a household got its answer: each output's rule, values, parameters and clauses."""
+    from engine.explain import explain, render_tree
+
+    library = PolicyLibrary.open(policies)
+    explanation = explain(library, load_household(file), region, as_of, overrides, output)
+    if as_json:
+        click.echo(json.dumps(explanation.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        render_tree(explanation, quotes)
+
+
+@cli.command("test")
+@click.option("--region", default=None, help="Only this region.")
+@policies_option
+@reports_problems
+def test_command(region: str | None, policies: Path | None) -> None:
+    """Run the worked cases and report clause coverage (exit 1 when a case fails)."""
+    from engine.testing import explain_failure, run_worked_cases
+
+    library = PolicyLibrary.open(policies)
+    if region is not None:
+        library.region(region)
+    reports = run_worked_cases(library, region)
+    failed = 0
+    for report in reports:
+        passed = sum(o.passed for o in report.outcomes)
+        click.echo(f"{report.region}: {passed}/{len(report.outcomes)} worked cases pass; "
+                   f"clauses encoded {len(report.encoded)}, with worked cases {len(report.encoded & report.tested)}")
+        if report.untested:
+            click.echo(f"  clauses without a worked case: {', '.join(report.untested)}")
+        for line in report.load_errors:
+            click.echo(f"  {line}", err=True)
+        for outcome in report.failed:
+            failed += 1
+            click.echo(f"  FAIL {outcome.case.span}: {outcome.case.name} ({', '.join(outcome.case.checks)})")
+            if outcome.error:
+                click.echo(f"    error: {outcome.error}")
+            for name, want, got in outcome.mismatches:
+                click.echo(f"    {name}: expected {want!r}, got {got!r}")
+            for line in explain_failure(library, outcome):
+                click.echo(f"    {line}")
+    total = sum(len(r.outcomes) for r in reports)
+    click.echo(f"{total - failed} passed, {failed} failed")
+    if failed or any(r.load_errors for r in reports):
+        sys.exit(1)
+
+
+@cli.command("compare")
+@date_option
+@set_option
+@policies_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@reports_problems
+def compare_command(as_of: date, overrides: dict[str, str], policies: Path | None, as_json: bool, file: str) -> None:
+    """One household through every region side by side (--set applies where a region has the parameter)."""
+    from engine.reports import compare_regions, print_comparison
+
+    library = PolicyLibrary.open(policies)
+    comparison = compare_regions(library, load_household(file), as_of, overrides)
+    if as_json:
+        click.echo(json.dumps(comparison, ensure_ascii=False, indent=2))
+    else:
+        print_comparison(comparison)

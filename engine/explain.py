@@ -1,0 +1,189 @@
+"""Explain: why a household got its answer, as a tree of rules, values and citations.
+
+The interpreter runs with a ``Tracer``; this stage turns what each rule read into a tree:
+an output, the rule that produced it (expression and clause), the parameter values it
+used (with the dates they are in force and their source), down to the household's own
+fields. The tree is data (``as_dict``); ``render_tree`` draws it for a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine import types as t
+from engine.evaluate import evaluate_resolved
+from engine.formatter import format_expression
+from engine.household import Household
+from engine.interpreter import RuleTrace, Tracer
+from engine.library import PolicyLibrary
+from engine.outputs import Determination, render
+from engine.policy_model import Citation
+from engine.resolve import ResolvedPolicy
+
+
+@dataclass
+class ExplainNode:
+    kind: str  # output, rule, parameter, field
+    name: str
+    value: Any
+    label: str = ""
+    expr: str = ""
+    source: dict[str, Any] | None = None
+    effective: str = ""
+    children: list[ExplainNode] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "name": self.name, "value": self.value}
+        for key in ("label", "expr", "effective"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.source:
+            data["source"] = self.source
+        if self.children:
+            data["children"] = [c.as_dict() for c in self.children]
+        return data
+
+
+@dataclass
+class Explanation:
+    determination: Determination
+    outputs: list[ExplainNode]
+
+    def as_dict(self) -> dict[str, Any]:
+        head = self.determination.to_json()
+        return {key: head[key] for key in ("region", "date", "policy", "household")} | {
+            "explain": [node.as_dict() for node in self.outputs]}
+
+
+def explain(library: PolicyLibrary, household: Household, region: str, as_of: date,
+            overrides: Mapping[str, str] | None = None, output: str | None = None) -> Explanation:
+    resolved = library.resolve(region, as_of, overrides)
+    tracer = Tracer()
+    determination = evaluate_resolved(library, resolved, household, [output] if output else None, tracer)
+    builder = _TreeBuilder(resolved, tracer)
+    nodes = [builder.output(name) for name in determination.outputs]
+    for member_id, values in determination.members.items():
+        nodes += [builder.rule(name, member_id, kind="output") for name in values]
+    return Explanation(determination, nodes)
+
+
+class _TreeBuilder:
+    def __init__(self, resolved: ResolvedPolicy, tracer: Tracer) -> None:
+        self.resolved = resolved
+        self.tracer = tracer
+        self.chain = resolved.chain
+
+    def output(self, name: str) -> ExplainNode:
+        if name in self.chain.parameters:
+            node = self.parameter(name, self.resolved.values[name])
+            node.kind = "output"
+            return node
+        return self.rule(name, None, kind="output")
+
+    def rule(self, name: str, member: str | None, kind: str = "rule") -> ExplainNode:
+        rule = self.chain.rules[name]
+        trace: RuleTrace | None = self.tracer.rules.get((name, member))
+        variant = self.resolved.variants[name]
+        value = render(trace.value, rule.type) if trace else None
+        node = ExplainNode(kind, f"{name}[{member}]" if member else name, value, rule.label,
+                           format_expression(variant.body), self.citation(variant.source), _dates(variant.start,
+                                                                                                  variant.end))
+        if trace is None:
+            return node
+        seen: set[str] = set()
+        for read_kind, read_name, read_value in trace.reads:
+            if read_name in seen:
+                continue
+            seen.add(read_name)
+            node.children.append(self.child(read_kind, read_name, read_value))
+        return node
+
+    def child(self, kind: str, name: str, value: Any) -> ExplainNode:
+        if kind == "rule":
+            base, _, member = name.partition("[")
+            return self.rule(base, member.rstrip("]") or None)
+        if kind == "parameter":
+            return self.parameter(name, value)
+        return ExplainNode("field", name, _plain(value))
+
+    def parameter(self, name: str, value: Any) -> ExplainNode:
+        parameter = self.chain.parameters[name]
+        chosen = self.resolved.value_sources.get(name)
+        if name in self.resolved.overrides:
+            return ExplainNode("parameter", name, render(value, parameter.type), parameter.label,
+                               source={"override": "--set"}, effective="this run")
+        source = self.citation(chosen.source) if chosen else None
+        effective = _dates(chosen.start, chosen.end) if chosen else ""
+        shown = render(value, parameter.type) if not hasattr(value, "message") else "must be supplied"
+        return ExplainNode("parameter", name, shown, parameter.label, source=source, effective=effective)
+
+    def citation(self, citation: Citation) -> dict[str, Any]:
+        document = self.chain.sources.get(citation.doc)
+        data: dict[str, Any] = {"doc": citation.doc, "clause": citation.clause}
+        if citation.rule:
+            data["rule"] = citation.rule
+        if citation.confidence:
+            data["confidence"] = citation.confidence
+        if document is not None:
+            data["title"] = document.title
+            if document.number:
+                data["number"] = document.number
+        if citation.quote:
+            data["quote"] = citation.quote
+        return data
+
+
+def _dates(start: date | None, end: date | None) -> str:
+    if start is None and end is None:
+        return ""
+    return f"{start or '…'} – {end or 'open'}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (tuple, list)):
+        return f"{len(value)} items"
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    return render(value, t.NUMBER)
+
+
+def render_tree(explanation: Explanation, show_quotes: bool = False) -> None:
+    """Draw the explanation as a coloured tree (wide characters are measured by rich)."""
+    from rich.console import Console
+    from rich.tree import Tree
+
+    head = explanation.as_dict()
+    title = (f"[bold]{head['household']}[/] · {head['region']} on {head['date']} · policy "
+             f"{head['policy']['version']} {head['policy']['digest'][:19]}…")
+    root = Tree(title)
+    for node in explanation.outputs:
+        _add(root, node, show_quotes)
+    Console().print(root)
+
+
+def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
+    from rich.markup import escape
+
+    colour = {"output": "bold cyan", "rule": "cyan", "parameter": "magenta", "field": "green"}[node.kind]
+    shown = json.dumps(node.value, ensure_ascii=False) if not isinstance(node.value, str) else node.value
+    text = f"[{colour}]{node.name}[/] = [bold]{escape(shown)}[/]"
+    if node.label:
+        text += f"  {node.label}"
+    if node.source and "doc" in node.source:
+        text += f"  [dim]({node.source['doc']} {node.source['clause']}"
+        text += f", {node.source['rule']})[/]" if "rule" in node.source else ")[/]"
+    if node.effective:
+        text += f"  [dim]in force {node.effective}[/]"
+    branch = parent.add(text)
+    if node.expr:
+        branch.add(f"[dim]= {escape(node.expr)}[/]")
+    if show_quotes and node.source and node.source.get("quote"):
+        branch.add(f"[italic]「{node.source['quote']}」[/]")
+    for child in node.children:
+        _add(branch, child, show_quotes)

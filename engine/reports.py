@@ -1,0 +1,105 @@
+"""Reports: region summaries for ``dibao regions`` (as data, then rendered with rich)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from engine.library import PolicyLibrary
+
+
+def region_summaries(library: PolicyLibrary) -> list[dict[str, Any]]:
+    """For each region: version, span, digest today (or at the span's end), outputs, parameters to supply."""
+    summaries = []
+    for region in library.regions:
+        problems = library.problems_of(region)
+        if problems:
+            summaries.append({"region": region, "problems": len(problems)})
+            continue
+        chain = library.region(region).chain
+        day = min(max(date.today(), chain.span_from), chain.span_to)
+        resolved = library.resolve(region, day)
+        to_supply = sorted({name for name, p in chain.parameters.items() if any(v.must_supply for v in p.values)})
+        summaries.append({
+            "region": region,
+            "name": chain.top.name,
+            "version": chain.version,
+            "span": [chain.span_from.isoformat(), chain.span_to.isoformat()],
+            "digest_on": day.isoformat(),
+            "digest": resolved.digest,
+            "outputs": chain.outputs(),
+            "must_supply": to_supply,
+        })
+    return summaries
+
+
+def print_region_summaries(summaries: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="dibao regions")
+    for column in ("region", "name", "version", "span", "digest", "outputs", "must be supplied"):
+        table.add_column(column, overflow="fold")
+    for item in summaries:
+        if "problems" in item:
+            table.add_row(item["region"], f"{item['problems']} problems: run dibao check", "", "", "", "", "")
+            continue
+        table.add_row(item["region"], item["name"], item["version"], " – ".join(item["span"]),
+                      item["digest"][:19] + "…", str(len(item["outputs"])), "\n".join(item["must_supply"]) or "—")
+    Console().print(table)
+
+
+def compare_regions(library: PolicyLibrary, household: Any, as_of: date,
+                    overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """One household through every region: contract output → region → rendered value or a reason."""
+    from engine.contract import ALL_OUTPUTS, MEMBER_OUTPUTS
+    from engine.diagnostics import DiagnosticError
+    from engine.evaluate import evaluate
+
+    columns: dict[str, dict[str, Any]] = {}
+    for region in library.regions:
+        try:
+            applicable = {k: v for k, v in (overrides or {}).items()
+                          if k in library.region(region).chain.parameters}
+            answer = evaluate(household, region, as_of, overrides=applicable, library=library).to_json()
+        except DiagnosticError as error:
+            columns[region] = {"error": error.diagnostics[0].message}
+            continue
+        cells = dict(answer["outputs"])
+        for member, values in answer["members"].items():
+            for name, value in values.items():
+                cells[f"{name}[{member}]"] = value
+        columns[region] = cells
+    rows = [n for n in ALL_OUTPUTS if n not in MEMBER_OUTPUTS]
+    member_rows = sorted({k for cells in columns.values() for k in cells if "[" in k})
+    return {"date": as_of.isoformat(), "household": household.id, "rows": rows + member_rows, "regions": columns}
+
+
+def print_comparison(comparison: dict[str, Any]) -> None:
+    import json
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{comparison['household']} on {comparison['date']}")
+    table.add_column("output")
+    regions = comparison["regions"]
+    for region in regions:
+        table.add_column(region, overflow="fold")
+    errors = {r: c["error"] for r, c in regions.items() if "error" in c}
+    for row in comparison["rows"]:
+        cells = []
+        for region, column in regions.items():
+            if region in errors:
+                cells.append("[red]error[/]")
+            elif row in column:
+                value = column[row]
+                cells.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            else:
+                cells.append("[dim]not defined[/]")
+        table.add_row(escape(row), *cells)
+    console = Console()
+    console.print(table)
+    for region, message in errors.items():
+        console.print(f"[red]{region}[/]: {message}", markup=True, highlight=False)
