@@ -79,7 +79,8 @@ def _mismatch(definition: Definition, found: t.Type, span: Span) -> Diagnostic:
     hint = t.period_hint(found, definition.type)
     return Diagnostic(
         "E-PERIOD" if hint else "E-TYPE",
-        f"{definition.name} is declared {definition.type} but its expression is {found}" + (f"; {hint}" if hint else ""),
+        f"{definition.name} is declared {definition.type} but its expression is {found}"
+        + (f"; {hint}" if hint else ""),
         span,
     )
 
@@ -219,7 +220,8 @@ class _ExpressionChecker:
 
     def membership(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
         if not isinstance(right, (t.SetOf, t.ListOf)):
-            return self.error("E-TYPE", f"the right side of '{node.op}' must be a set like {{\"a\", \"b\"}}, not {right}",
+            example = '{"a", "b"}'
+            return self.error("E-TYPE", f"the right side of '{node.op}' must be a set like {example}, not {right}",
                               node.right.span)
         if right.element != t.ANY and t.unify(left, right.element) is None:
             return self.error("E-TYPE", f"cannot look for {left} in a set of {right.element}", node.span)
@@ -504,8 +506,8 @@ def _never_zero(node: s.Node, definitions: Mapping[str, Definition]) -> bool:
 
 
 def _positive_literal(node: s.Node) -> bool:
-    return isinstance(node, s.Literal) and isinstance(node.value, (int,)) and not isinstance(node.value, bool) \
-        and node.value > 0 or (isinstance(node, s.Name) and node.dotted in POSITIVE_NAMES)
+    return (isinstance(node, s.Literal) and isinstance(node.value, (int,)) and not isinstance(node.value, bool) \
+        and node.value > 0) or (isinstance(node, s.Name) and node.dotted in POSITIVE_NAMES)
 
 
 def _nonzero_facts(condition: s.Node, negated: bool = False) -> list[str]:
@@ -548,7 +550,7 @@ def _cycles(definitions: Mapping[str, Definition], dependencies: Mapping[str, It
             if nxt not in definitions or definitions[nxt].kind != "rule":
                 continue
             if state.get(nxt) == 1:
-                cycle = path[path.index(nxt):] + [nxt]
+                cycle = [*path[path.index(nxt):], nxt]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)

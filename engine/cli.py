@@ -242,3 +242,73 @@ def compare_command(as_of: date, overrides: dict[str, str], policies: Path | Non
         click.echo(json.dumps(comparison, ensure_ascii=False, indent=2))
     else:
         print_comparison(comparison)
+
+
+
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option("--rev", "revisions", multiple=True, help="A git revision of the policy tree (once: against the "
+              "working tree; twice: old and new).")
+@click.option("--region", default=None, help="The region, when OLD/NEW are folders or --rev is used.")
+@click.option("--date", "as_of", default=None, callback=_date, help="The date, when OLD/NEW are folders or --rev.")
+@click.option("--households", type=click.Path(dir_okay=False), default=None,
+              help="JSON Lines (or one JSON/YAML record): run the population through both sides.")
+@click.option("--any-hukou", is_flag=True, help="Include households registered in other regions too.")
+@set_option
+@policies_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@reports_problems
+def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
+                 households: str | None, any_hukou: bool, overrides: dict[str, str], policies: Path | None,
+                 as_json: bool) -> None:
+    """What changes between two policies (REGION@DATE, a folder, or --rev REV) and whom it affects."""
+    from engine.diff import compare_policies, population_impact, tree_at_revision
+    from engine.household import load_households
+    from engine.reports import print_diff
+
+    sides = _diff_sides(old, new, revisions, region, as_of, overrides, policies, tree_at_revision)
+    changes = compare_policies(*sides)
+    report: dict[str, Any] = {"old": sides[0].label, "new": sides[1].label,
+                              "old_digest": sides[0].resolved.digest, "new_digest": sides[1].resolved.digest,
+                              "changes": [c.as_dict() for c in changes]}
+    if households:
+        records = list(load_households(households))
+        valid = [h for h in records if not isinstance(h, list)]
+        home = sides[1].resolved.region.split("/")[0]
+        population = valid if any_hukou else [h for h in valid if h.hukou == home]
+        report["impact"] = population_impact(sides[0], sides[1], population).as_dict()
+        report["impact"]["records"] = {"read": len(records), "rejected": len(records) - len(valid),
+                                       "other_hukou": len(valid) - len(population)}
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_diff(report)
+
+
+def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
+                overrides: dict[str, str], policies: Path | None, at_revision: Callable[[str, Path], Path]) -> Any:
+    from engine.diff import parse_spec, side
+
+    here = PolicyLibrary.open(policies)
+    if revisions:
+        if not (region and as_of):
+            raise DiagnosticError([Diagnostic("E-ARGS", "--rev needs --region and --date")])
+        repository = here.root.parent
+        trees = [at_revision(r, repository) for r in revisions]
+        libraries = [PolicyLibrary.open(t) for t in trees] + ([here] if len(trees) == 1 else [])
+        labels = [*revisions, "working tree"][:2]
+        return [side(f"{region}@{as_of} ({label})", lib, region, as_of, overrides)
+                for label, lib in zip(labels, libraries, strict=True)]
+    if new is None:
+        raise DiagnosticError([Diagnostic("E-ARGS", "give two sides: REGION@DATE REGION@DATE, two folders, or --rev")])
+    if "@" in old and "@" in new:
+        (r1, d1), (r2, d2) = parse_spec(old), parse_spec(new)
+        return [side(old, here, r1, d1, overrides), side(new, here, r2, d2, overrides)]
+    if not (region and as_of):
+        raise DiagnosticError([Diagnostic("E-ARGS", "comparing folders needs --region and --date")])
+    return [side(f"{folder}", PolicyLibrary.open(folder), region, as_of, overrides) for folder in (old, new)]
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ can fix a file in one pass.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def render_with_caret(diagnostic: Diagnostic, source_text: str | None = None) ->
                 width = span.end_column - span.column
             prefix = _display_width(line[: span.column - 1])
             lines.append(f"  {span.line:>4} | {line}")
-            lines.append(f"       | {' ' * prefix}{'^' * max(1, _display_width(line[span.column - 1: span.column - 1 + width]))}")
+            carets = "^" * max(1, _display_width(line[span.column - 1: span.column - 1 + width]))
+            lines.append(f"       | {' ' * prefix}{carets}")
     lines.extend(f"  note: {n}" for n in diagnostic.notes)
     return "\n".join(lines)
 
@@ -106,7 +108,7 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def did_you_mean(name: str, candidates: list[str] | set[str] | tuple[str, ...]) -> str | None:
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a misspelt name, or None when nothing is close."""
     import difflib
 

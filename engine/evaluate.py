@@ -43,7 +43,7 @@ def evaluate_resolved(library: PolicyLibrary, resolved: ResolvedPolicy, househol
     except EvaluationError as error:
         raise DiagnosticError([_about(household, d) for d in error.diagnostics]) from None
     parameter_outputs = {n: resolved.values[n] for n in wanted if n in chain.parameters}
-    for name, value in parameter_outputs.items():
+    for _name, value in parameter_outputs.items():
         if hasattr(value, "message"):
             raise DiagnosticError([Diagnostic("E-EVAL", f"household {household.id}: {value.message}")])
     types = {n: (chain.rules[n].type if n in chain.rules else chain.parameters[n].type) for n in wanted}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from engine import types as t
 from engine.builtins import age_on
@@ -27,7 +28,7 @@ from engine.household import (
     Member,
 )
 
-Accessor = Callable[[object, date], object]
+Accessor = Callable[[Any, date], object]
 
 
 class MissingValue(ValueError):
@@ -105,7 +106,7 @@ MEMBER_FIELDS: dict[str, Field] = {
     "elderly": Field(t.BOOL, lambda m, d: _age(m, d) >= 60, "60 or older on the evaluation date"),
     "minor": Field(t.BOOL, lambda m, d: _age(m, d) < 18, "under 18 on the evaluation date"),
     "adult": Field(t.BOOL, lambda m, d: _age(m, d) >= 18, "18 or older on the evaluation date"),
-    "disabled": Field(t.BOOL, lambda m, d: getattr(m, "disability") is not None, "holds a disability certificate"),
+    "disabled": Field(t.BOOL, lambda m, d: m.disability is not None, "holds a disability certificate"),
     "disability_grade": Field(t.INT, _grade, "1 (most severe) to 4; 0 without a disability"),
     "disability_category": Field(CATEGORY, _disability("category"), "physical, visual, … or none"),
     "disability_certificate": Field(CERTIFICATE, _disability("certificate"), "second_generation, other or none"),
@@ -122,14 +123,14 @@ MEMBER = t.Record("member", tuple((k, f.type) for k, f in MEMBER_FIELDS.items())
 EVENT_FIELDS: dict[str, Field] = {
     "kind": Field(EVENT_KIND, _attr("kind"), "what happened"),
     "date": Field(t.DATE, _attr("date"), "when it happened"),
-    "cause": Field(EVENT_CAUSE, lambda e, d: getattr(e, "cause") or "none", "why (none when not given)"),
+    "cause": Field(EVENT_CAUSE, lambda e, d: e.cause or "none", "why (none when not given)"),
 }
 EVENT = t.Record("event", tuple((k, f.type) for k, f in EVENT_FIELDS.items()))
 
 REQUEST_FIELDS: dict[str, Field] = {
     "kind": Field(REQUEST_KIND, _attr("kind"), "temporary_assistance or medical_assistance"),
     "amount": Field(t.MONEY_LUMP, _attr("amount"), "the amount requested"),
-    "member": Field(t.TEXT, lambda r, d: getattr(r, "member") or "", "the member it is for (empty when none)"),
+    "member": Field(t.TEXT, lambda r, d: r.member or "", "the member it is for (empty when none)"),
 }
 REQUEST = t.Record("request", tuple((k, f.type) for k, f in REQUEST_FIELDS.items()))
 
@@ -164,21 +165,21 @@ def _status_date(name: str) -> Accessor:
 
 HOUSEHOLD_NAMES: dict[str, Field] = {
     "as_of": Field(t.DATE, lambda h, d: d, "the evaluation date"),
-    "members": Field(t.ListOf(MEMBER), lambda h, d: getattr(h, "members"), "the household's members"),
-    "events": Field(t.ListOf(EVENT), lambda h, d: getattr(h, "events"), "events, oldest first"),
-    "requests": Field(t.ListOf(REQUEST), lambda h, d: getattr(h, "requests"), "requests for assistance"),
+    "members": Field(t.ListOf(MEMBER), lambda h, d: h.members, "the household's members"),
+    "events": Field(t.ListOf(EVENT), lambda h, d: h.events, "events, oldest first"),
+    "requests": Field(t.ListOf(REQUEST), lambda h, d: h.requests, "requests for assistance"),
     "household.id": Field(t.TEXT, _attr("id"), "the record's id"),
     "household.hukou": Field(t.TEXT, _attr("hukou"), "where the household is registered"),
-    "household.size": Field(t.INT, lambda h, d: len(getattr(h, "members")), "number of members (at least 1)"),
+    "household.size": Field(t.INT, lambda h, d: len(h.members), "number of members (at least 1)"),
     "status.registered_poor": Field(t.BOOL, _status("registered_poor"), "in the poverty register (建档立卡)"),
     "status.lifted_out": Field(t.BOOL, _status("lifted_out"), "lifted out of poverty"),
     "status.tekun": Field(t.BOOL, _status("tekun"), "extreme-poverty person (特困)"),
     "status.children_support_sufficient": Field(t.BOOL, _status("children_support_sufficient"),
                                                 "children can sufficiently support the household"),
-    "status.on_dibao": Field(t.BOOL, lambda h, d: getattr(h, "status").dibao_since is not None,
+    "status.on_dibao": Field(t.BOOL, lambda h, d: h.status.dibao_since is not None,
                              "a current dibao recipient (dibao_since is set)"),
     "status.dibao_since": Field(t.DATE, _status_date("dibao_since"), "dibao since (guard with status.on_dibao)"),
-    "status.monitored": Field(t.BOOL, lambda h, d: getattr(h, "status").monitored_since is not None,
+    "status.monitored": Field(t.BOOL, lambda h, d: h.status.monitored_since is not None,
                               "currently monitored (monitored_since is set)"),
     "status.monitored_since": Field(t.DATE, _status_date("monitored_since"),
                                     "monitored since (guard with status.monitored)"),

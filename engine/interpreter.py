@@ -90,7 +90,7 @@ class Tracer:
 class Evaluation:
     """The state of evaluating one household: memo of rule values and aggregation slots."""
 
-    __slots__ = ("program", "household", "as_of", "values", "member_values", "slots", "tracer")
+    __slots__ = ("as_of", "household", "member_values", "program", "slots", "tracer", "values")
 
     def __init__(self, program: Program, household: Household, as_of: date, tracer: Tracer | None) -> None:
         self.program = program
@@ -201,12 +201,14 @@ class _Compiler:
 
     def compile(self, node: s.Node) -> Code:
         method = getattr(self, f"c_{type(node).__name__}")
-        return method(node)  # type: ignore[no-any-return]
+        code: Code = method(node)
+        return code
 
     def c_Literal(self, node: s.Literal) -> Code:
         value: Any = node.value
         if node.kind == "duration":
-            value = Duration(int(node.value), node.unit)
+            assert isinstance(node.value, int)
+            value = Duration(node.value, node.unit)
         return lambda ev: value
 
     def c_Name(self, node: s.Name) -> Code:
@@ -261,10 +263,9 @@ class _Compiler:
             fields = RECORD_FIELDS[record_type.label]
             if part not in fields and record_type.label == "member":
                 rule_name = ".".join(path[index:])
-                getters.append(lambda value, ev, rule_name=rule_name: ev.member_rule(rule_name, value))
+                getters.append(_member_rule_getter(rule_name))
                 break
-            accessor = fields[part].get
-            getters.append(lambda value, ev, accessor=accessor: accessor(value, ev.as_of))
+            getters.append(_field_getter(fields[part].get))
             record_type = fields[part].type
         if len(getters) == 1:
             only = getters[0]
@@ -401,6 +402,14 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def _member_rule_getter(rule_name: str) -> Callable[[Any, Evaluation], Any]:
+    return lambda value, ev: ev.member_rule(rule_name, value)
+
+
+def _field_getter(accessor: Callable[[Any, date], Any]) -> Callable[[Any, Evaluation], Any]:
+    return lambda value, ev: accessor(value, ev.as_of)
 
 
 def _lambda_arith(function: Callable[[Any, Any], Any], left: Code, right: Code) -> Code:

@@ -10,6 +10,7 @@ nesting keep hostile input from exhausting the parser.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -164,10 +165,10 @@ def _character_hint(char: str) -> str:
     return hints.get(char, "").rstrip()
 
 
-def _expected_words(expected: set[str] | frozenset[str] | list[str]) -> str:
+def _expected_words(expected: Collection[str]) -> str:
     words = sorted({_TERMINAL_WORDS.get(name, _keyword(name)) for name in expected})
     if len(words) > 6:
-        words = words[:6] + ["…"]
+        words = [*words[:6], "…"]
     return ", ".join(words) if words else "something else"
 
 
@@ -207,7 +208,8 @@ class _Builder:
         handler = getattr(self, f"n_{item.data}", None)
         if handler is None:  # pragma: no cover - grammar and builder out of step
             raise AssertionError(f"no builder for {item.data}")
-        return handler(item)  # type: ignore[no-any-return]
+        built: s.Node = handler(item)
+        return built
 
     # literals -----------------------------------------------------------------
     def n_number(self, t: Tree) -> s.Node:

@@ -9,8 +9,9 @@ and parameter values are constants. All findings come back at once, deduplicated
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -22,7 +23,7 @@ from engine.contract import COMMON_PARAMETERS, HOUSEHOLD_OUTPUTS, MEMBER_OUTPUTS
 from engine.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from engine.interpreter import Program, RuleCode
 from engine.policy_files import PolicyTree
-from engine.policy_model import Citation, Layer
+from engine.policy_model import Citation, Layer, Parameter, Rule
 from engine.resolve import Chain, build_chain, value_in_force, variant_in_force
 
 
@@ -56,7 +57,8 @@ def check_tree(tree: PolicyTree) -> TreeCheck:
             found.extend(error.diagnostics)
             continue
         checked, problems = check_chain(chain)
-        found.extend(problems)
+        own = set(chain.top.files)
+        found.extend(_while_checking(d, region, own) for d in problems)
         report.regions[region] = checked
     report.diagnostics = _unique(found)
     return report
@@ -145,7 +147,7 @@ def _overlaps(chain: Chain) -> Iterator[Diagnostic]:
 
 def _overlapping(name: str, ranges: list[tuple[date, date | None, Any]]) -> Iterator[Diagnostic]:
     ordered = sorted(ranges, key=lambda r: r[0])
-    for (start_a, end_a, span_a), (start_b, _end_b, span_b) in zip(ordered, ordered[1:], strict=False):
+    for (start_a, end_a, span_a), (start_b, _end_b, span_b) in itertools.pairwise(ordered):
         if end_a is None or start_b <= end_a:
             until = "open-ended" if end_a is None else f"until {end_a}"
             yield Diagnostic("E-OVERLAP", f"{name}: this value from {start_b} overlaps the one from {start_a} "
@@ -155,7 +157,8 @@ def _overlapping(name: str, ranges: list[tuple[date, date | None, Any]]) -> Iter
 def _overrides(chain: Chain) -> Iterator[Diagnostic]:
     seen: dict[str, tuple[t.Type, Layer]] = {}
     for layer in chain.layers:
-        for name, item in [*layer.parameters.items(), *layer.rules.items()]:
+        items: list[tuple[str, Parameter | Rule]] = [*layer.parameters.items(), *layer.rules.items()]
+        for name, item in items:
             if name in seen and seen[name][0] != item.type:
                 earlier_type, earlier = seen[name]
                 yield Diagnostic("E-OVERRIDE", f"{name} is {earlier_type} in {earlier.key} but {item.type} here; "
@@ -167,7 +170,8 @@ def _contract_types(chain: Chain) -> Iterator[Diagnostic]:
     for name, parameter in chain.parameters.items():
         expected = HOUSEHOLD_OUTPUTS.get(name) or COMMON_PARAMETERS.get(name)
         if expected is not None and parameter.type != expected:
-            yield Diagnostic("E-CONTRACT", f"{name} is {expected} in the contract, not {parameter.type}", parameter.span)
+            yield Diagnostic("E-CONTRACT", f"{name} is {expected} in the contract, not {parameter.type}",
+                             parameter.span)
     for name, rule in chain.rules.items():
         expected = HOUSEHOLD_OUTPUTS.get(name)
         member_expected = MEMBER_OUTPUTS.get(name)
@@ -224,12 +228,22 @@ def _ranges(months: list[date]) -> str:
     return ", ".join(f"{r[0]:%Y-%m}" if len(r) == 1 else f"{r[0]:%Y-%m} – {r[-1]:%Y-%m}" for r in runs)
 
 
+def _while_checking(diagnostic: Diagnostic, region: str, own_files: set[str]) -> Diagnostic:
+    """A problem found in a shared layer says which region's check found it."""
+    if diagnostic.span is None or diagnostic.span.file in own_files:
+        return diagnostic
+    return replace(diagnostic, notes=(*diagnostic.notes, f"found while checking region {region}"))
+
+
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple[str, str, Any]] = set()
-    unique = []
+    """One diagnostic per (code, message, place); the regions that found it are merged into its notes."""
+    merged: dict[tuple[str, str, Any], Diagnostic] = {}
     for diagnostic in diagnostics:
         key = (diagnostic.code, diagnostic.message, diagnostic.span)
-        if key not in seen:
-            seen.add(key)
-            unique.append(diagnostic)
-    return unique
+        if key in merged:
+            first = merged[key]
+            notes = first.notes + tuple(n for n in diagnostic.notes if n not in first.notes)
+            merged[key] = replace(first, notes=notes)
+        else:
+            merged[key] = diagnostic
+    return list(merged.values())

@@ -126,7 +126,8 @@ def _schema_diagnostic(doc: LoadedYaml, error: jsonschema.ValidationError) -> Di
         key = extra[0] if extra else ""
         hint = did_you_mean(key, allowed) if allowed else None
         known = f"; allowed here: {', '.join(sorted(allowed))}" if allowed else ""
-        return Diagnostic("E-SCHEMA", f"{where}: unknown key {key!r}{known}", doc.key_span((*path, key)), suggestion=hint)
+        return Diagnostic("E-SCHEMA", f"{where}: unknown key {key!r}{known}", doc.key_span((*path, key)),
+                          suggestion=hint)
     if validator == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
         return Diagnostic("E-SCHEMA", f"{where}: missing key {missing!r}", doc.key_span(path))
@@ -140,10 +141,9 @@ def _schema_diagnostic(doc: LoadedYaml, error: jsonschema.ValidationError) -> Di
         return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not {meaning}",
                           doc.key_span(path) if _is_key_error(error) else doc.span(path))
     if validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
-        return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not one of: {allowed}", doc.span(path),
-                          suggestion=hint)
+        choices = [str(v) for v in error.validator_value]
+        return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not one of: {', '.join(choices)}",
+                          doc.span(path), suggestion=did_you_mean(str(error.instance), choices))
     if validator == "minItems":
         return Diagnostic("E-SCHEMA", f"{where}: must not be empty", doc.span(path))
     if validator == "propertyNames":
@@ -241,8 +241,8 @@ class _LayerBuilder:
     def header(self, doc: LoadedYaml) -> Layer | None:
         assert isinstance(doc.data, dict)
         data: dict[str, Any] = doc.data["policy"]
-        start = self.date(doc, ("policy", "span", "from"))
-        end = self.date(doc, ("policy", "span", "to"))
+        start = self.read_date(doc, ("policy", "span", "from"))
+        end = self.read_date(doc, ("policy", "span", "to"))
         if start is None or end is None:
             return None
         if end < start:
@@ -262,7 +262,7 @@ class _LayerBuilder:
             folder=str(self.folder),
         )
 
-    def date(self, doc: LoadedYaml, path: Path_) -> date | None:
+    def read_date(self, doc: LoadedYaml, path: Path_) -> date | None:
         value = _get(doc.data, path)
         try:
             return date.fromisoformat(str(value))
@@ -274,7 +274,7 @@ class _LayerBuilder:
         value = _get(doc.data, path)
         if value is None:
             return True, None
-        found = self.date(doc, path)
+        found = self.read_date(doc, path)
         return found is not None, found
 
     def citation(self, doc: LoadedYaml, path: Path_) -> Citation:
@@ -316,7 +316,7 @@ class _LayerBuilder:
         data = _get(doc.data, path)
         for key in ("issued", "published"):
             if key in data:
-                self.date(doc, (*path, key))
+                self.read_date(doc, (*path, key))
         layer.sources[source_id] = Source(
             id=source_id, title=data["title"], span=doc.key_span(path), number=data.get("number"),
             issued=data.get("issued"), published=data.get("published"), seed=data.get("seed"), url=data.get("url"),
@@ -341,7 +341,7 @@ class _LayerBuilder:
 
     def dated_value(self, doc: LoadedYaml, path: Path_) -> DatedValue | None:
         data = _get(doc.data, path)
-        start = self.date(doc, (*path, "from"))
+        start = self.read_date(doc, (*path, "from"))
         ok, end = self.optional_date(doc, (*path, "to"))
         expr = self.expression(doc, (*path, "value")) if "value" in data else None
         if start is None or not ok or ("value" in data and expr is None):
@@ -376,7 +376,7 @@ class _LayerBuilder:
 
     def variant(self, doc: LoadedYaml, path: Path_) -> Variant | None:
         data = _get(doc.data, path)
-        start = self.date(doc, (*path, "from"))
+        start = self.read_date(doc, (*path, "from"))
         ok, end = self.optional_date(doc, (*path, "to"))
         body = self.body(doc, path)
         if start is None or not ok or body is None:

@@ -103,3 +103,44 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     console.print(table)
     for region, message in errors.items():
         console.print(f"[red]{region}[/]: {message}", markup=True, highlight=False)
+
+
+def print_diff(report: dict[str, Any]) -> None:
+    """Changes side by side, then the population impact when there is one."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{escape(report['old'])}[/] → [bold]{escape(report['new'])}[/]")
+    table = Table(show_lines=True)
+    for column in ("", "name", "old", "new", "reaches"):
+        table.add_column(column, overflow="fold")
+    for change in report["changes"]:
+        old = escape(str(change.get("old", "")))
+        new = escape(str(change.get("new", "")))
+        if change.get("old_source") or change.get("new_source"):
+            old += f"\n[dim]{escape(change.get('old_source', ''))}[/]"
+            new += f"\n[dim]{escape(change.get('new_source', ''))}[/]"
+        table.add_row(f"{change['kind']} {change['change']}", change["name"], old, new,
+                      "\n".join(change.get("reaches", [])))
+    if report["changes"]:
+        console.print(table)
+    else:
+        console.print("no changes in parameters or rules")
+    impact = report.get("impact")
+    if not impact:
+        return
+    records = impact.get("records", {})
+    console.print(f"\n[bold]impact[/] on {impact['households']} households"
+                  + (f" ({records['read']} read, {records['rejected']} rejected, {records['other_hukou']} "
+                     "registered elsewhere)" if records else ""))
+    for label, ids in impact["transitions"].items():
+        console.print(f"  {label}: {len(ids)}  ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})")
+    console.print("  monthly benefit change: " + ", ".join(f"{k}: {v}" for k, v in
+                                                             impact["benefit_change_buckets"].items()))
+    cost = impact["monthly_cost"]
+    console.print(f"  monthly cost {cost['old']} → {cost['new']} ({cost['change']}); "
+                  f"annual change {impact['annual_cost_change']}")
+    if impact["failed"]:
+        console.print(f"  [red]{len(impact['failed'])} households could not be evaluated[/]")

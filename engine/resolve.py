@@ -119,7 +119,7 @@ def coverage_text(parameter: Parameter) -> str:
     return ", ".join(parts) or "no dates"
 
 
-def resolve(chain: Chain, as_of: date, constants: Mapping[str, Any],
+def resolve(chain: Chain, as_of: date, constants: Mapping[int, Any],
             overrides: Mapping[str, Any] | None = None) -> ResolvedPolicy:
     """The policy in force on ``as_of``; ``constants`` maps id(value expression) → its value."""
     overrides = dict(overrides or {})

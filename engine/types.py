@@ -146,7 +146,7 @@ def unify(left: Type, right: Type) -> Type | None:
 
 def assignable(value: Type, target: Type) -> bool:
     """Can a value of type ``value`` stand where ``target`` is declared?"""
-    if value == target or value == ANY:
+    if value in (target, ANY):
         return True
     if target == NUMBER and value in (INT, RATE):
         return True
@@ -183,7 +183,7 @@ _ENUM = re.compile(r"^enum\(\s*([A-Za-z0-9_]+(\s*,\s*[A-Za-z0-9_]+)*)\s*\)$")
 _LIST = re.compile(r"^list\((.+)\)$")
 _SET = re.compile(r"^set\((.+)\)$")
 
-TYPE_SYNTAX = sorted(_TYPE_NAMES) + ["enum(a, b, …)", "list(T)", "set(T)"]
+TYPE_SYNTAX = [*sorted(_TYPE_NAMES), "enum(a, b, …)", "list(T)", "set(T)"]
 
 
 def parse_type(text: str) -> Type | None:
