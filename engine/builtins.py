@@ -162,6 +162,14 @@ def round_half_up(value: Decimal | int, places: int = 2) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def floor(value: Decimal | int) -> int:
+    return int(Decimal(value).to_integral_value(rounding="ROUND_FLOOR"))
+
+
+def ceil(value: Decimal | int) -> int:
+    return int(Decimal(value).to_integral_value(rounding="ROUND_CEILING"))
+
+
 def per_month(annual: Decimal) -> Decimal:
     return annual / TWELVE
 
@@ -229,6 +237,8 @@ BUILTINS: dict[str, Builtin] = _table(
     Builtin("min", ("a", "b"), _same_ordered, min, "the smaller of two values of the same type"),
     Builtin("max", ("a", "b"), _same_ordered, max, "the larger of two values of the same type"),
     Builtin("abs", ("value",), _numeric_or_money, abs, "absolute value"),
+    Builtin("floor", ("value",), _fixed([t.NUMBER], t.INT), floor, "the largest whole number ≤ value (7 / 2 → 3)"),
+    Builtin("ceil", ("value",), _fixed([t.NUMBER], t.INT), ceil, "the smallest whole number ≥ value (7 / 2 → 4)"),
     Builtin("add_months", ("date", "months"), _fixed([t.DATE, t.INT], t.DATE), add_months,
             "same day n months later; 31 Jan + 1 month = 28/29 Feb"),
     Builtin("add_days", ("date", "days"), _fixed([t.DATE, t.INT], t.DATE), add_days, "n calendar days later"),

@@ -76,6 +76,11 @@ def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None 
 
 
 def _mismatch(definition: Definition, found: t.Type, span: Span) -> Diagnostic:
+    if isinstance(definition.type, t.Enum) and isinstance(found, t.Enum):
+        extra = sorted(found.values - definition.type.values)
+        return Diagnostic("E-ENUM", f"{definition.name} is declared {definition.type}; {', '.join(map(repr, extra))} "
+                          f"is not one of its values ({', '.join(sorted(definition.type.values))})", span,
+                          suggestion=did_you_mean(extra[0], definition.type.values) if extra else None)
     hint = t.period_hint(found, definition.type)
     return Diagnostic(
         "E-PERIOD" if hint else "E-TYPE",
@@ -475,7 +480,8 @@ def _literal_type(node: s.Literal) -> t.Type:
     if node.kind == "date":
         return t.DATE
     if node.kind == "text":
-        return t.TEXT
+        assert isinstance(node.value, str)
+        return t.Enum("", frozenset({node.value}))
     if node.kind == "bool":
         return t.BOOL
     return t.INT if isinstance(node.value, int) else t.NUMBER

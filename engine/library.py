@@ -53,11 +53,12 @@ class PolicyLibrary:
             raise DiagnosticError(self.check.diagnostics)
 
     def problems_of(self, region: str) -> list[Diagnostic]:
-        """Errors located in the folders of a region's layers (its own, its parents', the common layer)."""
+        """What stops a region: load errors in its layers' folders and what checking its chain found."""
         folders = {region, "common", region.split("/")[0]}
         root = self.root.name
-        return [d for d in self.check.diagnostics if d.severity == "error" and (
+        loading = [d for d in self.tree.diagnostics if d.severity == "error" and (
             d.span is None or _layer_of(d.span.file, root) in folders)]
+        return loading + [d for d in self.check.region_problems.get(region, []) if d.severity == "error"]
 
     def region(self, name: str) -> CheckedRegion:
         problems = self.problems_of(name)
@@ -115,6 +116,8 @@ def parse_overrides(checked: CheckedRegion, overrides: Mapping[str, str]) -> dic
 def _with_unit(text: str, type_: t.Type) -> str:
     """``--set dibao.standard_annual=4000`` means 4000 yuan/year: a bare number takes the money's period."""
     stripped = text.strip()
+    if (isinstance(type_, t.Enum) or type_ == t.TEXT) and stripped[:1] not in ('"', "'"):
+        return '"' + stripped.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(type_, t.Money) and stripped.replace(".", "", 1).isdigit():
         return f"{stripped} yuan/{type_.period}" if type_.period else f"{stripped} yuan"
     return stripped

@@ -22,6 +22,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from engine import syntax as s
+from engine.builtins import AGGREGATES
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
 
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "rules.lark"
@@ -36,7 +37,6 @@ _TERMINAL_WORDS = {
     "DURATION": "a duration",
     "DATE": "a date",
     "STRING": "a text in quotes",
-    "AGGREGATE": "an aggregation",
     "COMPARE": "a comparison",
     "ADD_OP": "'+' or '-'",
     "MUL_OP": "'*' or '/'",
@@ -284,6 +284,10 @@ class _Builder:
 
     def n_aggregate(self, t: Tree) -> s.Node:
         function, body, var, source, where, default = t.children
+        if str(function) not in AGGREGATES:
+            self.problems.append(Diagnostic(
+                "E-FUNCTION", f"{function}(… for … in …) is not an aggregation; the aggregations are: "
+                f"{', '.join(AGGREGATES)}", self.span(function)))
         return s.Aggregate(
             self.span(t),
             str(function),

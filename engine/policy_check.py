@@ -40,6 +40,7 @@ class CheckedRegion:
 class TreeCheck:
     regions: dict[str, CheckedRegion] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    region_problems: dict[str, list[Diagnostic]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -55,10 +56,13 @@ def check_tree(tree: PolicyTree) -> TreeCheck:
             chain = build_chain(tree.layers, region)
         except DiagnosticError as error:
             found.extend(error.diagnostics)
+            report.region_problems[region] = list(error.diagnostics)
             continue
         checked, problems = check_chain(chain)
         own = set(chain.top.files)
-        found.extend(_while_checking(d, region, own) for d in problems)
+        problems = [_while_checking(d, region, own) for d in problems]
+        found.extend(problems)
+        report.region_problems[region] = problems
         report.regions[region] = checked
     report.diagnostics = _unique(found)
     return report

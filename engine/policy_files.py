@@ -348,7 +348,8 @@ class _LayerBuilder:
             return None
         if end is not None and end < start:
             self.error("E-DATES", f"this value ends ({end}) before it starts ({start})", doc.span(path))
-        return DatedValue(start=start, end=end, expr=expr, must_supply=data.get("must_supply"),
+        reason = data.get("must_supply")
+        return DatedValue(start=start, end=end, expr=expr, must_supply=reason.strip() if reason else None,
                           source=self.citation(doc, (*path, "source")), span=doc.span(path), note=data.get("note"))
 
     def add_rule(self, layer: Layer, doc: LoadedYaml, name: str) -> None:

@@ -53,11 +53,11 @@ class Duration(Type):
 class Enum(Type):
     """Text restricted to a set of values, named for messages (e.g. ``income kind``)."""
 
-    label: str
+    label: str  # "" for the type of a text literal: it prints as text
     values: frozenset[str]
 
     def name(self) -> str:
-        return f"enum({self.label})"
+        return f"enum({self.label})" if self.label else "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,7 @@ def unify(left: Type, right: Type) -> Type | None:
         return NUMBER
     if is_text(left) and is_text(right):
         if isinstance(left, Enum) and isinstance(right, Enum):
-            return Enum(left.label, left.values | right.values)
+            return Enum(left.label or right.label, left.values | right.values)
         return left if isinstance(left, Enum) else right
     if isinstance(left, ListOf) and isinstance(right, ListOf):
         inner = unify(left.element, right.element)
