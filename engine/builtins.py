@@ -14,16 +14,17 @@ message saying so rather than guessing.
 from __future__ import annotations
 
 import calendar as _calendar
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import chinese_calendar
 
+from engine import exact
 from engine import types as t
-
-TWELVE = Decimal(12)
 
 
 class BuiltinError(ValueError):
@@ -94,17 +95,32 @@ def calendar_years() -> str:
     return f"{min(constants.holidays).year}–{max(constants.holidays).year}"
 
 
+@lru_cache(maxsize=1)
+def working_day_table() -> tuple[list[int], int, int]:
+    """Every official working day the calendar package knows (as ordinals), and the years it covers."""
+    from chinese_calendar import constants
+
+    first, last = min(constants.holidays).year, max(constants.holidays).year
+    start, end = date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal()
+    days = [n for n in range(start, end + 1) if chinese_calendar.is_workday(date.fromordinal(n))]
+    return days, first, last
+
+
 def add_working_days(start: date, count: int) -> date:
     """The ``count``-th working day after ``start`` (``start`` itself is not counted)."""
-    if abs(count) > 3660:
-        raise BuiltinError(f"{count} working days is beyond the calendar's reach")
-    step = 1 if count >= 0 else -1
-    day, left = start, abs(count)
-    while left:
-        day = add_days(day, step)
-        if is_working_day(day):
-            left -= 1
-    return day
+    if count == 0:
+        return start
+    table, first, last = working_day_table()
+    if count > 0:
+        position = bisect_right(table, start.toordinal()) + count - 1
+    else:
+        position = bisect_left(table, start.toordinal()) + count
+    if not first <= start.year <= last or not 0 <= position < len(table):
+        beyond = start.year if not first <= start.year <= last else (last + 1 if count > 0 else first - 1)
+        raise BuiltinError(
+            f"the official working-day calendar has no data for {beyond} "
+            f"(it covers {calendar_years()}); update the chinesecalendar package")
+    return date.fromordinal(table[position])
 
 
 def first_day_of_month(day: date) -> date:
@@ -156,26 +172,18 @@ def shift(day: date, duration: Duration, sign: int = 1) -> date:
 # --- numbers --------------------------------------------------------------------
 
 
-def round_half_up(value: Decimal | int, places: int = 2) -> Decimal:
+def round_half_up(value: exact.Number, places: int = 2) -> Decimal:
     if not 0 <= places <= 10:
         raise BuiltinError(f"round to {places} places: places must be between 0 and 10")
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return exact.round_half_up(value, places)
 
 
-def floor(value: Decimal | int) -> int:
-    return int(Decimal(value).to_integral_value(rounding="ROUND_FLOOR"))
+def per_month(annual: exact.Number) -> exact.Number:
+    return exact.div(annual, 12)
 
 
-def ceil(value: Decimal | int) -> int:
-    return int(Decimal(value).to_integral_value(rounding="ROUND_CEILING"))
-
-
-def per_month(annual: Decimal) -> Decimal:
-    return annual / TWELVE
-
-
-def per_year(monthly: Decimal) -> Decimal:
-    return monthly * TWELVE
+def per_year(monthly: exact.Number) -> exact.Number:
+    return exact.mul(monthly, 12)
 
 
 # --- typing helpers ---------------------------------------------------------------
@@ -212,7 +220,7 @@ def _numeric_or_money(args: Sequence[t.Type]) -> t.Type | str:
     return f"argument 1 must be a number or money, not {args[0]}"
 
 
-def _round(value: Decimal | int, places: int = 2) -> Decimal:
+def _round(value: exact.Number, places: int = 2) -> Decimal:
     return round_half_up(value, places)
 
 
@@ -237,8 +245,8 @@ BUILTINS: dict[str, Builtin] = _table(
     Builtin("min", ("a", "b"), _same_ordered, min, "the smaller of two values of the same type"),
     Builtin("max", ("a", "b"), _same_ordered, max, "the larger of two values of the same type"),
     Builtin("abs", ("value",), _numeric_or_money, abs, "absolute value"),
-    Builtin("floor", ("value",), _fixed([t.NUMBER], t.INT), floor, "the largest whole number ≤ value (7 / 2 → 3)"),
-    Builtin("ceil", ("value",), _fixed([t.NUMBER], t.INT), ceil, "the smallest whole number ≥ value (7 / 2 → 4)"),
+    Builtin("floor", ("value",), _fixed([t.NUMBER], t.INT), exact.floor, "the largest whole number ≤ value (7 / 2 → 3)"),
+    Builtin("ceil", ("value",), _fixed([t.NUMBER], t.INT), exact.ceil, "the smallest whole number ≥ value (7 / 2 → 4)"),
     Builtin("add_months", ("date", "months"), _fixed([t.DATE, t.INT], t.DATE), add_months,
             "same day n months later; 31 Jan + 1 month = 28/29 Feb"),
     Builtin("add_days", ("date", "days"), _fixed([t.DATE, t.INT], t.DATE), add_days, "n calendar days later"),

@@ -27,7 +27,7 @@ from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
 from engine.library import PolicyLibrary
-from engine.outputs import render
+from engine.outputs import render, round_money
 from engine.resolve import ResolvedPolicy
 
 BUCKETS = ((Decimal("-Infinity"), Decimal("-100")), (Decimal("-100"), Decimal("-10")), (Decimal("-10"), Decimal(0)),
@@ -212,8 +212,8 @@ def _count(impact: Impact, household_id: str, before: dict[str, Any], after: dic
         if was != now:
             impact.transitions.setdefault(f"{label} {'gained' if now else 'lost'}", []).append(household_id)
             changed = True
-    old_benefit = Decimal(before.get("dibao.benefit_monthly", 0))
-    new_benefit = Decimal(after.get("dibao.benefit_monthly", 0))
+    old_benefit = round_money(before.get("dibao.benefit_monthly", 0))  # what is paid: rounded to the fen
+    new_benefit = round_money(after.get("dibao.benefit_monthly", 0))
     impact.monthly_cost_old += old_benefit
     impact.monthly_cost_new += new_benefit
     delta = new_benefit - old_benefit

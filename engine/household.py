@@ -73,6 +73,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal
+from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
@@ -81,6 +82,7 @@ import cerberus
 import cerberus.errors
 import yaml
 
+from engine import exact
 from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 
 __all__ = [
@@ -182,9 +184,9 @@ class Income:
     per: str
 
     @property
-    def monthly(self) -> Decimal:
+    def monthly(self) -> Decimal | Fraction:
         """The amount per month (a yearly amount divided by 12, not rounded)."""
-        return self.amount if self.per == "month" else self.amount / 12
+        return self.amount if self.per == "month" else exact.div(self.amount, 12)
 
     @property
     def annual(self) -> Decimal:
@@ -201,9 +203,9 @@ class Expense:
     per: str
 
     @property
-    def monthly(self) -> Decimal:
+    def monthly(self) -> Decimal | Fraction:
         """The amount per month (a yearly amount divided by 12, not rounded)."""
-        return self.amount if self.per == "month" else self.amount / 12
+        return self.amount if self.per == "month" else exact.div(self.amount, 12)
 
     @property
     def annual(self) -> Decimal:

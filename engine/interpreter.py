@@ -15,9 +15,10 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from engine import exact
 from engine import syntax as s
 from engine import types as t
 from engine.builtins import BUILTINS, BuiltinError, Duration, shift
@@ -320,10 +321,7 @@ class _Compiler:
             denominator = right(ev)
             if not denominator:
                 raise _fail(span, "division by zero")
-            try:
-                return Decimal(left(ev)) / denominator
-            except (DivisionByZero, InvalidOperation) as error:  # pragma: no cover - guarded above
-                raise _fail(span, f"cannot divide: {error}") from None
+            return exact.div(left(ev), denominator)
 
         return divide
 
@@ -401,7 +399,7 @@ class _Compiler:
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
-_ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": exact.add, "-": exact.sub, "*": exact.mul}
 
 
 def _member_rule_getter(rule_name: str) -> Callable[[Any, Evaluation], Any]:
@@ -434,7 +432,7 @@ def _aggregate(node: s.Aggregate, result: t.Type, slot: int, source: Code, body:
 
     if kind == "sum":
         zero = _zero_of(result)
-        return lambda ev: sum(selected(ev), zero)
+        return lambda ev: exact.total(selected(ev), zero)
     if kind == "count":
         return lambda ev: sum(1 for _ in selected(ev))
     if kind == "any":

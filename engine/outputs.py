@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+from engine import exact
 from engine import types as t
 
 CENT = Decimal("0.01")
@@ -44,8 +46,8 @@ class Determination:
         }
 
 
-def round_money(value: Decimal | int) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+def round_money(value: exact.Number) -> Decimal:
+    return exact.round_half_up(value, 2)
 
 
 def render(value: Any, type_: t.Type) -> Any:
@@ -55,7 +57,7 @@ def render(value: Any, type_: t.Type) -> Any:
     if type_ == t.INT:
         return int(value)
     if type_ in (t.NUMBER, t.RATE):
-        return _decimal_text(Decimal(value))
+        return _decimal_text(exact.as_decimal(value))
     if type_ == t.DATE:
         return value.isoformat()
     if type_ == t.BOOL:
@@ -64,8 +66,8 @@ def render(value: Any, type_: t.Type) -> Any:
         return [render(v, type_.element) for v in value]
     if isinstance(type_, t.SetOf):
         return sorted(render(v, type_.element) for v in value)
-    if isinstance(value, Decimal):
-        return _decimal_text(value)
+    if isinstance(value, (Decimal, Fraction)):
+        return _decimal_text(exact.as_decimal(value))
     return value
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,8 @@ def test_monthly_and_annual_are_exact() -> None:
     assert monthly.monthly == Decimal("1200")
     assert monthly.annual == Decimal("14400")
     assert yearly.annual == Decimal("5000")
-    assert yearly.monthly == Decimal("5000") / 12
+    assert yearly.monthly == Fraction(1250, 3)  # exact: a yearly 5000 is 416.66… a month, not cut short
+    assert yearly.monthly * 12 == Decimal("5000")
     assert Income("other", Decimal("3210"), "year").monthly == Decimal("267.5")
 
 

@@ -19,6 +19,7 @@ another exception. A few cases also run through ``dibao check`` as a user would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -100,8 +101,8 @@ def test_there_are_enough_cases() -> None:
         assert (case / "expected.yaml").is_file(), case
         assert (case / "policies").is_dir(), case
         for entry in expectations(case):
-            assert {"code", "message", "file", "line"} <= set(entry) or set(entry) - {"xfail"} == {"count"}, \
-                (case.name, entry)
+            keys = set(entry) - {"xfail"}
+            assert keys == {"count"} or {"code", "message", "file"} <= keys, (case.name, entry)
 
 
 def test_the_clean_tree_has_no_problems() -> None:
@@ -129,7 +130,8 @@ def test_nothing_but_diagnostics_escapes(case: Path) -> None:
     root = case / "policies"
     tree = load_tree(root)
     report = check_tree(tree)
-    assert report.diagnostics, "a bad tree must report something"
+    if not any("xfail" in entry for entry in expectations(case)):
+        assert report.diagnostics, "a bad tree must report something"
     for diagnostic in report.diagnostics:
         assert diagnostic.severity == "error"
         assert diagnostic.message.strip()
@@ -169,7 +171,7 @@ def test_dibao_check_reports_a_located_line_and_a_caret(name: str, code: str, li
     assert lines[found[0] + 1] == f"  {line:>4} | {source}"
     caret = lines[found[0] + 2]
     assert re.fullmatch(r" {7}\| *\^+", caret), caret
-    assert lines[-1].endswith("1 problem") or "problems" in lines[-1]
+    assert re.search(r"regions checked: [1-9][0-9]* problems?$", lines[-1]), lines[-1]
 
 
 def test_dibao_check_json_lists_the_diagnostics() -> None:
@@ -218,14 +220,10 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_a_span_ending_in_9999_is_not_a_crash(tmp_path: Path) -> None:
     root = _clean_copy(tmp_path)
     _edit(root / "demo" / "policy.yaml", "to: 2020-12-31}", "to: 9999-12-31}")
-    try:
+    with contextlib.suppress(DiagnosticError):
         check_tree(load_tree(root))
-    except DiagnosticError:
-        pass
 
 
-@pytest.mark.xfail(strict=True, reason="the grammar reads every `max(`/`min(` as an aggregation, so the two-argument "
-                   "built-ins max(a, b) and min(a, b) cannot be called")
 def test_the_two_argument_max_builtin_can_be_called(tmp_path: Path) -> None:
     root = _clean_copy(tmp_path)
     _edit(root / "demo" / "policy.yaml", "expr: sum(sum(i.monthly for i in m.incomes) for m in members)",

@@ -1,0 +1,113 @@
+"""Caseload tables: households as columns, one table per level, for the columnar evaluator.
+
+``batch_from_households`` lays validated households out as columns (households,
+members, incomes, expenses, events, requests; each row knows its parent row). Money is
+integer fen, dates are days since 1970; absent optional values have explicit encodings
+(a missing date sets a ``*_missing`` flag, no disability is grade 0 and category
+``"none"``), exactly as the interpreter's field table reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+
+from engine.columnar import EPOCH, Batch
+from engine.household import Household
+
+I64 = np.int64
+
+
+def _days(value: date) -> int:
+    return value.toordinal() - EPOCH
+
+
+def _fen(amount: object) -> int:
+    return int(amount * 100)  # type: ignore[operator]  # amounts carry at most two decimals
+
+
+def batch_from_households(households: Sequence[Household]) -> Batch:
+    """Columns for a list of validated households (their order is kept)."""
+    hh: dict[str, list[object]] = {k: [] for k in (
+        "id", "hukou", "registered_poor", "lifted_out", "tekun", "children_support_sufficient", "dibao_since",
+        "dibao_since_missing", "monitored_since", "monitored_since_missing")}
+    member: dict[str, list[object]] = {k: [] for k in (
+        "id", "birth", "grade", "category", "certificate", "seriously_ill", "labour", "employed",
+        "applies_single_person")}
+    flows: dict[str, dict[str, list[object]]] = {lvl: {k: [] for k in ("kind", "fen", "per_year")}
+                                                  for lvl in ("income", "expense")}
+    event: dict[str, list[object]] = {k: [] for k in ("kind", "date", "cause")}
+    request: dict[str, list[object]] = {k: [] for k in ("kind", "fen", "member")}
+    parents: dict[str, list[int]] = {k: [] for k in ("member", "income", "expense", "event", "request")}
+    for row, household in enumerate(households):
+        _household_row(hh, household)
+        for person in household.members:
+            parents["member"].append(row)
+            m_row = len(parents["member"]) - 1
+            _member_row(member, person)
+            for level, items in (("income", person.incomes), ("expense", person.expenses)):
+                for item in items:
+                    parents[level].append(m_row)
+                    flows[level]["kind"].append(item.kind)
+                    flows[level]["fen"].append(_fen(item.amount))
+                    flows[level]["per_year"].append(item.per == "year")
+        for happened in household.events:
+            parents["event"].append(row)
+            event["kind"].append(happened.kind)
+            event["date"].append(_days(happened.date))
+            event["cause"].append(happened.cause or "none")
+        for asked in household.requests:
+            parents["request"].append(row)
+            request["kind"].append(asked.kind)
+            request["fen"].append(_fen(asked.amount) if asked.amount is not None else 0)
+            request["member"].append(asked.member or "")
+    columns = {
+        "household": _arrays(hh, objects=("id", "hukou")),
+        "member": _arrays(member, objects=("id", "category", "certificate", "labour")),
+        "income": _arrays(flows["income"], objects=("kind",)),
+        "expense": _arrays(flows["expense"], objects=("kind",)),
+        "event": _arrays(event, objects=("kind", "cause")),
+        "request": _arrays(request, objects=("kind", "member")),
+    }
+    sizes = {"household": len(households), **{k: len(v) for k, v in parents.items()}}
+    return Batch(sizes, {k: np.asarray(v, dtype=I64) for k, v in parents.items()}, columns)
+
+
+def _household_row(hh: dict[str, list[object]], household: Household) -> None:
+    status = household.status
+    hh["id"].append(household.id)
+    hh["hukou"].append(household.hukou)
+    for flag in ("registered_poor", "lifted_out", "tekun", "children_support_sufficient"):
+        hh[flag].append(getattr(status, flag))
+    for name in ("dibao_since", "monitored_since"):
+        value = getattr(status, name)
+        hh[name].append(_days(value) if value is not None else 0)
+        hh[name + "_missing"].append(value is None)
+
+
+def _member_row(member: dict[str, list[object]], person: object) -> None:
+    disability = person.disability  # type: ignore[attr-defined]
+    member["id"].append(person.id)  # type: ignore[attr-defined]
+    member["birth"].append(_days(person.birth_date))  # type: ignore[attr-defined]
+    member["grade"].append(disability.grade if disability else 0)
+    member["category"].append(disability.category if disability else "none")
+    member["certificate"].append(disability.certificate if disability else "none")
+    for flag in ("seriously_ill", "employed", "applies_single_person"):
+        member[flag].append(getattr(person, flag))
+    member["labour"].append(person.labour_capacity)  # type: ignore[attr-defined]
+
+
+def _arrays(columns: dict[str, list[object]], objects: tuple[str, ...]) -> dict[str, np.ndarray]:
+    out = {}
+    for name, values in columns.items():
+        if name in objects:
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            out[name] = array
+        elif values and isinstance(values[0], bool):
+            out[name] = np.asarray(values, dtype=bool)
+        else:
+            out[name] = np.asarray(values, dtype=I64)
+    return out

@@ -1,0 +1,978 @@
+"""Compile: checked rules → columnar operations over whole tables of households.
+
+The same checked expressions the interpreter runs are compiled to NumPy operations on
+columns: one value per household, per member, per income… (a *level*; each level's
+rows point at their parent's row). Money and every other decimal is an exact rational
+``num / den`` held in int64 arrays, so nothing is rounded before the output, as in the
+interpreter. Both branches of an ``if`` are computed and selected row by row; a row
+whose value could not be computed (a parameter left to be supplied, an unset date, an
+overflow, a date outside the working-day calendar, an empty ``min``) is marked *bad*
+instead of raising, and the caller re-evaluates exactly those households with the
+interpreter, which gives the located error or the value. Constructs the compiler does
+not cover raise ``NotColumnar`` at compile time; those rules also go to the interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from engine import syntax as s
+from engine import types as t
+from engine.builtins import Duration, working_day_table
+from engine.interpreter import RuleCode, Unavailable
+
+I64 = np.int64
+LIMIT = 4.0e18  # products beyond this may overflow int64 once added: such rows are bad
+EPOCH = date(1970, 1, 1).toordinal()
+
+
+class NotColumnar(Exception):
+    """This expression uses something the columnar compiler does not cover."""
+
+
+@dataclass
+class Col:
+    """A column of values at one level. ``kind``: bool, int, rat, date (days since 1970), obj,
+    duration (``den`` holds the unit) or bad (a parameter without a value: every row bad).
+
+    ``data`` is an array (one value per row) or a 0-d array (the same value for every row);
+    for ``rat`` the value is ``data / den``. ``bad`` marks rows that could not be computed.
+    """
+
+    kind: str
+    data: Any
+    den: Any = 1
+    bad: Any = False
+
+    def scalar(self) -> bool:
+        return bool(np.ndim(self.data) == 0 and np.ndim(self.den) == 0)
+
+
+# --- levels ------------------------------------------------------------------------
+
+PARENT = {"member": "household", "income": "member", "expense": "member", "event": "household",
+          "request": "household"}
+LIST_FIELDS = {("household", "members"): "member", ("household", "events"): "event",
+               ("household", "requests"): "request", ("member", "incomes"): "income",
+               ("member", "expenses"): "expense"}
+
+
+def ancestors(level: str) -> list[str]:
+    """The level and every level above it, nearest first."""
+    chain = [level]
+    while chain[-1] in PARENT:
+        chain.append(PARENT[chain[-1]])
+    return chain
+
+
+@dataclass
+class Batch:
+    """A table of households: per level, its columns and the index of each row's parent row."""
+
+    sizes: dict[str, int]
+    parent: dict[str, np.ndarray]
+    columns: dict[str, dict[str, Any]]
+    _maps: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    _segments: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def index(self, upper: str, lower: str) -> np.ndarray:
+        """For each row of ``lower``, its row in the ancestor level ``upper``."""
+        key = (upper, lower)
+        if key not in self._maps:
+            index = self.parent[lower]
+            level = PARENT[lower]
+            while level != upper:
+                index = self.parent[level][index]
+                level = PARENT[level]
+            self._maps[key] = index
+        return self._maps[key]
+
+    def segments(self, child: str) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) of each parent row's children; children are stored grouped by parent."""
+        if child not in self._segments:
+            counts = np.bincount(self.parent[child], minlength=self.sizes[PARENT[child]])
+            ends = np.cumsum(counts)
+            self._segments[child] = (ends - counts, ends)
+        return self._segments[child]
+
+
+def broadcast(col: Col, batch: Batch, upper: str, lower: str) -> Col:
+    """A column at ``upper`` seen from its descendant level ``lower``."""
+    if upper == lower or (col.scalar() and np.ndim(col.bad) == 0):
+        return col
+    index = batch.index(upper, lower)
+    data = col.data[index] if np.ndim(col.data) else col.data
+    den = col.den[index] if np.ndim(col.den) else col.den
+    bad = col.bad[index] if np.ndim(col.bad) else col.bad
+    return Col(col.kind, data, den, bad)
+
+
+# --- exact rationals ------------------------------------------------------------------
+
+
+def as_rat(col: Col) -> Col:
+    if col.kind == "rat":
+        return col
+    if col.kind in ("int", "bad"):
+        return Col("rat", col.data, 1, col.bad)
+    raise NotColumnar(f"not a number: {col.kind}")
+
+
+def _guard(*pairs: tuple[Any, Any]) -> Any:
+    """Rows where any product a*b could overflow int64."""
+    flags: Any = False
+    for a, b in pairs:
+        if np.ndim(a) == 0 and abs(int(a)) <= 1:
+            continue
+        if np.ndim(b) == 0 and abs(int(b)) <= 1:
+            continue
+        flags = flags | (np.abs(np.asarray(a, dtype=np.float64)) * np.abs(np.asarray(b, dtype=np.float64)) > LIMIT)
+    return flags
+
+
+def _mul(a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0 and int(a) == 1:
+        return b
+    if np.ndim(b) == 0 and int(b) == 1:
+        return a
+    with np.errstate(over="ignore"):
+        return np.multiply(a, b, dtype=I64)
+
+
+def normalise(num: Any, den: Any, bad: Any) -> Col:
+    if np.ndim(den) == 0 and int(den) == 1:
+        return Col("rat", num, 1, bad)
+    g = np.gcd(num, den)
+    g = np.where(g == 0, 1, g)
+    return Col("rat", num // g, den // g, bad)
+
+
+def rat_add(a: Col, b: Col, sign: int = 1) -> Col:
+    a, b = as_rat(a), as_rat(b)
+    if np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and int(a.den) == int(b.den):
+        with np.errstate(over="ignore"):
+            num = np.add(a.data, sign * np.asarray(b.data, dtype=I64), dtype=I64)
+        return Col("rat", num, a.den, a.bad | b.bad | _guard((a.data, 2), (b.data, 2)))
+    bad = a.bad | b.bad | _guard((a.data, b.den), (b.data, a.den), (a.den, b.den))
+    with np.errstate(over="ignore"):
+        num = np.add(_mul(a.data, b.den), sign * np.asarray(_mul(b.data, a.den), dtype=I64), dtype=I64)
+    return normalise(num, _mul(a.den, b.den), bad)
+
+
+def rat_mul(a: Col, b: Col) -> Col:
+    a, b = as_rat(a), as_rat(b)
+    bad = a.bad | b.bad | _guard((a.data, b.data), (a.den, b.den))
+    return normalise(_mul(a.data, b.data), _mul(a.den, b.den), bad)
+
+
+def rat_div(a: Col, b: Col) -> Col:
+    a, b = as_rat(a), as_rat(b)
+    zero = np.asarray(b.data) == 0
+    divisor = np.where(zero, 1, b.data)
+    sign = np.sign(divisor)
+    bad = a.bad | b.bad | zero | _guard((a.data, b.den), (a.den, divisor))
+    return normalise(_mul(a.data, b.den) * sign, _mul(a.den, np.abs(divisor)), bad)
+
+
+def rat_compare(a: Col, b: Col, op: Callable[[Any, Any], Any]) -> Col:
+    a, b = as_rat(a), as_rat(b)
+    bad = a.bad | b.bad | _guard((a.data, b.den), (b.data, a.den))
+    return Col("bool", op(_mul(a.data, b.den), _mul(b.data, a.den)), 1, bad)
+
+
+def round_half_up(col: Col, places: int) -> Col:
+    """Exact rounding half away from zero (Decimal's ROUND_HALF_UP) to ``places`` decimals."""
+    col = as_rat(col)
+    scale = 10 ** places
+    bad = col.bad | _guard((col.data, scale))
+    scaled = np.abs(_mul(col.data, scale))
+    quotient, remainder = np.divmod(scaled, col.den)
+    quotient = quotient + (2 * remainder >= col.den)
+    return normalise(np.sign(col.data) * quotient, scale, bad)
+
+
+def floor_div(col: Col, ceiling: bool = False) -> Col:
+    col = as_rat(col)
+    if ceiling:
+        return Col("int", -((-np.asarray(col.data)) // col.den), 1, col.bad)
+    return Col("int", np.asarray(col.data) // col.den, 1, col.bad)
+
+
+def to_fen(col: Col) -> tuple[np.ndarray, Any]:
+    """Money rounded half up to 0.01 yuan, as integer fen, and the bad rows."""
+    rounded = round_half_up(col, 2)
+    fen = np.asarray(rounded.data) * (100 // np.asarray(rounded.den))
+    return fen, rounded.bad
+
+
+def decimal_rat(value: Decimal | int) -> tuple[int, int]:
+    """An exact decimal as (numerator, denominator)."""
+    numerator, denominator = Decimal(value).as_integer_ratio()
+    return numerator, denominator
+
+
+# --- calendar on days since 1970 -----------------------------------------------------------
+
+
+def _months(days: Any) -> Any:
+    return np.asarray(days, dtype=I64).astype("M8[D]").astype("M8[M]")
+
+
+def day_of_month(days: Any) -> Any:
+    return np.asarray(days, dtype=I64) - _months(days).astype("M8[D]").astype(I64) + 1
+
+
+def add_months(days: Any, months: Any) -> Any:
+    month = _months(days) + np.asarray(months, dtype=I64)
+    start = month.astype("M8[D]").astype(I64)
+    length = (month + 1).astype("M8[D]").astype(I64) - start
+    return start + np.minimum(day_of_month(days), length) - 1
+
+
+def first_day_of_month(days: Any) -> Any:
+    return _months(days).astype("M8[D]").astype(I64)
+
+
+def last_day_of_month(days: Any) -> Any:
+    return (_months(days) + 1).astype("M8[D]").astype(I64) - 1
+
+
+def months_between(start: Any, end: Any) -> Any:
+    start, end = np.broadcast_arrays(np.asarray(start, dtype=I64), np.asarray(end, dtype=I64))
+    forward = end >= start
+    low, high = np.where(forward, start, end), np.where(forward, end, start)
+    months = (_months(high) - _months(low)).astype(I64)
+    months = months - (add_months(low, months) > high)
+    return np.where(forward, months, -months)
+
+
+def year_month_day(days: Any) -> tuple[Any, Any, Any]:
+    month = _months(days)
+    year = month.astype("M8[Y]").astype(I64) + 1970
+    return year, month.astype(I64) % 12 + 1, day_of_month(days)
+
+
+def age_on(birth: Any, on: Any) -> Any:
+    by, bm, bd = year_month_day(birth)
+    oy, om, od = year_month_day(on)
+    return oy - by - ((om * 100 + od) < (bm * 100 + bd))
+
+
+@lru_cache(maxsize=1)
+def working_days() -> tuple[np.ndarray, int, int]:
+    """The official working days (days since 1970) and the first and last day the calendar covers."""
+    table, first, last = working_day_table()
+    start, end = date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal()
+    return np.array(table, dtype=I64) - EPOCH, start - EPOCH, end - EPOCH
+
+
+def add_working_days(days: Any, count: Any) -> tuple[Any, Any]:
+    table, low, high = working_days()
+    days = np.asarray(days, dtype=I64)
+    count = np.asarray(count, dtype=I64)
+    position = np.searchsorted(table, days, side="right") + count - 1
+    backwards = count < 0
+    position = np.where(backwards, np.searchsorted(table, days, side="left") + count, position)
+    outside = (days < low) | (days > high) | (position < 0) | (position >= len(table))
+    result = table[np.clip(position, 0, len(table) - 1)]
+    return np.where(count == 0, days, result), outside & (count != 0)
+
+
+def is_working_day(days: Any) -> tuple[Any, Any]:
+    table, low, high = working_days()
+    days = np.asarray(days, dtype=I64)
+    return np.isin(days, table), (days < low) | (days > high)
+
+
+# --- the compiler ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    level: str
+    variables: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ListRef:
+    owner: str
+    child: str
+
+
+Code = Callable[["Run"], Col]
+
+
+class Run:
+    """Evaluating one batch: memo of rule columns and the evaluation date."""
+
+    def __init__(self, program: ColumnarProgram, batch: Batch, as_of: date) -> None:
+        self.program = program
+        self.batch = batch
+        self.as_of = as_of
+        self.as_of_days = as_of.toordinal() - EPOCH
+        self.values: dict[str, Col] = {}
+        self.variables: dict[str, Col] = {}
+
+    def rule(self, name: str) -> Col:
+        if name not in self.values:
+            self.values[name] = self.program.code[name](self)
+        return self.values[name]
+
+
+class ColumnarProgram:
+    """Rules compiled to column operations; ``unsupported`` names the rules left to the interpreter."""
+
+    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object],
+                 node_types: Mapping[int, t.Type]) -> None:
+        self.rules = dict(rules)
+        self.parameters = dict(parameters)
+        self.node_types = node_types
+        self.code: dict[str, Code] = {}
+        self.unsupported: dict[str, str] = {}
+        for name, rule in self.rules.items():
+            level = "member" if rule.scope == "member" else "household"
+            context = Context(level, {"member": "member"} if rule.scope == "member" else {})
+            try:
+                self.code[name] = _Compiler(self).compile(rule.body, context)
+            except NotColumnar as why:
+                self.unsupported[name] = str(why)
+        self._spread_unsupported()
+
+    def _spread_unsupported(self) -> None:
+        """A rule that reads a rule left to the interpreter is left to it too."""
+        changed = True
+        while changed:
+            changed = False
+            for name in list(self.code):
+                if any(used in self.unsupported for used in self._uses(name)):
+                    self.unsupported[name] = "reads a rule the columnar compiler does not cover"
+                    del self.code[name]
+                    changed = True
+
+    def _uses(self, name: str) -> set[str]:
+        body = self.rules[name].body
+        used = set()
+        for node in s.walk(body):
+            if isinstance(node, s.Name):
+                used.add(node.dotted)
+                used.update(".".join(node.parts[i:]) for i in range(1, len(node.parts)))
+        return used & set(self.rules)
+
+    def run(self, batch: Batch, as_of: date, outputs: list[str]) -> dict[str, Col]:
+        run = Run(self, batch, as_of)
+        return {name: run.rule(name) for name in outputs if name in self.code}
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
+    ">=": np.greater_equal,
+}
+
+
+class _Compiler:
+    def __init__(self, program: ColumnarProgram) -> None:
+        self.program = program
+
+    def type_of(self, node: s.Node) -> t.Type:
+        return self.program.node_types.get(id(node), t.ANY)
+
+    def compile(self, node: s.Node, context: Context) -> Code:
+        method = getattr(self, f"c_{type(node).__name__}", None)
+        if method is None:  # pragma: no cover - every node kind has a method
+            raise NotColumnar(type(node).__name__)
+        code: Code = method(node, context)
+        return code
+
+    # --- leaves --------------------------------------------------------------------------
+    def c_Literal(self, node: s.Literal, context: Context) -> Code:
+        col = constant(node.value if node.kind != "duration" else Duration(int(node.value), node.unit),  # type: ignore[arg-type]
+                       self.type_of(node))
+        return lambda run: col
+
+    def c_Name(self, node: s.Name, context: Context) -> Code:
+        head = node.parts[0]
+        if head in context.variables:
+            return self.variable_path(node, context)
+        dotted = node.dotted
+        if dotted in self.program.rules:
+            rule = self.program.rules[dotted]
+            if rule.scope == "member":
+                raise NotColumnar("a member rule read outside a member")
+            return self.lifted(lambda run: run.rule(dotted), "household", context)
+        if dotted == "as_of":
+            return lambda run: Col("date", np.asarray(run.as_of_days, dtype=I64))
+        if dotted in HOUSEHOLD_COLUMNS:
+            read = HOUSEHOLD_COLUMNS[dotted]
+            return self.lifted(lambda run: read(run.batch, run), "household", context)
+        if dotted in ("members", "events", "requests"):
+            raise NotColumnar(f"{dotted} outside an aggregation")
+        if dotted not in self.program.parameters:
+            raise NotColumnar(f"unknown name {dotted}")
+        col = parameter_column(self.program.parameters[dotted], self.type_of(node))
+        return lambda run: col
+
+    def lifted(self, code: Code, level: str, context: Context) -> Code:
+        if context.level == level:
+            return code
+        if level not in ancestors(context.level):
+            raise NotColumnar(f"{level} value read at {context.level}")
+        return lambda run: broadcast(code(run), run.batch, level, context.level)
+
+    def variable_path(self, node: s.Name, context: Context) -> Code:
+        level = context.variables[node.parts[0]]
+        path = node.parts[1:]
+        if not path:
+            raise NotColumnar("a record used as a value")
+        field_name = path[0]
+        if (level, field_name) in LIST_FIELDS:
+            raise NotColumnar("a list outside an aggregation")
+        if len(path) == 1 and (level, field_name) in LEVEL_COLUMNS:
+            read = LEVEL_COLUMNS[(level, field_name)]
+            return self.lifted(lambda run: read(run.batch, run), level, context)
+        rule_name = ".".join(path)
+        if level == "member" and rule_name in self.program.rules and self.program.rules[rule_name].scope == "member":
+            return self.lifted(lambda run: run.rule(rule_name), "member", context)
+        raise NotColumnar(f"field {'.'.join(node.parts)}")
+
+    def list_ref(self, node: s.Node, context: Context) -> ListRef:
+        if not isinstance(node, s.Name):
+            raise NotColumnar("an aggregation over a computed list")
+        if len(node.parts) == 1 and ("household", node.parts[0]) in LIST_FIELDS:
+            return ListRef("household", LIST_FIELDS[("household", node.parts[0])])
+        if len(node.parts) == 2 and node.parts[0] in context.variables:
+            owner = context.variables[node.parts[0]]
+            child = LIST_FIELDS.get((owner, node.parts[1]))
+            if child is not None:
+                return ListRef(owner, child)
+        raise NotColumnar(f"aggregation over {'.'.join(node.parts)}")
+
+    # --- operators -----------------------------------------------------------------------
+    def c_Unary(self, node: s.Unary, context: Context) -> Code:
+        operand = self.compile(node.operand, context)
+        if node.op == "not":
+            return lambda run: _not(operand(run))
+        return lambda run: _negate(operand(run))
+
+    def c_Binary(self, node: s.Binary, context: Context) -> Code:
+        op = node.op
+        left = self.compile(node.left, context)
+        if op in ("in", "not in"):
+            return self.membership(node, left, context)
+        right = self.compile(node.right, context)
+        if op in ("and", "or"):
+            return lambda run: _logical(op, left(run), right(run))
+        left_type, right_type = self.type_of(node.left), self.type_of(node.right)
+        if op in _COMPARE:
+            compare = _COMPARE[op]
+            return lambda run: _compare(left(run), right(run), compare)
+        if left_type == t.DATE:
+            sign = 1 if op == "+" else -1
+            return lambda run: _shift(left(run), right(run), sign)
+        if isinstance(left_type, t.Duration) or isinstance(right_type, t.Duration):
+            raise NotColumnar("duration arithmetic")
+        if op == "+":
+            return lambda run: _arith(left(run), right(run), 1)
+        if op == "-":
+            return lambda run: _arith(left(run), right(run), -1)
+        if op == "*":
+            return lambda run: _times(left(run), right(run))
+        return lambda run: rat_div(left(run), right(run))
+
+    def membership(self, node: s.Binary, left: Code, context: Context) -> Code:
+        negate = node.op == "not in"
+        right_node = node.right
+        if isinstance(right_node, s.SetLiteral) and all(isinstance(i, s.Literal) for i in right_node.items):
+            values = {i.value for i in right_node.items if isinstance(i, s.Literal)}
+        elif isinstance(right_node, s.Name) and right_node.dotted in self.program.parameters:
+            raw = self.program.parameters[right_node.dotted]
+            if isinstance(raw, Unavailable) or not isinstance(raw, (frozenset, set, tuple)):
+                raise NotColumnar("membership in a parameter without a value")
+            values = set(raw)
+        else:
+            raise NotColumnar("membership in a computed set")
+        if any(isinstance(v, (Decimal, date)) for v in values):
+            raise NotColumnar("membership of decimals or dates")
+        choices = np.array(sorted(values, key=str), dtype=object)
+
+        def member(run: Run) -> Col:
+            col = left(run)
+            found = np.isin(np.asarray(col.data, dtype=object), choices)
+            return Col("bool", ~found if negate else found, 1, col.bad)
+
+        return member
+
+    def c_SetLiteral(self, node: s.SetLiteral, context: Context) -> Code:
+        raise NotColumnar("a set outside 'in'")
+
+    def c_If(self, node: s.If, context: Context) -> Code:
+        condition = self.compile(node.condition, context)
+        then = self.compile(node.then, context)
+        otherwise = self.compile(node.otherwise, context)
+        return lambda run: select(condition(run), then(run), otherwise(run))
+
+    def c_Cases(self, node: s.Cases, context: Context) -> Code:
+        rows = [(self.compile(r.condition, context), self.compile(r.value, context)) for r in node.rows]
+        if node.otherwise is None:
+            raise NotColumnar("a table without else")
+        fallback = self.compile(node.otherwise, context)
+
+        def table(run: Run) -> Col:
+            result = fallback(run)
+            for condition, value in reversed(rows):
+                result = select(condition(run), value(run), result)
+            return result
+
+        return table
+
+    def c_Call(self, node: s.Call, context: Context) -> Code:
+        function = CALLS.get(node.function)
+        if function is None:
+            raise NotColumnar(f"function {node.function}")
+        args = [self.compile(a, context) for a in node.args]
+        result_type = self.type_of(node)
+        return lambda run: function([a(run) for a in args], result_type)
+
+    def c_Aggregate(self, node: s.Aggregate, context: Context) -> Code:
+        source = self.list_ref(node.source, context)
+        if source.owner not in ancestors(context.level):
+            raise NotColumnar("an aggregation over another branch")
+        inner_vars = {v: lvl for v, lvl in context.variables.items()
+                      if lvl in ancestors(source.child)[1:]}
+        inner = Context(source.child, {**inner_vars, node.var: source.child})
+        body = self.compile(node.body, inner)
+        condition = self.compile(node.condition, inner) if node.condition is not None else None
+        default = self.compile(node.default, Context(source.owner, {
+            v: lvl for v, lvl in context.variables.items() if lvl in ancestors(source.owner)}))\
+            if node.default is not None else None
+        kind = node.function
+        result_type = self.type_of(node)
+
+        def aggregate(run: Run) -> Col:
+            values = body(run)
+            chosen = condition(run) if condition is not None else None
+            fallback = default(run) if default is not None else None
+            return reduce(kind, run.batch, source.child, values, chosen, fallback, result_type)
+
+        return self.lifted(aggregate, source.owner, context)
+
+
+# --- column operations ----------------------------------------------------------------------
+
+
+def constant(value: Any, type_: t.Type) -> Col:
+    if isinstance(value, bool):
+        return Col("bool", np.asarray(value))
+    if isinstance(value, int):
+        if isinstance(type_, t.Money) or type_ in (t.NUMBER, t.RATE):
+            return Col("rat", np.asarray(value, dtype=I64), 1)
+        return Col("int", np.asarray(value, dtype=I64))
+    if isinstance(value, Decimal):
+        numerator, denominator = decimal_rat(value)
+        return Col("rat", np.asarray(numerator, dtype=I64), denominator)
+    if isinstance(value, date):
+        return Col("date", np.asarray(value.toordinal() - EPOCH, dtype=I64))
+    if isinstance(value, Duration):
+        return Col("duration", np.asarray(value.count, dtype=I64), value.unit)
+    if isinstance(value, str):
+        return Col("obj", np.asarray(value, dtype=object))
+    if isinstance(value, (tuple, frozenset, list)):
+        raise NotColumnar("a list constant")
+    raise NotColumnar(f"a constant of type {type(value).__name__}")
+
+
+def parameter_column(value: object, type_: t.Type) -> Col:
+    if isinstance(value, Unavailable):
+        return Col("bad", np.asarray(0, dtype=I64), 1, np.asarray(True))
+    if isinstance(value, (frozenset, set, tuple)):
+        raise NotColumnar("a set parameter read as a value")
+    return constant(value, type_)
+
+
+def _not(col: Col) -> Col:
+    return Col("bool", ~np.asarray(col.data, dtype=bool), 1, col.bad)
+
+
+def _negate(col: Col) -> Col:
+    return Col(col.kind, -np.asarray(col.data, dtype=I64), col.den, col.bad)
+
+
+def _logical(op: str, left: Col, right: Col) -> Col:
+    a = np.asarray(left.data, dtype=bool)
+    b = np.asarray(right.data, dtype=bool)
+    if op == "and":  # a false left side makes the right side irrelevant (short circuit)
+        return Col("bool", a & b, 1, left.bad | (a & right.bad))
+    return Col("bool", a | b, 1, left.bad | (~a & right.bad))
+
+
+def _compare(left: Col, right: Col, compare: Callable[[Any, Any], Any]) -> Col:
+    if left.kind == "bad" or right.kind == "bad":
+        return Col("bool", np.asarray(False), 1, left.bad | right.bad)
+    if "rat" in (left.kind, right.kind):
+        return rat_compare(left, right, compare)
+    return Col("bool", compare(left.data, right.data), 1, left.bad | right.bad)
+
+
+def _arith(left: Col, right: Col, sign: int) -> Col:
+    if left.kind == "int" and right.kind == "int":
+        with np.errstate(over="ignore"):
+            data = np.add(left.data, sign * np.asarray(right.data, dtype=I64), dtype=I64)
+        return Col("int", data, 1, left.bad | right.bad)
+    if left.kind == "duration" and right.kind == "duration":
+        raise NotColumnar("duration arithmetic")
+    return rat_add(_numeric(left), _numeric(right), sign)
+
+
+def _times(left: Col, right: Col) -> Col:
+    if left.kind == "int" and right.kind == "int":
+        bad = left.bad | right.bad | _guard((left.data, right.data))
+        return Col("int", _mul(left.data, right.data), 1, bad)
+    return rat_mul(_numeric(left), _numeric(right))
+
+
+def _numeric(col: Col) -> Col:
+    if col.kind == "bad":
+        return Col("rat", col.data, 1, col.bad)
+    return as_rat(col)
+
+
+def _shift(day: Col, duration: Col, sign: int) -> Col:
+    if duration.kind != "duration":
+        raise NotColumnar("date arithmetic with a non-duration")
+    count = sign * np.asarray(duration.data, dtype=I64)
+    unit = duration.den
+    if unit == "months":
+        return Col("date", add_months(day.data, count), 1, day.bad | duration.bad)
+    if unit == "days":
+        return Col("date", np.asarray(day.data, dtype=I64) + count, 1, day.bad | duration.bad)
+    shifted, outside = add_working_days(day.data, count)
+    return Col("date", shifted, 1, day.bad | duration.bad | outside)
+
+
+def select(condition: Col, then: Col, otherwise: Col) -> Col:
+    """Row by row: ``then`` where the condition holds, else ``otherwise`` (badness follows the choice)."""
+    chosen = np.asarray(condition.data, dtype=bool)
+    bad = condition.bad | np.where(chosen, then.bad, otherwise.bad)
+    if then.kind == "bad" and otherwise.kind == "bad":
+        return Col("bad", then.data, 1, np.asarray(True))
+    if then.kind == "bad":
+        then = _shaped_like(otherwise)
+    if otherwise.kind == "bad":
+        otherwise = _shaped_like(then)
+    if "rat" in (then.kind, otherwise.kind):
+        a, b = as_rat(then), as_rat(otherwise)
+        return Col("rat", np.where(chosen, a.data, b.data), np.where(chosen, a.den, b.den), bad)
+    return Col(then.kind, np.where(chosen, then.data, otherwise.data), then.den, bad)
+
+
+def _shaped_like(col: Col) -> Col:
+    zero: Any = np.zeros_like(col.data) if col.kind != "obj" else np.asarray("", dtype=object)
+    return Col(col.kind, zero, 1 if col.kind != "duration" else col.den, np.asarray(True))
+
+
+def reduce(kind: str, batch: Batch, child: str, values: Col, chosen: Col | None, fallback: Col | None,
+           result_type: t.Type) -> Col:
+    """Aggregate child rows into their parent rows."""
+    size = batch.sizes[child]
+    starts, ends = batch.segments(child)
+    parent = batch.parent[child]
+    mask = np.ones(size, dtype=bool) if chosen is None else np.broadcast_to(
+        np.asarray(chosen.data, dtype=bool), (size,))
+    row_bad = np.zeros(size, dtype=bool)
+    if chosen is not None:
+        row_bad = row_bad | np.broadcast_to(np.asarray(chosen.bad), (size,))
+    if kind != "count":  # the body is read only where the filter holds
+        row_bad = row_bad | (np.broadcast_to(np.asarray(values.bad), (size,)) & mask)
+    bad = _segment_any(row_bad, starts, ends)
+    if kind in ("count", "any", "all"):
+        flags = np.broadcast_to(np.asarray(values.data, dtype=bool), (size,)) if kind != "count" else mask
+        selected = mask & flags if kind != "all" else mask & ~flags
+        hits = _segment_sum(selected.astype(I64), starts, ends)
+        if kind == "count":
+            return Col("int", hits, 1, bad)
+        return Col("bool", hits > 0 if kind == "any" else hits == 0, 1, bad)
+    if kind == "sum":
+        if values.kind == "int":
+            data = np.where(mask, np.broadcast_to(values.data, (size,)), 0)
+            return Col("int", _segment_sum(np.asarray(data, dtype=I64), starts, ends), 1, bad)
+        col = as_rat(values)
+        common = _common_denominator(col.den)
+        if common is None:
+            return Col("rat", np.zeros(len(starts), dtype=I64), 1, np.ones(len(starts), dtype=bool))
+        scaled = _mul(np.broadcast_to(col.data, (size,)), common // np.broadcast_to(col.den, (size,)))
+        scaled = np.where(mask, scaled, 0)
+        overflow = _guard((np.abs(scaled).max(initial=0), size))
+        return normalise(_segment_sum(scaled, starts, ends), common, bad | overflow)
+    if kind == "collect":
+        data = np.broadcast_to(np.asarray(values.data, dtype=object), (size,))
+        out = np.empty(len(starts), dtype=object)
+        out[:] = [tuple(data[a:b][mask[a:b]]) for a, b in zip(starts, ends, strict=True)]
+        return Col("obj", out, 1, bad)
+    return _pick(kind, values, mask, starts, ends, parent, bad, fallback)
+
+
+def _pick(kind: str, values: Col, mask: np.ndarray, starts: np.ndarray, ends: np.ndarray, parent: np.ndarray,
+          bad: Any, fallback: Col | None) -> Col:
+    size = len(mask)
+    positions = np.arange(size, dtype=I64)
+    if kind in ("first", "last"):
+        marker = np.where(mask, positions, size if kind == "first" else -1)
+        chosen_pos = _segment_extreme(marker, starts, ends, kind == "first", size if kind == "first" else -1)
+    else:
+        if values.kind == "rat":
+            common = _common_denominator(values.den)
+            if common is None:
+                raise NotColumnar("min/max over mixed denominators")
+            keys = _mul(np.broadcast_to(values.data, (size,)), common // np.broadcast_to(values.den, (size,)))
+        elif values.kind in ("int", "date"):
+            keys = np.broadcast_to(np.asarray(values.data, dtype=I64), (size,))
+        else:
+            raise NotColumnar(f"{kind} of {values.kind}")
+        extreme = np.iinfo(I64).max if kind == "min" else np.iinfo(I64).min
+        marked = np.where(mask, keys, extreme)
+        best = _segment_extreme(marked, starts, ends, kind == "min", extreme)
+        hit = mask & (marked == best[parent])
+        marker = np.where(hit, positions, size)
+        chosen_pos = _segment_extreme(marker, starts, ends, True, size)
+    empty = (chosen_pos < 0) | (chosen_pos >= size)
+    safe = np.clip(chosen_pos, 0, max(size - 1, 0))
+    data = np.broadcast_to(values.data, (size,))[safe] if size else np.zeros(len(starts), dtype=I64)
+    den = np.broadcast_to(values.den, (size,))[safe] if np.ndim(values.den) and size else values.den
+    picked = Col(values.kind, data, den, bad)
+    if fallback is None:
+        picked.bad = picked.bad | empty
+        return picked
+    shaped = Col(fallback.kind, np.broadcast_to(fallback.data, empty.shape), fallback.den, fallback.bad)
+    return select(Col("bool", empty), shaped, picked)
+
+
+def _segment_sum(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    totals = np.concatenate([[0], np.cumsum(values, dtype=I64)])
+    return totals[ends] - totals[starts]
+
+
+def _segment_any(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    return _segment_sum(np.asarray(flags, dtype=I64), starts, ends) > 0
+
+
+def _segment_extreme(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, smallest: bool,
+                     empty: int) -> np.ndarray:
+    out = np.full(len(starts), empty, dtype=I64)
+    nonempty = ends > starts
+    if len(values) and nonempty.any():
+        ufunc = np.minimum if smallest else np.maximum
+        reduced = ufunc.reduceat(values, np.minimum(starts, len(values) - 1))
+        out[nonempty] = reduced[nonempty]
+    return out
+
+
+def _common_denominator(den: Any) -> int | None:
+    if np.ndim(den) == 0:
+        return int(den)
+    distinct = np.unique(den)
+    common = int(np.lcm.reduce(distinct)) if len(distinct) else 1
+    return common if 0 < common < 10**9 else None
+
+
+# --- built-in functions on columns -------------------------------------------------------------
+
+
+def _per_month(args: list[Col], _type: t.Type) -> Col:
+    return rat_div(args[0], Col("int", np.asarray(12, dtype=I64)))
+
+
+def _per_year(args: list[Col], _type: t.Type) -> Col:
+    return rat_mul(args[0], Col("int", np.asarray(12, dtype=I64)))
+
+
+def _round(args: list[Col], _type: t.Type) -> Col:
+    if len(args) > 1 and not args[1].scalar():
+        raise NotColumnar("round to a computed number of places")
+    places = int(args[1].data) if len(args) > 1 else 2
+    return round_half_up(args[0], places)
+
+
+def _extreme(smallest: bool) -> Callable[[list[Col], t.Type], Col]:
+    def pick(args: list[Col], _type: t.Type) -> Col:
+        a, b = args
+        first = _compare(a, b, np.less_equal if smallest else np.greater_equal)
+        return select(first, a, b)
+
+    return pick
+
+
+def _abs(args: list[Col], _type: t.Type) -> Col:
+    col = args[0]
+    return Col(col.kind, np.abs(np.asarray(col.data, dtype=I64)), col.den, col.bad)
+
+
+def _dates(function: Callable[..., Any]) -> Callable[[list[Col], t.Type], Col]:
+    def apply(args: list[Col], _type: t.Type) -> Col:
+        bad = np.asarray(False)
+        for a in args:
+            bad = bad | a.bad
+        result = function(*[a.data for a in args])
+        kind = "date" if _type == t.DATE else "int"
+        return Col(kind, np.asarray(result, dtype=I64), 1, bad)
+
+    return apply
+
+
+def _working(args: list[Col], _type: t.Type) -> Col:
+    shifted, outside = add_working_days(args[0].data, args[1].data)
+    return Col("date", shifted, 1, args[0].bad | args[1].bad | outside)
+
+
+def _is_working(args: list[Col], _type: t.Type) -> Col:
+    found, outside = is_working_day(args[0].data)
+    return Col("bool", found, 1, args[0].bad | outside)
+
+
+def _duration(unit: str) -> Callable[[list[Col], t.Type], Col]:
+    return lambda args, _type: Col("duration", np.asarray(args[0].data, dtype=I64), unit, args[0].bad)
+
+
+def _floor(ceiling: bool) -> Callable[[list[Col], t.Type], Col]:
+    return lambda args, _type: floor_div(args[0], ceiling)
+
+
+CALLS: dict[str, Callable[[list[Col], t.Type], Col]] = {
+    "per_month": _per_month,
+    "per_year": _per_year,
+    "round": _round,
+    "min": _extreme(True),
+    "max": _extreme(False),
+    "abs": _abs,
+    "floor": _floor(False),
+    "ceil": _floor(True),
+    "add_months": _dates(add_months),
+    "add_days": _dates(lambda d, n: np.asarray(d, dtype=I64) + np.asarray(n, dtype=I64)),
+    "add_working_days": _working,
+    "is_working_day": _is_working,
+    "first_day_of_month": _dates(first_day_of_month),
+    "last_day_of_month": _dates(last_day_of_month),
+    "first_of_next_month": _dates(lambda d: last_day_of_month(d) + 1),
+    "months_between": _dates(months_between),
+    "days_between": _dates(lambda a, b: np.asarray(b, dtype=I64) - np.asarray(a, dtype=I64)),
+    "age_on": _dates(age_on),
+    "year": _dates(lambda d: year_month_day(d)[0]),
+    "month": _dates(lambda d: year_month_day(d)[1]),
+    "day": _dates(lambda d: year_month_day(d)[2]),
+    "months": _duration("months"),
+    "days": _duration("days"),
+    "working_days": _duration("working_days"),
+}
+
+
+# --- the household's columns -------------------------------------------------------------------
+
+
+def _column(level: str, name: str, kind: str) -> Callable[[Batch, Run], Col]:
+    def read(batch: Batch, run: Run) -> Col:
+        return Col(kind, batch.columns[level][name])
+
+    return read
+
+
+def _money(level: str) -> Callable[[Batch, Run], Col]:
+    def read(batch: Batch, run: Run) -> Col:
+        return Col("rat", batch.columns[level]["fen"], 100)
+
+    return read
+
+
+def _monthly(level: str) -> Callable[[Batch, Run], Col]:
+    def read(batch: Batch, run: Run) -> Col:
+        yearly = batch.columns[level]["per_year"]
+        return Col("rat", batch.columns[level]["fen"], np.where(yearly, 1200, 100))
+
+    return read
+
+
+def _annual(level: str) -> Callable[[Batch, Run], Col]:
+    def read(batch: Batch, run: Run) -> Col:
+        yearly = batch.columns[level]["per_year"]
+        fen = batch.columns[level]["fen"]
+        return normalise(np.where(yearly, fen, fen * 12), 100, _guard((fen, 12)))
+
+    return read
+
+
+def _per(level: str) -> Callable[[Batch, Run], Col]:
+    def read(batch: Batch, run: Run) -> Col:
+        return Col("obj", np.where(batch.columns[level]["per_year"], "year", "month").astype(object))
+
+    return read
+
+
+def _age(batch: Batch, run: Run) -> Col:
+    return Col("int", age_on(batch.columns["member"]["birth"], run.as_of_days))
+
+
+def _age_test(test: Callable[[Any], Any]) -> Callable[[Batch, Run], Col]:
+    return lambda batch, run: Col("bool", test(age_on(batch.columns["member"]["birth"], run.as_of_days)))
+
+
+def _optional_date(name: str) -> Callable[[Batch, Run], Col]:
+    def read(batch: Batch, run: Run) -> Col:
+        days = batch.columns["household"][name]
+        missing = batch.columns["household"][name + "_missing"]
+        return Col("date", days, 1, missing)
+
+    return read
+
+
+def _has_date(name: str) -> Callable[[Batch, Run], Col]:
+    return lambda batch, run: Col("bool", ~batch.columns["household"][name + "_missing"])
+
+
+HOUSEHOLD_COLUMNS: dict[str, Callable[[Batch, Run], Col]] = {
+    "household.id": _column("household", "id", "obj"),
+    "household.hukou": _column("household", "hukou", "obj"),
+    "household.size": lambda batch, run: Col("int", np.diff(np.concatenate([[0], batch.segments("member")[1]]))),
+    "status.registered_poor": _column("household", "registered_poor", "bool"),
+    "status.lifted_out": _column("household", "lifted_out", "bool"),
+    "status.tekun": _column("household", "tekun", "bool"),
+    "status.children_support_sufficient": _column("household", "children_support_sufficient", "bool"),
+    "status.on_dibao": _has_date("dibao_since"),
+    "status.dibao_since": _optional_date("dibao_since"),
+    "status.monitored": _has_date("monitored_since"),
+    "status.monitored_since": _optional_date("monitored_since"),
+}
+
+LEVEL_COLUMNS: dict[tuple[str, str], Callable[[Batch, Run], Col]] = {
+    ("member", "id"): _column("member", "id", "obj"),
+    ("member", "birth_date"): _column("member", "birth", "date"),
+    ("member", "age"): _age,
+    ("member", "elderly"): _age_test(lambda age: age >= 60),
+    ("member", "minor"): _age_test(lambda age: age < 18),
+    ("member", "adult"): _age_test(lambda age: age >= 18),
+    ("member", "disabled"): lambda batch, run: Col("bool", batch.columns["member"]["grade"] > 0),
+    ("member", "disability_grade"): _column("member", "grade", "int"),
+    ("member", "disability_category"): _column("member", "category", "obj"),
+    ("member", "disability_certificate"): _column("member", "certificate", "obj"),
+    ("member", "severely_disabled"): lambda batch, run: Col(
+        "bool", (batch.columns["member"]["grade"] >= 1) & (batch.columns["member"]["grade"] <= 2)),
+    ("member", "seriously_ill"): _column("member", "seriously_ill", "bool"),
+    ("member", "labour_capacity"): _column("member", "labour", "obj"),
+    ("member", "employed"): _column("member", "employed", "bool"),
+    ("member", "applies_single_person"): _column("member", "applies_single_person", "bool"),
+    ("event", "kind"): _column("event", "kind", "obj"),
+    ("event", "date"): _column("event", "date", "date"),
+    ("event", "cause"): _column("event", "cause", "obj"),
+    ("request", "kind"): _column("request", "kind", "obj"),
+    ("request", "amount"): _money("request"),
+    ("request", "member"): _column("request", "member", "obj"),
+}
+for _level in ("income", "expense"):
+    LEVEL_COLUMNS[(_level, "kind")] = _column(_level, "kind", "obj")
+    LEVEL_COLUMNS[(_level, "amount")] = _money(_level)
+    LEVEL_COLUMNS[(_level, "per")] = _per(_level)
+    LEVEL_COLUMNS[(_level, "monthly")] = _monthly(_level)
+    LEVEL_COLUMNS[(_level, "annual")] = _annual(_level)

@@ -1,0 +1,111 @@
+"""Exact arithmetic on money and decimals: Decimal while exact, Fraction when not.
+
+Inputs are decimals (yuan with fen). Sums, differences and products of decimals are
+exact decimals; a quotient such as a yearly amount / 12 or an income / 3 members may not
+end, and is then kept as an exact ``Fraction`` instead of being cut at some precision.
+Rounding happens only at outputs (``round_half_up``), half away from zero, so a value
+that is exactly half a fen always rounds the same way whatever path computed it. The
+interpreter and the household model use these functions; the columnar evaluator keeps
+the same exact values as integer ratios.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from decimal import Context, Decimal, Inexact
+from fractions import Fraction
+
+Number = Decimal | Fraction | int
+
+# Quotients that end within 60 digits are computed as decimals; any other raises Inexact.
+_EXACT = Context(prec=60, traps=[Inexact])
+
+
+def normal(value: Fraction) -> Decimal | Fraction:
+    """A fraction as a Decimal when its decimal expansion ends (denominator 2^a·5^b)."""
+    denominator = value.denominator
+    twos = (denominator & -denominator).bit_length() - 1
+    rest = denominator >> twos
+    fives = 0
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    if rest != 1:
+        return value
+    scale = max(twos, fives)
+    numerator = value.numerator * (10**scale // denominator)
+    return Decimal(numerator).scaleb(-scale)
+
+
+def add(a: Number, b: Number) -> Number:
+    try:
+        return a + b  # type: ignore[operator]
+    except TypeError:
+        return normal(Fraction(a) + Fraction(b))
+
+
+def sub(a: Number, b: Number) -> Number:
+    try:
+        return a - b  # type: ignore[operator]
+    except TypeError:
+        return normal(Fraction(a) - Fraction(b))
+
+
+def mul(a: Number, b: Number) -> Number:
+    try:
+        return a * b  # type: ignore[operator]
+    except TypeError:
+        return normal(Fraction(a) * Fraction(b))
+
+
+def div(a: Number, b: Number) -> Decimal | Fraction:
+    """The exact quotient (``b`` is never zero here: callers guard it)."""
+    if not isinstance(a, Fraction) and not isinstance(b, Fraction):
+        try:
+            return _EXACT.divide(Decimal(a), Decimal(b))
+        except Inexact:
+            pass
+    return normal(Fraction(a) / Fraction(b))
+
+
+def total(values: Iterable[Number], zero: Number) -> Number:
+    items = list(values)
+    try:
+        return sum(items, zero)  # type: ignore[arg-type]
+    except TypeError:
+        result = zero
+        for value in items:
+            result = add(result, value)
+        return result
+
+
+def round_half_up(value: Number, places: int = 2) -> Decimal:
+    """Round half away from zero to ``places`` decimals, exactly."""
+    exact = Fraction(value)
+    scale = 10**places
+    quotient, remainder = divmod(abs(exact.numerator) * scale, exact.denominator)
+    if 2 * remainder >= exact.denominator:
+        quotient += 1
+    sign = -1 if exact < 0 else 1
+    return Decimal(sign * quotient).scaleb(-places)
+
+
+def floor(value: Number) -> int:
+    return math.floor(Fraction(value))
+
+
+def ceil(value: Number) -> int:
+    return math.ceil(Fraction(value))
+
+
+def as_decimal(value: Number, digits: int = 28) -> Decimal:
+    """A decimal for display: exact when the value ends, else ``digits`` significant digits."""
+    if isinstance(value, Fraction):
+        exact = normal(value)
+        if isinstance(exact, Decimal):
+            return exact
+        from decimal import Context
+
+        return Context(prec=digits).divide(Decimal(value.numerator), Decimal(value.denominator))
+    return Decimal(value)
