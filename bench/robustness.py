@@ -92,7 +92,7 @@ TITLES = {
     "household": "(d) mutated household records",
     "cli": "(e) CLI arguments",
 }
-WEIGHTS = {"text": 0.25, "grammar": 0.33, "policy": 0.12, "household": 0.30}
+WEIGHTS = {"text": 0.26, "grammar": 0.37, "policy": 0.10, "household": 0.27}
 SLOW_SECONDS = 1.0
 HARD_LIMIT_SECONDS = 10.0
 EXAMPLE = ROOT / "tests" / "household" / "good" / "contract_example.json"
@@ -110,6 +110,13 @@ class Failure(Exception):
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+
+
+class Mismatch(Failure):
+    """A value whose runtime type is not the type the checker gave its expression.
+
+    Counted apart from failures (the input was accepted and evaluated): a finding of the
+    type oracle, not a crash."""
 
 
 class _Hang(BaseException):
@@ -136,6 +143,7 @@ class Tally:
     rejected: int = 0
     accepted: int = 0
     failures: int = 0
+    mismatches: int = 0
     seconds: float = 0.0
     slowest: float = 0.0
     slowest_index: int = -1
@@ -146,6 +154,7 @@ class Tally:
         self.rejected += other.rejected
         self.accepted += other.accepted
         self.failures += other.failures
+        self.mismatches += other.mismatches
         self.seconds += other.seconds
         if other.slowest > self.slowest:
             self.slowest, self.slowest_index = other.slowest, other.slowest_index
@@ -474,8 +483,11 @@ def _expression(text: str, state: State, region: RegionSetting | None, tally: Ta
             _require_located(error.diagnostics, file=False)
             refused += 1
             continue
-        if not _conforms(values[FUZZ_RULE], found):
-            raise Failure("wrong type", f"checked as {found} but evaluated to {values[FUZZ_RULE]!r}"[:300])
+        value = values[FUZZ_RULE]
+        if not _conforms(value, found):
+            kind = type(found).__name__.lower() if not isinstance(found, t.Scalar) else str(found)
+            raise Mismatch(f"wrong type: checked {kind}, got {type(value).__name__}",
+                           f"checked as {found} but evaluated to {value!r}"[:300])
     if refused == len(households):
         tally.stages["evaluation refused"] += 1
         return "rejected"
@@ -1085,7 +1097,7 @@ def _signature(error: BaseException) -> str:
     if not inside:
         return type(error).__name__
     frame = inside[-1]
-    return f"{type(error).__name__} at {Path(frame.filename).name}:{frame.lineno} ({frame.name})"
+    return f"{type(error).__name__} in {Path(frame.filename).stem}.{frame.name} (line {frame.lineno})"
 
 
 def run_one(category: str, index: int, seed: int, tally: Tally) -> FailureReport | None:
@@ -1098,8 +1110,11 @@ def run_one(category: str, index: int, seed: int, tally: Tally) -> FailureReport
     failure: tuple[str, str, str] | None = None
     start = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, HARD_LIMIT_SECONDS)
+    mismatch = False
     try:
         outcome, described = runner(index, rng, tally)
+    except Mismatch as problem:
+        failure, mismatch, outcome = (problem.kind, problem.kind, problem.detail), True, "accepted"
     except Failure as problem:
         failure = (problem.kind, problem.kind, problem.detail)
     except _Hang:
@@ -1115,16 +1130,18 @@ def run_one(category: str, index: int, seed: int, tally: Tally) -> FailureReport
     tally.seconds += seconds
     if seconds > tally.slowest:
         tally.slowest, tally.slowest_index = seconds, index
-    if failure is None and seconds > SLOW_SECONDS:
-        failure = ("slow", f"over {SLOW_SECONDS:.0f} s", f"took {seconds:.2f} s")
-    if failure is not None:
+    if (failure is None or mismatch) and seconds > SLOW_SECONDS:
+        failure, mismatch = ("slow", f"over {SLOW_SECONDS:.0f} s", f"took {seconds:.2f} s"), False
+    if failure is not None and not mismatch:
         tally.failures += 1
-        described = described or _CURRENT
-        return FailureReport(category, index, failure[0], failure[1], failure[2], described, seconds)
+        return FailureReport(category, index, failure[0], failure[1], failure[2], described or _CURRENT, seconds)
     if outcome == "accepted":
         tally.accepted += 1
     else:
         tally.rejected += 1
+    if failure is not None:
+        tally.mismatches += 1
+        return FailureReport(category, index, failure[0], failure[1], failure[2], described or _CURRENT, seconds)
     return None
 
 
@@ -1211,18 +1228,19 @@ def _progress(show: bool, done: int, count: int, started: float) -> None:
 
 
 def table(report: Report) -> str:
-    head = "| category | tried | rejected cleanly | accepted | failures | inputs/s (one process) |"
-    rule = "|---|---:|---:|---:|---:|---:|"
+    head = ("| category | tried | rejected cleanly | accepted | failures | values of the wrong type "
+            "| inputs/s (one process) |")
+    rule = "|---|---:|---:|---:|---:|---:|---:|"
     rows = [head, rule]
     for name in CATEGORIES:
         tally = report.tallies[name]
         rate = tally.tried / tally.seconds if tally.seconds else 0.0
         rows.append(f"| {TITLES[name]} | {tally.tried:,} | {tally.rejected:,} | {tally.accepted:,} | "
-                    f"{tally.failures:,} | {rate:,.0f} |")
+                    f"{tally.failures:,} | {tally.mismatches:,} | {rate:,.0f} |")
     total = report.total
     rows.append(f"| **total** | **{total.tried:,}** | **{total.rejected:,}** | **{total.accepted:,}** | "
-                f"**{total.failures:,}** | **{total.tried / report.wall:,.0f}** (wall clock, "
-                f"{report.workers} process{'es' if report.workers != 1 else ''}) |")
+                f"**{total.failures:,}** | **{total.mismatches:,}** | **{total.tried / report.wall:,.0f}** "
+                f"(wall clock, {report.workers} process{'es' if report.workers != 1 else ''}) |")
     return "\n".join(rows)
 
 
@@ -1236,17 +1254,19 @@ def stages(report: Report) -> str:
     return "\n".join(lines)
 
 
-def failure_summary(report: Report, examples: int = 1) -> str:
-    if not report.failures:
+def failure_summary(report: Report, examples: int = 1, wrong_types: bool = False) -> str:
+    chosen = [f for f in report.failures if f.kind.startswith("wrong type") == wrong_types]
+    if not chosen:
         return "None."
     groups: dict[tuple[str, str], list[FailureReport]] = {}
-    for failure in report.failures:
+    for failure in chosen:
         groups.setdefault((failure.category, failure.signature), []).append(failure)
     lines = []
     for (category, signature), found in sorted(groups.items(), key=lambda item: -len(item[1])):
+        smallest = sorted(found, key=lambda f: len(f.input))[:examples]
         lines.append(f"- **{category}**, {len(found):,} input{'s' if len(found) != 1 else ''}: `{signature}` — "
-                     f"{found[0].message}")
-        for failure in sorted(found, key=lambda f: len(f.input))[:examples]:
+                     f"{smallest[0].message}")
+        for failure in smallest:
             lines.append(f"  - smallest input (index {failure.index}): `{failure.input[:400]}`")
     return "\n".join(lines)
 
@@ -1297,6 +1317,14 @@ What happened to the inputs, stage by stage:
 ## Failures by cause
 
 {failure_summary(report)}
+
+## Values of the wrong type
+
+An expression that checks is evaluated, and its value must have the type the checker
+gave it (a bool is a bool, a value of an enumeration is one of its values…). Inputs
+whose value does not are counted above and grouped here; they are not crashes.
+
+{failure_summary(report, wrong_types=True)}
 
 Rerun one input with its traceback: `python bench/robustness.py --seed {report.seed} --replay CATEGORY:INDEX`.
 
@@ -1356,6 +1384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("Failures:")
     print(failure_summary(report))
+    print()
+    print("Values of the wrong type:")
+    print(failure_summary(report, wrong_types=True))
     if not args.no_write:
         command = "python bench/robustness.py" + "".join(
             f" {flag} {value}" for flag, value, default in (("--count", args.count, 100_000),

@@ -17,9 +17,9 @@ import calendar as _calendar
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -245,8 +245,10 @@ BUILTINS: dict[str, Builtin] = _table(
     Builtin("min", ("a", "b"), _same_ordered, min, "the smaller of two values of the same type"),
     Builtin("max", ("a", "b"), _same_ordered, max, "the larger of two values of the same type"),
     Builtin("abs", ("value",), _numeric_or_money, abs, "absolute value"),
-    Builtin("floor", ("value",), _fixed([t.NUMBER], t.INT), exact.floor, "the largest whole number ≤ value (7 / 2 → 3)"),
-    Builtin("ceil", ("value",), _fixed([t.NUMBER], t.INT), exact.ceil, "the smallest whole number ≥ value (7 / 2 → 4)"),
+    Builtin("floor", ("value",), _fixed([t.NUMBER], t.INT), exact.floor,
+            "the largest whole number ≤ value (7 / 2 → 3)"),
+    Builtin("ceil", ("value",), _fixed([t.NUMBER], t.INT), exact.ceil,
+            "the smallest whole number ≥ value (7 / 2 → 4)"),
     Builtin("add_months", ("date", "months"), _fixed([t.DATE, t.INT], t.DATE), add_months,
             "same day n months later; 31 Jan + 1 month = 28/29 Feb"),
     Builtin("add_days", ("date", "days"), _fixed([t.DATE, t.INT], t.DATE), add_days, "n calendar days later"),

@@ -63,10 +63,11 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
 
 
 def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None = None,
-                     expected: t.Type | None = None, scope: str = "household") -> tuple[t.Type, CheckResult]:
+                     expected: t.Type | None = None, scope: str = "household",
+                     name: str = "<expression>") -> tuple[t.Type, CheckResult]:
     """Check one free-standing expression (tests, ``--set`` values, invariants)."""
     result = CheckResult()
-    owner = Definition("<expression>", "rule", expected or t.ANY, node.span, (node,), scope)
+    owner = Definition(name, "rule", expected or t.ANY, node.span, (node,), scope)
     checker = _ExpressionChecker(definitions or {}, owner, result, set())
     found = checker.infer(node, {})
     if expected is not None and found != t.ANY and not t.assignable(found, expected) \

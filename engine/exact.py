@@ -72,7 +72,7 @@ def div(a: Number, b: Number) -> Decimal | Fraction:
 def total(values: Iterable[Number], zero: Number) -> Number:
     items = list(values)
     try:
-        return sum(items, zero)  # type: ignore[arg-type]
+        return sum(items, zero)
     except TypeError:
         result = zero
         for value in items:

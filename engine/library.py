@@ -54,10 +54,9 @@ class PolicyLibrary:
 
     def problems_of(self, region: str) -> list[Diagnostic]:
         """What stops a region: load errors in its layers' folders and what checking its chain found."""
-        folders = {region, "common", region.split("/")[0]}
-        root = self.root.name
+        folders = {(self.root / key).resolve() for key in {region, "common", region.split("/")[0]}}
         loading = [d for d in self.tree.diagnostics if d.severity == "error" and (
-            d.span is None or _layer_of(d.span.file, root) in folders)]
+            d.span is None or Path(d.span.file).resolve().parent in folders)]
         return loading + [d for d in self.check.region_problems.get(region, []) if d.severity == "error"]
 
     def region(self, name: str) -> CheckedRegion:
@@ -103,7 +102,7 @@ def parse_overrides(checked: CheckedRegion, overrides: Mapping[str, str]) -> dic
         except DiagnosticError as error:
             problems.extend(error.diagnostics)
             continue
-        found, result = check_expression(node, {}, parameter.type)
+        found, result = check_expression(node, {}, parameter.type, name=f"--set {name}")
         if result.diagnostics:
             problems.extend(result.diagnostics)
             continue
@@ -124,7 +123,7 @@ def _with_unit(text: str, type_: t.Type) -> str:
 
 
 def _program(checked: CheckedRegion, resolved: ResolvedPolicy) -> Program:
-    key = (id(checked), resolved.digest)
+    key = (id(checked), resolved.digest, resolved.as_of)
     cached = _PROGRAMS.get(key)
     if cached is None:
         rules = {name: RuleCode(name, checked.chain.rules[name].type, variant.body, checked.chain.rules[name].scope)
@@ -136,16 +135,7 @@ def _program(checked: CheckedRegion, resolved: ResolvedPolicy) -> Program:
     return cached
 
 
-_PROGRAMS: dict[tuple[int, str], Program] = {}
-
-
-def _layer_of(file: str, root: str) -> str:
-    """The layer key of a file named relative to the policies folder's parent (``policies/hebi/x.yaml``)."""
-    parts = Path(file).parts
-    if root in parts:
-        inner = parts[parts.index(root) + 1:-1]
-        return "/".join(inner) if inner else ""
-    return ""
+_PROGRAMS: dict[tuple[int, str, date], Program] = {}
 
 
 def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:

@@ -57,7 +57,7 @@ def load_tree(root: Path) -> PolicyTree:
     """Load every layer under ``root``; problems are collected, never raised."""
     tree = PolicyTree(root)
     if not root.is_dir():
-        tree.diagnostics.append(Diagnostic("E-POLICY", f"no policy folder at {root}", Span(str(root), 1, 1)))
+        tree.diagnostics.append(Diagnostic("E-POLICY", f"no policy folder at {root}", Span(display_name(root), 1, 1)))
         return tree
     for key, folder in layer_folders(root):
         layer, problems = load_layer(key, folder, root)
@@ -73,11 +73,10 @@ def load_layer(key: str, folder: Path, root: Path) -> tuple[Layer | None, list[D
     documents: list[LoadedYaml] = []
     for path in sorted(folder.glob("*.yaml")):
         try:
-            loaded = load_yaml(path)
+            loaded = load_yaml(path, name=display_name(path))
         except DiagnosticError as error:
             problems.extend(error.diagnostics)
             continue
-        _relabel(loaded, path, root)
         if loaded.data is None:
             continue
         structural = list(_schema_errors(loaded))
@@ -88,13 +87,13 @@ def load_layer(key: str, folder: Path, root: Path) -> tuple[Layer | None, list[D
     return builder.build(documents), problems
 
 
-def _relabel(loaded: LoadedYaml, path: Path, root: Path) -> None:
-    """Name files relative to the policies folder's parent, as users see them in the repository."""
+def display_name(path: Path) -> str:
+    """How diagnostics name a file: relative to the working folder when inside it, so carets can read it."""
+    absolute = path.resolve()
     try:
-        name = str(path.relative_to(root.parent))
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        name = str(path)
-    object.__setattr__(loaded, "file", name)
+        return str(absolute)
 
 
 # --- structural validation ---------------------------------------------------------
@@ -120,6 +119,10 @@ def _schema_diagnostic(doc: LoadedYaml, error: jsonschema.ValidationError) -> Di
     path: Path_ = tuple(error.absolute_path)
     where = _path_text(path)
     validator = error.validator
+    if _is_key_error(error):
+        key = str(error.instance)
+        return Diagnostic("E-SCHEMA", f"{where}: {key!r} is not {_pattern_meaning(str(error.validator_value))}",
+                          doc.key_span((*path, key)))
     if validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
@@ -138,16 +141,13 @@ def _schema_diagnostic(doc: LoadedYaml, error: jsonschema.ValidationError) -> Di
                           f"{_kind_of(error.instance)}", doc.span(path))
     if validator == "pattern":
         meaning = _pattern_meaning(str(error.validator_value))
-        return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not {meaning}",
-                          doc.key_span(path) if _is_key_error(error) else doc.span(path))
+        return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not {meaning}", doc.span(path))
     if validator == "enum":
         choices = [str(v) for v in error.validator_value]
         return Diagnostic("E-SCHEMA", f"{where}: {error.instance!r} is not one of: {', '.join(choices)}",
                           doc.span(path), suggestion=did_you_mean(str(error.instance), choices))
     if validator == "minItems":
         return Diagnostic("E-SCHEMA", f"{where}: must not be empty", doc.span(path))
-    if validator == "propertyNames":
-        return Diagnostic("E-SCHEMA", f"{where}: {error.message}", doc.span(path))
     return Diagnostic("E-SCHEMA", f"{where}: {error.message}", doc.span(path))
 
 
@@ -217,7 +217,7 @@ class _LayerBuilder:
         headers = [d for d in documents if isinstance(d.data, dict) and "policy" in d.data]
         if not headers:
             if documents or not self.problems:
-                where = Span(str(self.folder / "policy.yaml"), 1, 1)
+                where = Span(display_name(self.folder / "policy.yaml"), 1, 1)
                 self.error("E-POLICY", f"the folder {self.folder.name} has no `policy:` block (id, kind, name, "
                            "version, span)", where)
             return None
@@ -247,6 +247,10 @@ class _LayerBuilder:
             return None
         if end < start:
             self.error("E-POLICY", f"the span ends ({end}) before it starts ({start})", doc.span(("policy", "span")))
+        if start.year < 1900 or end.year > 2100:
+            self.error("E-POLICY", f"the span {start} – {end} must lie within 1900 – 2100",
+                       doc.span(("policy", "span")))
+            return None
         expected_kind = "subregion" if "/" in self.key else ("common" if self.key == "common" else "region")
         if data["kind"] != expected_kind:
             self.error("E-POLICY", f"the folder {self.key} holds a {expected_kind}, but its policy says kind "
@@ -258,6 +262,7 @@ class _LayerBuilder:
         return Layer(
             key=self.key, id=data["id"], kind=data["kind"], name=data["name"], version=str(data["version"]),
             span_from=start, span_to=end, span=doc.key_span(("policy",)), inherits=data.get("inherits"),
+            inherits_span=doc.span(("policy", "inherits")) if "inherits" in data else None,
             province=data.get("province"), admin_code=data.get("admin_code"), note=data.get("note"),
             folder=str(self.folder),
         )
@@ -334,9 +339,7 @@ class _LayerBuilder:
             value = self.dated_value(doc, (*path, "values", index))
             if value is not None:
                 values.append(value)
-        if declared is None:
-            return
-        layer.parameters[name] = Parameter(name=name, type=declared, label=data["label"], values=tuple(values),
+        layer.parameters[name] = Parameter(name=name, type=declared or t.ANY, label=data["label"], values=tuple(values),
                                            span=doc.key_span(path), layer=self.key, note=data.get("note"))
 
     def dated_value(self, doc: LoadedYaml, path: Path_) -> DatedValue | None:
@@ -369,9 +372,9 @@ class _LayerBuilder:
             body = self.body(doc, path)
             if body is not None:
                 variants.append(Variant(None, None, body, self.citation(doc, (*path, "source")), doc.span(path)))
-        if declared is None or len(variants) != len(data.get("variants", [None])):
+        if len(variants) != len(data.get("variants", [None])):
             return
-        layer.rules[name] = Rule(name=name, type=declared, label=data["label"], variants=tuple(variants),
+        layer.rules[name] = Rule(name=name, type=declared or t.ANY, label=data["label"], variants=tuple(variants),
                                  span=doc.key_span(path), layer=self.key, scope=data.get("scope", "household"),
                                  output=bool(data.get("output", False)), note=data.get("note"))
 

@@ -113,6 +113,7 @@ class Layer:
     span_to: date
     span: Span
     inherits: str | None = None
+    inherits_span: Span | None = None
     province: str | None = None
     admin_code: str | None = None
     note: str | None = None

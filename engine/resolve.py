@@ -14,10 +14,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from engine.contract import ALL_OUTPUTS
-from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from engine.formatter import format_expression
 from engine.interpreter import Unavailable
 from engine.policy_model import DatedValue, Layer, Parameter, Rule, Source, Variant
@@ -67,10 +68,14 @@ def build_chain(layers: Mapping[str, Layer], region: str) -> Chain:
         layer = layers.get(key)
         if layer is None:
             child = order[-1]
+            hint = did_you_mean(key, layers)
             raise DiagnosticError([Diagnostic("E-INHERITS", f"{child.key} inherits {key!r}, which is not a layer",
-                                              child.span)])
+                                              child.inherits_span or child.span, suggestion=hint)])
         if layer in order:
-            raise DiagnosticError([Diagnostic("E-INHERITS", f"{layer.key} inherits itself", layer.span)])
+            cycle = " → ".join([*(o.key for o in order[order.index(layer):]), layer.key])
+            message = f"{layer.key} inherits itself" if len(order) - order.index(layer) == 1 else \
+                f"layers inherit in a circle: {cycle}"
+            raise DiagnosticError([Diagnostic("E-INHERITS", message, layer.inherits_span or layer.span)])
         order.append(layer)
         key = layer.inherits
     order.reverse()
@@ -137,7 +142,8 @@ def resolve(chain: Chain, as_of: date, constants: Mapping[int, Any],
         elif chosen.must_supply is not None:
             values[name] = Unavailable(name, (
                 f"{name} ({parameter.label}) must be supplied for {chain.region} on {as_of}: "
-                f"{chosen.must_supply}; supply it with --set {name}=VALUE"))
+                f"{chosen.must_supply.rstrip('.;')}; its values cover {coverage_text(parameter)}; "
+                f"supply it with --set {name}=VALUE"))
         else:
             assert chosen.expr is not None
             values[name] = constants[id(chosen.expr)]
@@ -182,5 +188,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
     return str(value)
 

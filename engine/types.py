@@ -146,7 +146,7 @@ def unify(left: Type, right: Type) -> Type | None:
 
 def assignable(value: Type, target: Type) -> bool:
     """Can a value of type ``value`` stand where ``target`` is declared?"""
-    if value in (target, ANY):
+    if value in (target, ANY) or target == ANY:
         return True
     if target == NUMBER and value in (INT, RATE):
         return True

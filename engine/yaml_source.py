@@ -811,9 +811,9 @@ def _check_tabs(text: str, file: str, lines: tuple[int, ...]) -> list[Diagnostic
 
 
 def load_yaml(path: Path, *, max_alias_expansions: int = 1000, max_bytes: int = 5_000_000,
-              max_depth: int = 64) -> LoadedYaml:
-    """Read and load one YAML file; see ``load_yaml_text``."""
-    file = str(path)
+              max_depth: int = 64, name: str | None = None) -> LoadedYaml:
+    """Read and load one YAML file; see ``load_yaml_text``. ``name`` is how diagnostics name the file."""
+    file = name or str(path)
     try:
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)

@@ -116,7 +116,7 @@ def run_expression(text: str, *, defs: Mapping[str, Any] | None = None, expected
 
 
 def _exact(raw: object, what: str) -> Fraction:
-    """An expected number: a quoted decimal (``"267.50"``) or, when its decimals never end, a fraction (``"1070/3"``)."""
+    """An expected number: a quoted decimal (``"267.50"``), or a fraction (``"1070/3"``) when its decimals never end."""
     assert isinstance(raw, str), f"write {what} values as quoted exact numbers (\"267.50\", \"1070/3\"), not {raw!r}"
     return Fraction(raw)
 
@@ -128,7 +128,8 @@ def same_value(actual: Any, expected: object, type_: t.Type) -> bool:
         return type(actual) is int and actual == expected
     if isinstance(type_, t.Money) or type_ in (t.NUMBER, t.RATE):
         wanted = _exact(expected, str(type_))
-        return isinstance(actual, (int, Decimal, Fraction)) and not isinstance(actual, bool) and Fraction(actual) == wanted
+        exact = isinstance(actual, (int, Decimal, Fraction)) and not isinstance(actual, bool)
+        return exact and Fraction(actual) == wanted
     if type_ == t.BOOL:
         assert isinstance(expected, bool), f"a bool value is true or false: {expected!r}"
         return actual is expected
@@ -199,9 +200,10 @@ def load_cases(folder: str, keys: set[str], required: set[str]) -> Iterator[Case
 
 
 def params(cases: list[Case]) -> list[Any]:
-    return [pytest.param(case, id=f"{case.where} {case.raw['name']}",
-                         marks=[pytest.mark.xfail(strict=True, reason=case.raw["xfail"])] if "xfail" in case.raw else [])
-            for case in cases]
+    """One pytest parameter per case; a case with ``xfail: <the engine's problem>`` must fail."""
+    return [pytest.param(case, id=f"{case.where} {case.raw['name']}", marks=[
+        pytest.mark.xfail(strict=True, reason=case.raw["xfail"])] if "xfail" in case.raw else [])
+        for case in cases]
 
 
 GOOD = list(load_cases("good", GOOD_KEYS, {"name", "expr", "type", "value"}))

@@ -208,8 +208,6 @@ def test_an_unknown_set_name_gets_a_did_you_mean(library: PolicyLibrary) -> None
     assert raised.value.diagnostics[0].suggestion == "dibao.standard_annual"
 
 
-@pytest.mark.xfail(strict=True, reason="a --set value of the wrong type is reported as '<expression> is declared "
-                   "money/year …': the message does not name the parameter")
 def test_a_wrong_type_set_message_names_the_parameter(library: PolicyLibrary) -> None:
     with pytest.raises(DiagnosticError) as raised:
         library.resolve("demo", date(2019, 1, 1), {"dibao.standard_annual": "4000 yuan/month"})
@@ -293,8 +291,6 @@ def test_a_changed_rule_changes_the_digest(tmp_path: Path) -> None:
     assert a.resolve("demo", date(2019, 6, 1)).digest != b.resolve("demo", date(2019, 6, 1)).digest
 
 
-@pytest.mark.xfail(strict=True, reason="the digest hashes the decimal text, so 3210.00 yuan and 3210 yuan give "
-                   "different digests for the same standard")
 def test_trailing_zeros_do_not_change_the_digest(tmp_path: Path) -> None:
     first = _copy(tmp_path, "first")
     second = _copy(tmp_path, "second")
@@ -313,7 +309,7 @@ def test_a_date_outside_the_span_names_the_span(library: PolicyLibrary, day: str
     (problem,) = raised.value.diagnostics
     assert problem.code == "E-DATE"
     assert problem.message == f"demo answers for 2016-01-01 – 2020-12-31; {day} is outside its span"
-    assert problem.span is not None and problem.span.file == "policies/demo/policy.yaml"
+    assert problem.span is not None and problem.span.file.endswith("policies/demo/policy.yaml")
     with pytest.raises(DiagnosticError, match="outside its span"):
         outputs(library, "demo", day)
 
@@ -329,13 +325,12 @@ def test_a_must_supply_value_read_by_evaluation_names_the_parameter_and_set(libr
     assert "--set income.employment_cost_deduction=VALUE" in problem.message
     # located where the rule in force reads it
     assert problem.span is not None
-    assert (problem.span.file, problem.span.line, problem.span.column) == ("policies/demo/policy.yaml", 89, 62)
+    assert problem.span.file.endswith("policies/demo/policy.yaml")
+    assert (problem.span.line, problem.span.column) == (89, 62)
     supplied = outputs(library, "demo", "2019-03-01", {"income.employment_cost_deduction": "20"})
     assert supplied["income.countable_monthly"] == "30.00"
 
 
-@pytest.mark.xfail(strict=True, reason="the must-supply message names the date asked for but not the dates the "
-                   "parameter's values cover (the gap message does)")
 def test_a_must_supply_message_names_the_dates_its_values_cover(library: PolicyLibrary) -> None:
     with pytest.raises(DiagnosticError) as raised:
         outputs(library, "demo", "2019-03-01")
@@ -344,8 +339,6 @@ def test_a_must_supply_message_names_the_dates_its_values_cover(library: PolicyL
     assert "2019-01-01 – open" in message
 
 
-@pytest.mark.xfail(strict=True, reason="programs are cached by digest, and the digest leaves out the date, so a "
-                   "must-supply message names the date of an earlier evaluation with the same content")
 def test_a_must_supply_message_names_the_date_asked_for(tmp_path: Path) -> None:
     library = PolicyLibrary.open(_copy(tmp_path, "fresh"))
     messages = {}
