@@ -204,6 +204,7 @@ class RegionSetting:
     overrides: dict[str, str]
     layer_keys: tuple[str, ...]
     names: tuple[str, ...]
+    parameters: tuple[str, ...]
 
 
 class State:
@@ -244,7 +245,7 @@ class State:
             overrides = _supply(self.library, name, as_of)
             names = tuple(sorted(set(chain.parameters) | {n for n, r in chain.rules.items() if r.scope != "member"}))
             keys = tuple(layer.key for layer in chain.layers)
-            settings.append(RegionSetting(name, as_of, overrides, keys, names))
+            settings.append(RegionSetting(name, as_of, overrides, keys, names, tuple(sorted(chain.parameters))))
         return settings
 
     def _files(self) -> list[Path]:
@@ -702,7 +703,7 @@ def _mutate_policy(rng: random.Random, original: bytes, names: tuple[str, ...]) 
         if how == 0:
             return text.encode("gb18030", errors="replace"), [*done, "saved as GB18030"]
         if how == 1:
-            return text.encode("utf-16"), [*done, "saved as UTF-16"]
+            return text.encode("utf-16", errors="surrogatepass"), [*done, "saved as UTF-16"]
         if how == 2:
             cut = rng.randint(0, len(data))
             return data[:cut], [*done, f"bytes truncated at {cut}"]
@@ -1020,7 +1021,8 @@ def _cli_argv(rng: random.Random, state: State) -> list[str]:
         ]
         for _ in range(rng.choice((0, 0, 1, 2))):
             name = rng.choice(("dibao.standard_annual", "dibao.low_income_ratio", "taper.other_months_max",
-                               "dibao.eligible", "foo", "", "dibao.standard_annual "))
+                               "dibao.eligible", "foo", "", "dibao.standard_annual ",
+                               *(region.parameters if region else ())))
             value = rng.choice(("5000", "abc", "", "1e400", "(((((", "99999999999999999999999999999", "-5",
                                 "5000 yuan/month", "5000 yuan/year", "true", "1.5", "12", "9" * 5000, "0",
                                 "2021-01-01", "'county'", "\x00"))

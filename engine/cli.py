@@ -310,5 +310,64 @@ def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: s
     return [side(f"{folder}", PolicyLibrary.open(folder), region, as_of, overrides) for folder in (old, new)]
 
 
+@cli.command("batch")
+@region_option
+@date_option
+@set_option
+@policies_option
+@click.argument("source", type=click.Path(allow_dash=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .jsonl, .csv or .parquet (member outputs beside it for CSV and Parquet).")
+@click.option("--errors", "errors", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Rejected records as JSON Lines (default: beside the output, <name>.errors.jsonl).")
+@click.option("--chunk-size", default=20_000, show_default=True, type=click.IntRange(1, 10_000_000),
+              help="Households per chunk (memory is bounded by the chunk).")
+@click.option("--dask", "dask", default=None, metavar="SCHEDULER",
+              help="Run per partition on Dask: a scheduler address, or 'local' for a local cluster.")
+@reports_problems
+def batch_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None, source: Path,
+                  out: Path, errors: Path | None, chunk_size: int, dask: str | None) -> None:
+    """Evaluate a caseload (JSON Lines, or a folder of Parquet/CSV tables) and write one row per household."""
+    from engine.batch import run_batch
+
+    if str(source) != "-" and not source.exists():
+        raise DiagnosticError([Diagnostic("E-IO", f"{source}: no such file or folder")])
+    library = PolicyLibrary.open(policies)
+    if dask is not None:
+        from engine.distributed import run_on_dask
+
+        summary = run_on_dask(library, region, as_of, source, out, dask, overrides, chunk_size)
+    else:
+        summary = _with_progress(lambda progress: run_batch(
+            library, region, as_of, source, out, errors, overrides, chunk_size, progress), source)
+    click.echo(f"{summary.records} records: {summary.rows} rows written to {out}, {summary.errors} rejected "
+               f"({errors or out.with_name(out.stem + '.errors.jsonl')}) in {summary.seconds:.2f} s; "
+               f"policy {summary.version} {summary.digest}", err=True)
+    if summary.interpreter_only:
+        click.echo(f"outputs evaluated by the interpreter: {', '.join(summary.interpreter_only)}", err=True)
+    if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch
+        raise DiagnosticError([Diagnostic("E-BATCH", "records in differ from rows out + errors")])
+
+
+def _with_progress(run: Callable[[Callable[[int], None] | None], Any], source: Path) -> Any:
+    """A progress bar on a terminal; none when stderr is not one."""
+    if not sys.stderr.isatty():
+        return run(None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    total = _count_lines(source)
+    with Progress(TextColumn("[bold]batch"), BarColumn(), TextColumn("{task.completed}/{task.total} households"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("batch", total=total)
+        return run(lambda n: bar.advance(task, n))
+
+
+def _count_lines(source: Path) -> int | None:
+    if source.is_file() and source.suffix in (".jsonl", ".ndjson"):
+        with source.open("rb") as stream:
+            return sum(1 for line in stream if line.strip())
+    return None
+
+
 if __name__ == "__main__":
     main()

@@ -546,7 +546,8 @@ class _Compiler:
         inner_vars = {v: lvl for v, lvl in context.variables.items()
                       if lvl in ancestors(source.child)[1:]}
         inner = Context(source.child, {**inner_vars, node.var: source.child})
-        body = self.compile(node.body, inner)
+        counted = Col("bool", np.asarray(True))
+        body = self.compile(node.body, inner) if node.function != "count" else (lambda run: counted)
         condition = self.compile(node.condition, inner) if node.condition is not None else None
         default = self.compile(node.default, Context(source.owner, {
             v: lvl for v, lvl in context.variables.items() if lvl in ancestors(source.owner)}))\
@@ -766,9 +767,9 @@ def _segment_extreme(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, s
     out = np.full(len(starts), empty, dtype=I64)
     nonempty = ends > starts
     if len(values) and nonempty.any():
+        # Between one non-empty segment's start and the next there are only its own rows.
         ufunc = np.minimum if smallest else np.maximum
-        reduced = ufunc.reduceat(values, np.minimum(starts, len(values) - 1))
-        out[nonempty] = reduced[nonempty]
+        out[nonempty] = ufunc.reduceat(values, starts[nonempty])
     return out
 
 

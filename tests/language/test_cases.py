@@ -22,7 +22,7 @@ import pytest
 
 from engine import syntax as s
 from engine import types as t
-from engine.builtins import Duration
+from engine.builtins import AGGREGATES, BUILTINS, Duration
 from engine.checker import Definition, check_expression, check_program
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.formatter import format_expression
@@ -217,6 +217,23 @@ def test_there_are_enough_cases() -> None:
     assert len(GOOD) + len(BAD) >= 150
     names = [(case.file, case.raw["name"]) for case in GOOD + BAD]
     assert len(names) == len(set(names)), "case names are unique within a file"
+
+
+CODES = ("E-SYNTAX", "E-LIMIT", "E-DATE", "E-NAME", "E-FIELD", "E-FUNCTION", "E-ARITY", "E-TYPE", "E-PERIOD",
+         "E-ENUM", "E-TABLE-UNREACHABLE", "E-TABLE-FALLBACK", "E-CYCLE", "E-DIVISION", "E-SCOPE", "E-EVAL")
+OPERATORS = (" + ", " - ", " * ", " / ", "-(", " == ", " != ", " < ", " <= ", " > ", " >= ", " and ", " or ", "not ",
+             " in ", " not in ", "if ", "cases", " where ", " else ")
+
+
+def test_the_cases_cover_the_language() -> None:
+    good = [expression_text(case.raw["expr"]) for case in GOOD if "xfail" not in case.raw]
+    for name in [*BUILTINS, *AGGREGATES]:
+        assert any(f"{name}(" in text for text in good), f"no good case calls {name}"
+    for operator in OPERATORS:
+        assert any(operator in text for text in good), f"no good case uses {operator.strip()!r}"
+    for code in CODES:
+        count = sum(1 for case in BAD if case.raw["code"] == code and "xfail" not in case.raw)
+        assert count >= 2, f"{code} has {count} bad cases"
 
 
 @pytest.mark.parametrize("case", params(GOOD))

@@ -1,0 +1,142 @@
+"""Write batch answers: JSON Lines, CSV or Parquet, chosen by the output's suffix.
+
+JSON Lines holds one object per household: ``id``, the contract output names, and the
+member outputs under ``members`` (as ``dibao evaluate`` prints them). CSV and Parquet
+hold a household table and, beside it, a member table (``<name>.members.csv``).
+Parquet keeps types (money as decimal(20, 2), dates as dates) and records the policy's
+region, date, version and digest in its metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from engine import types as t
+from engine.batch import Chunk, RegionEvaluator, render_canonical
+from engine.diagnostics import Diagnostic, DiagnosticError
+
+CENT = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
+
+
+class Writer(Protocol):
+    def write(self, chunk: Chunk) -> None: ...
+    def close(self) -> None: ...
+
+
+def open_writer(out: Path, evaluator: RegionEvaluator, metadata: dict[str, str]) -> Writer:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix in (".jsonl", ".ndjson"):
+        return JsonLinesWriter(out, evaluator)
+    if out.suffix == ".csv":
+        return TableWriter(out, evaluator, metadata, "csv")
+    if out.suffix == ".parquet":
+        return TableWriter(out, evaluator, metadata, "parquet")
+    raise DiagnosticError([Diagnostic("E-IO", f"{out}: the output's suffix says its format: .jsonl, .csv or .parquet")])
+
+
+def member_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}.members{out.suffix}")
+
+
+class JsonLinesWriter:
+    def __init__(self, out: Path, evaluator: RegionEvaluator) -> None:
+        self.stream = out.open("w", encoding="utf-8")
+        self.evaluator = evaluator
+
+    def write(self, chunk: Chunk) -> None:
+        types = self.evaluator.types
+        household_names = self.evaluator.household_outputs
+        member_names = self.evaluator.member_outputs
+        by_household: dict[int, dict[str, dict[str, Any]]] = {}
+        for index, (_hid, mid) in enumerate(chunk.member_ids):
+            row = int(chunk.member_rows[index])
+            by_household.setdefault(row, {})[mid] = {
+                n: render_canonical(chunk.member[n][index], types[n]) for n in member_names}
+        lines = []
+        for row, hid in enumerate(chunk.ids):
+            if not chunk.keep[row]:
+                continue
+            record: dict[str, Any] = {"id": hid}
+            record.update({n: render_canonical(chunk.household[n][row], types[n]) for n in household_names})
+            if member_names:
+                record["members"] = by_household.get(row, {})
+            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        if lines:
+            self.stream.write("\n".join(lines) + "\n")
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class TableWriter:
+    """Household and member tables, appended chunk by chunk."""
+
+    def __init__(self, out: Path, evaluator: RegionEvaluator, metadata: dict[str, str], fmt: str) -> None:
+        self.paths = {"household": out, "member": member_path(out)}
+        self.evaluator = evaluator
+        self.metadata = {k.encode(): v.encode() for k, v in metadata.items()}
+        self.fmt = fmt
+        self.writers: dict[str, Any] = {}
+
+    def write(self, chunk: Chunk) -> None:
+        keep = chunk.keep
+        household = {"id": pa.array(np.asarray(chunk.ids, dtype=object)[keep], pa.string())}
+        for name in self.evaluator.household_outputs:
+            household[name] = arrow_column(chunk.household[name][keep], self.evaluator.types[name])
+        self._append("household", pa.table(household))
+        if self.evaluator.member_outputs:
+            kept = keep[chunk.member_rows] if len(chunk.member_rows) else np.zeros(0, dtype=bool)
+            ids = np.asarray(chunk.member_ids, dtype=object).reshape(-1, 2)[kept] if chunk.member_ids else \
+                np.empty((0, 2), dtype=object)
+            member = {"household_id": pa.array(ids[:, 0], pa.string()), "member_id": pa.array(ids[:, 1], pa.string())}
+            for name in self.evaluator.member_outputs:
+                member[name] = arrow_column(chunk.member[name][kept], self.evaluator.types[name])
+            self._append("member", pa.table(member))
+
+    def _append(self, which: str, table: pa.Table) -> None:
+        if self.fmt == "parquet":
+            table = table.replace_schema_metadata(self.metadata)
+            if which not in self.writers:
+                self.writers[which] = pq.ParquetWriter(self.paths[which], table.schema)
+            self.writers[which].write_table(table)
+            return
+        table = pa.table({name: _csv_column(table[name]) for name in table.column_names})
+        if which not in self.writers:
+            self.writers[which] = pacsv.CSVWriter(self.paths[which], table.schema)
+        self.writers[which].write_table(table)
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+
+def arrow_column(values: np.ndarray, type_: t.Type) -> pa.Array:
+    """Canonical values as a typed Arrow column (money in fen → decimal(20, 2); days → date32)."""
+    if isinstance(type_, t.Money):
+        fen = pa.array(np.asarray(values, dtype=np.int64), pa.int64()).cast(pa.decimal128(20, 0))
+        return pc.multiply(fen, CENT).cast(pa.decimal128(20, 2))
+    if type_ == t.DATE:  # days since 1970 are what date32 holds
+        return pa.array(np.asarray(values, dtype=np.int32), pa.int32()).cast(pa.date32())
+    if type_ == t.BOOL:
+        return pa.array(np.asarray(values, dtype=bool), pa.bool_())
+    if type_ == t.INT:
+        return pa.array(np.asarray(values, dtype=np.int64), pa.int64())
+    if isinstance(type_, t.ListOf):
+        return pa.array([list(v) if v is not None else None for v in values], pa.list_(pa.string()))
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _csv_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_list(column.type):
+        return pa.chunked_array([pa.array([json.dumps(v, ensure_ascii=False) if v is not None else None
+                                           for v in column.to_pylist()], pa.string())])
+    return column

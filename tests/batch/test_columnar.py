@@ -1,0 +1,80 @@
+"""Columnar building blocks against their one-value counterparts in engine.builtins."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from engine import builtins as b
+from engine.columnar import (
+    EPOCH,
+    Col,
+    _segment_extreme,
+    _segment_sum,
+    add_months,
+    add_working_days,
+    age_on,
+    months_between,
+    rat_compare,
+    round_half_up,
+)
+
+DAYS = [date(2016, 1, 31) + timedelta(days=n * 37) for n in range(80)] + [date(2024, 2, 29), date(2023, 12, 31)]
+
+
+def days(values: list[date]) -> np.ndarray:
+    return np.array([d.toordinal() - EPOCH for d in values], dtype=np.int64)
+
+
+def back(value: int) -> date:
+    return date.fromordinal(int(value) + EPOCH)
+
+
+@pytest.mark.parametrize("months", [-13, -1, 0, 1, 2, 11, 12, 25])
+def test_add_months_matches_the_builtin(months: int) -> None:
+    got = add_months(days(DAYS), months)
+    assert [back(v) for v in got] == [b.add_months(d, months) for d in DAYS]
+
+
+def test_months_between_and_age_match_the_builtins() -> None:
+    starts, ends = DAYS[:-1], DAYS[1:]
+    pairs = list(zip(starts, ends, strict=True))
+    assert list(months_between(days(starts), days(ends))) == [b.months_between(a, c) for a, c in pairs]
+    assert list(months_between(days(ends), days(starts))) == [b.months_between(c, a) for a, c in pairs]
+    assert list(age_on(days(starts), days(ends))) == [b.age_on(a, c) for a, c in pairs]
+
+
+@pytest.mark.parametrize("count", [-5, -1, 1, 5, 20])
+def test_working_days_match_the_builtin(count: int) -> None:
+    start = [date(2021, 9, 28), date(2022, 1, 25), date(2023, 1, 18), date(2026, 2, 13), date(2025, 9, 30)]
+    got, outside = add_working_days(days(start), count)
+    assert not outside.any()
+    assert [back(v) for v in got] == [b.add_working_days(d, count) for d in start]
+
+
+def test_working_days_beyond_the_calendar_are_marked() -> None:
+    _, outside = add_working_days(days([date(2026, 12, 20)]), 20)
+    assert outside.all()
+
+
+def test_segment_reductions_with_empty_segments_anywhere() -> None:
+    # segments: [0, 2), empty, [2, 5), empty at the end
+    starts, ends = np.array([0, 2, 2, 5]), np.array([2, 2, 5, 5])
+    values = np.array([3, 9, 4, 1, 7], dtype=np.int64)
+    assert list(_segment_sum(values, starts, ends)) == [12, 0, 12, 0]
+    assert list(_segment_extreme(values, starts, ends, False, -1)) == [9, -1, 7, -1]
+    assert list(_segment_extreme(values, starts, ends, True, 99)) == [3, 99, 1, 99]
+
+
+def test_rationals_round_half_away_from_zero_exactly() -> None:
+    col = Col("rat", np.array([52605, -1, 1, 2629525], dtype=np.int64), np.array([20, 200, 3, 1000], dtype=np.int64))
+    rounded = round_half_up(col, 2)
+    assert list(np.asarray(rounded.data) * (100 // np.asarray(rounded.den))) == [263025, -1, 33, 262953]
+
+
+def test_comparisons_cross_multiply_exactly() -> None:
+    third = Col("rat", np.array([1]), np.array([3]))
+    close = Col("rat", np.array([3333333333]), np.array([10000000000]))
+    assert bool(rat_compare(third, close, np.greater).data[0])

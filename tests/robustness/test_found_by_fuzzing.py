@@ -1,0 +1,158 @@
+"""Regression tests for what the fuzzing run (``bench/robustness.py``) found in the engine.
+
+Each test holds the smallest input found and says what must happen instead: a located
+diagnostic or the right value, never another exception. Tests of problems not fixed yet
+are marked ``xfail(strict=True)``: when the engine is fixed the test passes, the strict
+marker turns that into a failure, and the marker is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import types as t
+from engine.checker import check_expression
+from engine.diagnostics import DiagnosticError
+from engine.household import validate_household
+from engine.interpreter import Program, RuleCode
+from engine.outputs import render
+from engine.parser import parse_expression
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "household" / "good" / "contract_example.json"
+AS_OF = date(2021, 8, 1)
+
+
+def outcome(text: str) -> tuple[str, Any]:
+    """("value", v) for an expression that checks and evaluates on a two-member household,
+    ("diagnostics", [...]) when the engine refuses it with located diagnostics. Any other
+    exception propagates: that is the bug."""
+    try:
+        node = parse_expression(text)
+    except DiagnosticError as error:
+        return "diagnostics", error.diagnostics
+    found, result = check_expression(node)
+    if not result.ok:
+        return "diagnostics", result.diagnostics
+    record = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    record["members"].append({**record["members"][0], "id": "p2"})
+    program = Program({"value": RuleCode("value", found, node)}, {}, result.node_types)
+    try:
+        values, _members = program.evaluate(validate_household(record), AS_OF, ["value"])
+    except DiagnosticError as error:
+        return "diagnostics", error.diagnostics
+    return "value", values["value"]
+
+
+def refused_with_a_place(text: str) -> None:
+    kind, found = outcome(text)
+    assert kind == "diagnostics", found
+    assert all(d.code and d.message and d.span is not None for d in found)
+
+
+# --- crashes ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="an integer literal of more than 4300 digits raises ValueError "
+                   "(Python's int() digit limit) in parser._Builder.n_number instead of a diagnostic")
+def test_integer_literal_of_4301_digits_is_refused_with_a_diagnostic() -> None:
+    refused_with_a_place("9" * 4301)
+
+
+@pytest.mark.xfail(strict=True, reason="a duration count of more than 4300 digits raises ValueError in "
+                   "parser._Builder.n_duration instead of a diagnostic")
+def test_duration_of_4301_digits_is_refused_with_a_diagnostic() -> None:
+    refused_with_a_place("as_of + " + "9" * 4301 + " days")
+
+
+@pytest.mark.xfail(strict=True, reason="the checker accepts ordering durations, the interpreter compares two "
+                   "Duration objects: TypeError '<' not supported")
+def test_durations_compare() -> None:
+    kind, value = outcome("3 months < 4 months")
+    assert kind == "diagnostics" or value is True
+
+
+@pytest.mark.xfail(strict=True, reason="max(…) over durations (checked as a duration) compares Duration "
+                   "objects: TypeError '>' not supported")
+def test_the_largest_of_several_durations() -> None:
+    kind, value = outcome("as_of + max(3 months for m in members)")
+    assert kind == "diagnostics" or value == date(2021, 11, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="the checker types duration + duration as a duration, the interpreter "
+                   "hands two Duration objects to exact.add: TypeError")
+def test_durations_add() -> None:
+    kind, value = outcome("as_of + (3 months + 4 months)")
+    assert kind == "diagnostics" or value == date(2022, 3, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="duration - duration: TypeError in exact.sub")
+def test_durations_subtract() -> None:
+    kind, value = outcome("as_of + (22 working days - 12 working days)")
+    assert kind == "diagnostics" or isinstance(value, date)
+
+
+@pytest.mark.xfail(strict=True, reason="a product of two 2200-digit integers is a valid int of 4400 digits; "
+                   "date() of it formats the year in its message and raises ValueError (int digit limit)")
+def test_a_date_in_a_year_of_4400_digits_is_refused_with_a_diagnostic() -> None:
+    nines = "9" * 2200
+    refused_with_a_place(f"date({nines} * {nines}, 1, 1)")
+
+
+@pytest.mark.xfail(strict=True, reason="rendering a rate or number of 39 digits quantizes past the decimal "
+                   "context's precision: decimal.InvalidOperation in outputs._decimal_text; on the command line "
+                   "`--set medical_assistance.base_ratio=1000000000000000000000000000000000000000` (yangjiang) "
+                   "ends in 'internal error', exit 1")
+def test_a_huge_rate_renders() -> None:
+    assert render(Decimal(10**39), t.RATE) == str(10**39) + ".00"
+
+
+# --- time -------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="validation time grows with the square of the number of errors "
+                   "(cerberus sorts its error tree on every insert): 50 members x 24 incomes, each amount "
+                   "'1,000', take about 2 s; at the limits (50 x 50) about 8 s")
+def test_a_record_full_of_errors_is_validated_within_a_second() -> None:
+    income = {"kind": "wages", "amount": "1,000", "per": "month"}
+    record = {"id": "X", "hukou": "hebi", "members": [
+        {"id": f"p{i}", "birth_date": "1980-01-01", "labour_capacity": "full", "incomes": [income] * 24}
+        for i in range(50)]}
+    start = time.perf_counter()
+    with pytest.raises(DiagnosticError) as caught:
+        validate_household(record)
+    assert len(caught.value.diagnostics) == 1200
+    assert time.perf_counter() - start < 1.0
+
+
+# --- values of the wrong type ----------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="text joined with a text literal is typed as an enumeration of that "
+                   "literal, so comparing it with another text is refused (E-ENUM \"'hebi' is not a ; the values "
+                   "are: p1\") and its value need not be one of the enumeration's values")
+def test_text_and_a_literal_join_as_text() -> None:
+    kind, value = outcome('(if true then household.hukou else "p1") == "HB"')
+    assert (kind, value) == ("value", False)
+
+
+@pytest.mark.xfail(strict=True, reason="round(int) is checked as int but evaluates to Decimal('1.00')")
+def test_round_of_an_int_is_what_its_type_says() -> None:
+    node = parse_expression("round(1)")
+    found, _result = check_expression(node)
+    kind, value = outcome("round(1)")
+    assert kind == "value"
+    assert (found, type(value)) in ((t.INT, int), (t.NUMBER, Decimal))
+
+
+@pytest.mark.xfail(strict=True, reason="membership in a constant set of durations compares the Duration "
+                   "value with the literals' bare counts: `3 months in {3 months}` is false")
+def test_a_duration_is_in_a_set_of_durations() -> None:
+    kind, value = outcome("3 months in {3 months}")
+    assert kind == "diagnostics" or value is True
