@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/dibao check
 	$(BIN)/dibao regions
 	$(BIN)/dibao evaluate --region hebi --date 2017-10-01 examples/households/contract_example.json
+	DIBAO=$(BIN)/dibao examples/demo.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests conftest.py bench

@@ -66,7 +66,8 @@ class Summary:
     records: int = 0
     rows: int = 0
     errors: int = 0
-    interpreted: int = 0
+    eligible: int = 0
+    benefit_monthly_fen: int = 0
     seconds: float = 0.0
     digest: str = ""
     version: str = ""
@@ -305,6 +306,7 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
                     rejected += answered.rejected
                     writer.write(answered)
                     summary.rows += len(good) - len(answered.rejected)
+                    _tally(summary, answered)
                 for item in sorted(rejected, key=lambda r: r.line):
                     error_file.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")
                 summary.errors += len(rejected)
@@ -317,6 +319,15 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
     sidecar.write_text(json.dumps({**metadata, "summary": summary.as_dict()}, ensure_ascii=False, indent=2) + "\n",
                        encoding="utf-8")
     return summary
+
+
+def _tally(summary: Summary, chunk: Chunk) -> None:
+    """Eligible households and the monthly benefit they are paid (rounded to the fen, as paid)."""
+    if "dibao.eligible" in chunk.household:
+        summary.eligible += int(np.asarray(chunk.household["dibao.eligible"], dtype=bool)[chunk.keep].sum())
+    if "dibao.benefit_monthly" in chunk.household:
+        summary.benefit_monthly_fen += int(np.asarray(chunk.household["dibao.benefit_monthly"],
+                                                      dtype=np.int64)[chunk.keep].sum())
 
 
 def default_errors_path(out: Path) -> Path:

@@ -340,9 +340,13 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
     else:
         summary = _with_progress(lambda progress: run_batch(
             library, region, as_of, source, out, errors, overrides, chunk_size, progress), source)
-    click.echo(f"{summary.records} records: {summary.rows} rows written to {out}, {summary.errors} rejected "
-               f"({errors or out.with_name(out.stem + '.errors.jsonl')}) in {summary.seconds:.2f} s; "
-               f"policy {summary.version} {summary.digest}", err=True)
+    from engine.batch import default_errors_path, fen_text
+
+    click.echo(f"{region} on {as_of}: {summary.records} records → {summary.rows} rows in {out}, "
+               f"{summary.errors} rejected in {errors or default_errors_path(out)} ({summary.seconds:.2f} s)", err=True)
+    click.echo(f"  eligible {summary.eligible}; monthly benefit {fen_text(summary.benefit_monthly_fen)} yuan "
+               f"({fen_text(summary.benefit_monthly_fen * 12)} a year); policy {summary.version} {summary.digest}",
+               err=True)
     if summary.interpreter_only:
         click.echo(f"outputs evaluated by the interpreter: {', '.join(summary.interpreter_only)}", err=True)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch

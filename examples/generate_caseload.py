@@ -1,7 +1,8 @@
 """Generate the bundled example caseload: CONTRACT household records as JSON Lines.
 
 Deterministic for a seed: ``python examples/generate_caseload.py`` rewrites
-``examples/caseload.jsonl`` (10,000 households spread over the five regions) exactly.
+``examples/caseload/<region>.jsonl`` (10,000 households, 2,000 registered in each of the
+five regions) exactly.
 Amounts are written as decimal strings with at most two places; dates fall so that the
 records are meaningful between 2017 and 2024. The distributions are plausible, not
 statistics: many small farming and wage incomes, some pensions and allowances, a share
@@ -121,12 +122,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=2017)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "caseload.jsonl")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "caseload",
+                        help="folder for one JSON Lines file per region")
     args = parser.parse_args()
-    with args.out.open("w", encoding="utf-8") as out:
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = {region: (args.out / f"{region}.jsonl").open("w", encoding="utf-8") for region in REGIONS}
+    try:
         for record in generate(args.count, args.seed):
-            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-    print(f"wrote {args.count} households to {args.out}")
+            files[str(record["hukou"])].write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    finally:
+        for stream in files.values():
+            stream.close()
+    print(f"wrote {args.count} households to {args.out}/<region>.jsonl")
 
 
 if __name__ == "__main__":

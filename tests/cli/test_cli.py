@@ -171,7 +171,8 @@ def test_diff_of_two_dates_reports_the_changed_standard_and_what_it_reaches() ->
 
 
 def test_diff_with_households_counts_the_impact(tmp_path: Path) -> None:
-    lines = [json.loads(line) for line in (ROOT / "examples" / "caseload.jsonl").read_text().splitlines()[:400]]
+    lines = [json.loads(line) for name in ("hebi", "suining")
+             for line in (ROOT / "examples" / "caseload" / f"{name}.jsonl").read_text().splitlines()[:200]]
     path = tmp_path / "some.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
     done = run("diff", "hebi@2017-06-30", "hebi@2017-07-01", "--households", str(path), "--json",
