@@ -1329,16 +1329,30 @@ whose value does not are counted above and grouped here; they are not crashes.
 {failure_summary(report, wrong_types=True)}
 
 Rerun one input with its traceback: `python bench/robustness.py --seed {report.seed} --replay CATEGORY:INDEX`.
+Each cause found has a regression test holding its smallest input in
+`tests/robustness/test_found_by_fuzzing.py` (marked `xfail(strict=True)` until fixed).
 
 ## The hand-made corpus
 
-`tests/corpus/` holds hand-made bad inputs — policy files (dropped into a copy of a small
+`tests/corpus/` holds {corpus_size()} — policy files (dropped into a copy of a small
 valid tree), household files (JSON, JSON Lines, YAML) and expression texts — each listed
 in `tests/corpus/expected.yaml` with the diagnostic it must give (code, message words,
 line). `tests/corpus/test_corpus.py` runs each through the library and the command line
 and checks the message, the line, and that no traceback appears. `tests/robustness/`
 runs a small fuzzing run (fixed seed) and the generator tests with the test suite.
 """
+
+
+def corpus_size() -> str:
+    """How many hand-made inputs the corpus manifest lists, by kind."""
+    try:
+        manifest = yaml.safe_load((ROOT / "tests" / "corpus" / "expected.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return "hand-made bad inputs"
+    sizes = {section: len({e.get("file") or e.get("make") for e in manifest.get(section) or ()})
+             for section in ("policies", "households", "expressions")}
+    return (f"{sum(sizes.values())} hand-made bad inputs ({sizes['policies']} policy files, "
+            f"{sizes['households']} household files, {sizes['expressions']} expressions)")
 
 
 def replay(spec: str, seed: int) -> int:

@@ -337,6 +337,8 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
         from engine.distributed import run_on_dask
 
         summary = run_on_dask(library, region, as_of, source, out, dask, overrides, chunk_size)
+        out = out.with_suffix("") / f"*{out.suffix or '.parquet'}"
+        errors = out.with_name("*.errors.jsonl")
     else:
         summary = _with_progress(lambda progress: run_batch(
             library, region, as_of, source, out, errors, overrides, chunk_size, progress), source)
