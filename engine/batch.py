@@ -25,7 +25,7 @@ import numpy as np
 from engine import exact
 from engine import types as t
 from engine.caseload import batch_from_households
-from engine.columnar import EPOCH, Col, ColumnarProgram, to_fen
+from engine.columnar import EPOCH, Col, ColumnarProgram, Segments, to_fen
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.household import Household, record_id, validate_household
 from engine.interpreter import EvaluationError, Unavailable
@@ -133,9 +133,9 @@ class RegionEvaluator:
             self.types[name]) else None), np.zeros(length, dtype=bool)
 
     def interpret(self, households: Sequence[Household], lines: Sequence[int], rows: np.ndarray,
-                  segments: tuple[np.ndarray, np.ndarray], chunk: Chunk) -> None:
+                  segments: Segments, chunk: Chunk) -> None:
         """Evaluate some rows with the interpreter; a row that fails is rejected with its reason."""
-        starts = segments[0]
+        starts = segments.starts
         wanted = [n for n in self.outputs if n in self.program.rules]
         for row in rows:
             household = households[row]

@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 
-from engine.columnar import EPOCH, Batch
-from engine.household import Household
+from engine.columnar import EPOCH, Batch, Coded, Vocab
+from engine.household import (
+    CERTIFICATES,
+    DISABILITY_CATEGORIES,
+    EVENT_CAUSES,
+    EVENT_KINDS,
+    EXPENSE_KINDS,
+    INCOME_KINDS,
+    LABOUR_CAPACITIES,
+    REQUEST_KINDS,
+    Household,
+)
 
 I64 = np.int64
 
@@ -99,10 +110,31 @@ def _member_row(member: dict[str, list[object]], person: object) -> None:
     member["labour"].append(person.labour_capacity)  # type: ignore[attr-defined]
 
 
-def _arrays(columns: dict[str, list[object]], objects: tuple[str, ...]) -> dict[str, np.ndarray]:
-    out = {}
+VOCABULARIES: dict[str, Vocab] = {
+    "kind": Vocab(tuple(sorted({*INCOME_KINDS, *EXPENSE_KINDS, *EVENT_KINDS, *REQUEST_KINDS}))),
+    "cause": Vocab(tuple(sorted({c for causes in EVENT_CAUSES.values() for c in causes} | {"none"}))),
+    "labour": Vocab(tuple(sorted(LABOUR_CAPACITIES))),
+    "category": Vocab(tuple(sorted({*DISABILITY_CATEGORIES, "none"}))),
+    "certificate": Vocab(tuple(sorted({*CERTIFICATES, "none"}))),
+}
+
+
+def coded(values: list[object], vocab: Vocab) -> Coded | np.ndarray:
+    """Codes into a vocabulary (a plain text column if some value is outside it)."""
+    try:
+        return Coded(np.fromiter((vocab.index[str(v)] for v in values), dtype=np.int16, count=len(values)), vocab)
+    except KeyError:
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        return array
+
+
+def _arrays(columns: dict[str, list[object]], objects: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name, values in columns.items():
-        if name in objects:
+        if name in VOCABULARIES:
+            out[name] = coded(values, VOCABULARIES[name])
+        elif name in objects:
             array = np.empty(len(values), dtype=object)
             array[:] = values
             out[name] = array

@@ -14,7 +14,7 @@ not cover raise ``NotColumnar`` at compile time; those rules also go to the inte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,10 +37,23 @@ class NotColumnar(Exception):
     """This expression uses something the columnar compiler does not cover."""
 
 
+class Vocab:
+    """The values of a categorical column: row values are codes into ``values``."""
+
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.values = values
+        self.array = np.array(values, dtype=object)
+        self.index: dict[Any, int] = {v: i for i, v in enumerate(values)}
+
+    def codes(self, values: set[Any]) -> list[int]:
+        return [self.index[v] for v in values if v in self.index]
+
+
 @dataclass
 class Col:
     """A column of values at one level. ``kind``: bool, int, rat, date (days since 1970), obj,
-    duration (``den`` holds the unit) or bad (a parameter without a value: every row bad).
+    cat (codes; ``den`` holds the ``Vocab``), duration (``den`` holds the unit) or bad (a
+    parameter without a value: every row bad).
 
     ``data`` is an array (one value per row) or a 0-d array (the same value for every row);
     for ``rat`` the value is ``data / den``. ``bad`` marks rows that could not be computed.
@@ -80,7 +93,7 @@ class Batch:
     parent: dict[str, np.ndarray]
     columns: dict[str, dict[str, Any]]
     _maps: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
-    _segments: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _segments: dict[str, Segments] = field(default_factory=dict)
 
     def index(self, upper: str, lower: str) -> np.ndarray:
         """For each row of ``lower``, its row in the ancestor level ``upper``."""
@@ -94,13 +107,27 @@ class Batch:
             self._maps[key] = index
         return self._maps[key]
 
-    def segments(self, child: str) -> tuple[np.ndarray, np.ndarray]:
-        """(start, end) of each parent row's children; children are stored grouped by parent."""
+    def segments(self, child: str) -> Segments:
+        """Where each parent row's children are; children are stored grouped by parent."""
         if child not in self._segments:
             counts = np.bincount(self.parent[child], minlength=self.sizes[PARENT[child]])
             ends = np.cumsum(counts)
-            self._segments[child] = (ends - counts, ends)
+            self._segments[child] = Segments(ends - counts, ends)
         return self._segments[child]
+
+
+class Segments:
+    """Start and end (exclusive) of each parent's run of child rows, and the non-empty runs' starts."""
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.starts = starts
+        self.ends = ends
+        self.nonempty = ends > starts
+        self.every = bool(self.nonempty.all())
+        self.firsts = starts if self.every else starts[self.nonempty]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.starts, self.ends))
 
 
 def broadcast(col: Col, batch: Batch, upper: str, lower: str) -> Col:
@@ -129,12 +156,20 @@ def _guard(*pairs: tuple[Any, Any]) -> Any:
     """Rows where any product a*b could overflow int64."""
     flags: Any = False
     for a, b in pairs:
-        if np.ndim(a) == 0 and abs(int(a)) <= 1:
-            continue
-        if np.ndim(b) == 0 and abs(int(b)) <= 1:
-            continue
+        largest_a, largest_b = _largest(a), _largest(b)
+        if largest_a <= 1 or largest_b <= 1 or float(largest_a) * float(largest_b) <= LIMIT:
+            continue  # no row can overflow: skip the row-by-row test
         flags = flags | (np.abs(np.asarray(a, dtype=np.float64)) * np.abs(np.asarray(b, dtype=np.float64)) > LIMIT)
     return flags
+
+
+def _largest(values: Any) -> int:
+    """The largest magnitude in an int64 column (or of a scalar)."""
+    if np.ndim(values) == 0:
+        return abs(int(values))
+    if len(values) == 0:
+        return 0
+    return max(abs(int(np.max(values))), abs(int(np.min(values))))
 
 
 def _mul(a: Any, b: Any) -> Any:
@@ -147,8 +182,12 @@ def _mul(a: Any, b: Any) -> Any:
 
 
 def normalise(num: Any, den: Any, bad: Any) -> Col:
-    if np.ndim(den) == 0 and int(den) == 1:
-        return Col("rat", num, 1, bad)
+    """Reduce num/den when denominators grow large (small ones cost nothing to keep)."""
+    if np.ndim(den) == 0:
+        if int(den) < 1 << 24:
+            return Col("rat", num, den, bad)
+    elif len(den) == 0 or int(np.max(den)) < 1 << 24:
+        return Col("rat", num, den, bad)
     g = np.gcd(num, den)
     g = np.where(g == 0, 1, g)
     return Col("rat", num // g, den // g, bad)
@@ -503,7 +542,10 @@ class _Compiler:
 
         def member(run: Run) -> Col:
             col = left(run)
-            found = np.isin(np.asarray(col.data, dtype=object), choices)
+            if col.kind == "cat":
+                found = np.isin(np.asarray(col.data), col.den.codes(values))
+            else:
+                found = np.isin(np.asarray(col.data, dtype=object), choices)
             return Col("bool", ~found if negate else found, 1, col.bad)
 
         return member
@@ -596,6 +638,13 @@ def parameter_column(value: object, type_: t.Type) -> Col:
     return constant(value, type_)
 
 
+def decoded(col: Col) -> Col:
+    """A categorical column as plain text values."""
+    if col.kind != "cat":
+        return col
+    return Col("obj", col.den.array[np.asarray(col.data)], 1, col.bad)
+
+
 def _not(col: Col) -> Col:
     return Col("bool", ~np.asarray(col.data, dtype=bool), 1, col.bad)
 
@@ -607,17 +656,30 @@ def _negate(col: Col) -> Col:
 def _logical(op: str, left: Col, right: Col) -> Col:
     a = np.asarray(left.data, dtype=bool)
     b = np.asarray(right.data, dtype=bool)
+    right_bad = right.bad if np.any(right.bad) else False
     if op == "and":  # a false left side makes the right side irrelevant (short circuit)
-        return Col("bool", a & b, 1, left.bad | (a & right.bad))
-    return Col("bool", a | b, 1, left.bad | (~a & right.bad))
+        return Col("bool", a & b, 1, left.bad | (a & right_bad) if right_bad is not False else left.bad)
+    return Col("bool", a | b, 1, left.bad | (~a & right_bad) if right_bad is not False else left.bad)
 
 
 def _compare(left: Col, right: Col, compare: Callable[[Any, Any], Any]) -> Col:
     if left.kind == "bad" or right.kind == "bad":
         return Col("bool", np.asarray(False), 1, left.bad | right.bad)
+    if "cat" in (left.kind, right.kind):
+        return _compare_categories(left, right, compare)
     if "rat" in (left.kind, right.kind):
         return rat_compare(left, right, compare)
     return Col("bool", compare(left.data, right.data), 1, left.bad | right.bad)
+
+
+def _compare_categories(left: Col, right: Col, compare: Callable[[Any, Any], Any]) -> Col:
+    """Equality of a categorical column with a constant compares codes; anything else compares text."""
+    cat, other = (left, right) if left.kind == "cat" else (right, left)
+    if compare in (np.equal, np.not_equal) and other.kind == "obj" and np.ndim(other.data) == 0:
+        code = cat.den.index.get(other.data.item(), -1)
+        return Col("bool", compare(np.asarray(cat.data), code), 1, left.bad | right.bad)
+    a, b = decoded(left), decoded(right)
+    return Col("bool", compare(a.data, b.data), 1, a.bad | b.bad)
 
 
 def _arith(left: Col, right: Col, sign: int) -> Col:
@@ -666,6 +728,10 @@ def select(condition: Col, then: Col, otherwise: Col) -> Col:
         then = _shaped_like(otherwise)
     if otherwise.kind == "bad":
         otherwise = _shaped_like(then)
+    if "cat" in (then.kind, otherwise.kind):
+        if then.kind == otherwise.kind and then.den is otherwise.den:
+            return Col("cat", np.where(chosen, then.data, otherwise.data), then.den, bad)
+        then, otherwise = decoded(then), decoded(otherwise)
     if "rat" in (then.kind, otherwise.kind):
         a, b = as_rat(then), as_rat(otherwise)
         return Col("rat", np.where(chosen, a.data, b.data), np.where(chosen, a.den, b.den), bad)
@@ -674,44 +740,49 @@ def select(condition: Col, then: Col, otherwise: Col) -> Col:
 
 def _shaped_like(col: Col) -> Col:
     zero: Any = np.zeros_like(col.data) if col.kind != "obj" else np.asarray("", dtype=object)
-    return Col(col.kind, zero, 1 if col.kind != "duration" else col.den, np.asarray(True))
+    return Col(col.kind, zero, col.den if col.kind in ("duration", "cat") else 1, np.asarray(True))
 
 
 def reduce(kind: str, batch: Batch, child: str, values: Col, chosen: Col | None, fallback: Col | None,
            result_type: t.Type) -> Col:
     """Aggregate child rows into their parent rows."""
     size = batch.sizes[child]
-    starts, ends = batch.segments(child)
+    segments = batch.segments(child)
+    starts, ends = segments
     parent = batch.parent[child]
     mask = np.ones(size, dtype=bool) if chosen is None else np.broadcast_to(
         np.asarray(chosen.data, dtype=bool), (size,))
-    row_bad = np.zeros(size, dtype=bool)
-    if chosen is not None:
+    row_bad: Any = np.asarray(False)
+    if chosen is not None and np.any(chosen.bad):
         row_bad = row_bad | np.broadcast_to(np.asarray(chosen.bad), (size,))
-    if kind != "count":  # the body is read only where the filter holds
+    if kind != "count" and np.any(values.bad):  # the body is read only where the filter holds
         row_bad = row_bad | (np.broadcast_to(np.asarray(values.bad), (size,)) & mask)
-    bad = _segment_any(row_bad, starts, ends)
+    bad = _segment_any(np.broadcast_to(row_bad, (size,)), segments)
     if kind in ("count", "any", "all"):
         flags = np.broadcast_to(np.asarray(values.data, dtype=bool), (size,)) if kind != "count" else mask
         selected = mask & flags if kind != "all" else mask & ~flags
-        hits = _segment_sum(selected.astype(I64), starts, ends)
+        hits = _segment_sum(selected.astype(I64), starts, ends, segments)
         if kind == "count":
             return Col("int", hits, 1, bad)
         return Col("bool", hits > 0 if kind == "any" else hits == 0, 1, bad)
     if kind == "sum":
         if values.kind == "int":
             data = np.where(mask, np.broadcast_to(values.data, (size,)), 0)
-            return Col("int", _segment_sum(np.asarray(data, dtype=I64), starts, ends), 1, bad)
+            return Col("int", _segment_sum(np.asarray(data, dtype=I64), starts, ends, segments), 1, bad)
         col = as_rat(values)
         common = _common_denominator(col.den)
         if common is None:
             return Col("rat", np.zeros(len(starts), dtype=I64), 1, np.ones(len(starts), dtype=bool))
-        scaled = _mul(np.broadcast_to(col.data, (size,)), common // np.broadcast_to(col.den, (size,)))
-        scaled = np.where(mask, scaled, 0)
-        overflow = _guard((np.abs(scaled).max(initial=0), size))
-        return normalise(_segment_sum(scaled, starts, ends), common, bad | overflow)
+        if np.ndim(col.den) == 0:
+            scaled = np.broadcast_to(col.data, (size,))
+        else:
+            scaled = _mul(np.broadcast_to(col.data, (size,)), common // col.den)
+        if chosen is not None:
+            scaled = np.where(mask, scaled, 0)
+        overflow = _guard((_largest(scaled), size))
+        return normalise(_segment_sum(scaled, starts, ends, segments), common, bad | overflow)
     if kind == "collect":
-        data = np.broadcast_to(np.asarray(values.data, dtype=object), (size,))
+        data = np.broadcast_to(np.asarray(decoded(values).data, dtype=object), (size,))
         out = np.empty(len(starts), dtype=object)
         out[:] = [tuple(data[a:b][mask[a:b]]) for a, b in zip(starts, ends, strict=True)]
         return Col("obj", out, 1, bad)
@@ -753,13 +824,24 @@ def _pick(kind: str, values: Col, mask: np.ndarray, starts: np.ndarray, ends: np
     return select(Col("bool", empty), shaped, picked)
 
 
-def _segment_sum(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    totals = np.concatenate([[0], np.cumsum(values, dtype=I64)])
-    return totals[ends] - totals[starts]
+def _segment_sum(values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 segments: Segments | None = None) -> np.ndarray:
+    segments = segments or Segments(starts, ends)
+    if not len(values) or not segments.nonempty.any():
+        return np.zeros(len(starts), dtype=I64)
+    # Between one non-empty segment's start and the next there are only its own rows.
+    sums = np.add.reduceat(np.asarray(values, dtype=I64), segments.firsts)
+    if segments.every:
+        return sums
+    out = np.zeros(len(starts), dtype=I64)
+    out[segments.nonempty] = sums
+    return out
 
 
-def _segment_any(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    return _segment_sum(np.asarray(flags, dtype=I64), starts, ends) > 0
+def _segment_any(flags: np.ndarray, segments: Segments) -> Any:
+    if not flags.any():
+        return np.asarray(False)
+    return _segment_sum(np.asarray(flags, dtype=I64), segments.starts, segments.ends, segments) > 0
 
 
 def _segment_extreme(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, smallest: bool,
@@ -874,9 +956,20 @@ CALLS: dict[str, Callable[[list[Col], t.Type], Col]] = {
 # --- the household's columns -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A text column stored as codes into a vocabulary (kinds, causes, capacities…)."""
+
+    codes: np.ndarray
+    vocab: Vocab
+
+
 def _column(level: str, name: str, kind: str) -> Callable[[Batch, Run], Col]:
     def read(batch: Batch, run: Run) -> Col:
-        return Col(kind, batch.columns[level][name])
+        value = batch.columns[level][name]
+        if isinstance(value, Coded):
+            return Col("cat", value.codes, value.vocab)
+        return Col(kind, value)
 
     return read
 
@@ -888,19 +981,24 @@ def _money(level: str) -> Callable[[Batch, Run], Col]:
     return read
 
 
+def _yearly_fen(batch: Batch, level: str) -> tuple[np.ndarray, Any]:
+    """Every amount as fen per year (exact: a monthly amount times 12)."""
+    fen = batch.columns[level]["fen"]
+    return np.where(batch.columns[level]["per_year"], fen, fen * 12), _guard((fen, 12))
+
+
 def _monthly(level: str) -> Callable[[Batch, Run], Col]:
     def read(batch: Batch, run: Run) -> Col:
-        yearly = batch.columns[level]["per_year"]
-        return Col("rat", batch.columns[level]["fen"], np.where(yearly, 1200, 100))
+        yearly, bad = _yearly_fen(batch, level)
+        return Col("rat", yearly, 1200, bad)  # yuan per month = fen per year / 1200, one denominator for all
 
     return read
 
 
 def _annual(level: str) -> Callable[[Batch, Run], Col]:
     def read(batch: Batch, run: Run) -> Col:
-        yearly = batch.columns[level]["per_year"]
-        fen = batch.columns[level]["fen"]
-        return normalise(np.where(yearly, fen, fen * 12), 100, _guard((fen, 12)))
+        yearly, bad = _yearly_fen(batch, level)
+        return Col("rat", yearly, 100, bad)
 
     return read
 
@@ -936,7 +1034,7 @@ def _has_date(name: str) -> Callable[[Batch, Run], Col]:
 HOUSEHOLD_COLUMNS: dict[str, Callable[[Batch, Run], Col]] = {
     "household.id": _column("household", "id", "obj"),
     "household.hukou": _column("household", "hukou", "obj"),
-    "household.size": lambda batch, run: Col("int", np.diff(np.concatenate([[0], batch.segments("member")[1]]))),
+    "household.size": lambda batch, run: Col("int", batch.segments("member").ends - batch.segments("member").starts),
     "status.registered_poor": _column("household", "registered_poor", "bool"),
     "status.lifted_out": _column("household", "lifted_out", "bool"),
     "status.tekun": _column("household", "tekun", "bool"),
