@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -286,7 +285,7 @@ def report(rows: list[tuple[int, dict[str, Any], dict[str, Any], dict[str, Any],
     lines = [
         "## Batch: the benchmark rule (bench/hebi_h5), households per second",
         "",
-        "Measured by `make bench-batch` (`python bench/batch.py`). Each figure is one fresh process: data made",
+        "Measured by `make bench` (`python bench/batch.py`). Each figure is one fresh process: data made",
         "in memory, then the engine timed; peak is the process's peak resident memory (data included).",
         "OpenFisca is openfisca-core 46.0.1 from PyPI (build + calculate, float32 inputs as OpenFisca uses);",
         "NumPy is the rule written by hand in exact integer fen. End to end reads Parquet tables, validates each",
@@ -330,11 +329,13 @@ def main() -> None:
 
 def write_section(text: str) -> None:
     """Replace the batch section of BENCHMARKS.md (the part ``bench/run.py`` does not write)."""
+    from run import machine
+
     path = ROOT / "BENCHMARKS.md"
     current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    head = current.split("\n## Batch:")[0].rstrip() + "\n\n"
-    machine = f"Machine: {os.cpu_count()} cores; measured {time.strftime('%Y-%m-%d')}.\n\n"
-    path.write_text(head + machine + text, encoding="utf-8")
+    head = current.split("\n## Batch:")[0].rstrip() + "\n"
+    stamp = f"\nMachine: {machine()}; measured {time.strftime('%Y-%m-%d')}.\n\n"
+    path.write_text(head + "\n" + text.replace("\n\n", stamp, 1), encoding="utf-8")
 
 
 if __name__ == "__main__":

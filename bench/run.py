@@ -163,7 +163,10 @@ def write(figures: list[tuple[str, str, str]]) -> None:
     ]
     lines += [f"| {what} | {figure} | {note} |" for what, figure, note in figures]
     text = "\n".join(lines) + "\n"
-    (ROOT / "BENCHMARKS.md").write_text(text, encoding="utf-8")
+    path = ROOT / "BENCHMARKS.md"
+    previous = path.read_text(encoding="utf-8") if path.exists() else ""
+    batch = previous[previous.index("\n## Batch:"):] if "\n## Batch:" in previous else ""
+    path.write_text(text + batch, encoding="utf-8")  # bench/batch.py writes the batch section
     print(text)
 
 

@@ -31,9 +31,9 @@ class BuiltinError(ValueError):
     """A built-in could not compute its value (a date outside the calendar, an impossible date)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Duration:
-    """A runtime duration: ``count`` months, days or working days."""
+    """A runtime duration: ``count`` months, days or working days (ordered within one unit)."""
 
     count: int
     unit: str
@@ -216,11 +216,13 @@ def _numeric_or_money(args: Sequence[t.Type]) -> t.Type | str:
     if t.is_numeric(args[0]) or isinstance(args[0], t.Money):
         if len(args) > 1 and args[1] != t.INT:
             return f"argument 2 (places) must be int, not {args[1]}"
-        return t.NUMBER if args[0] == t.INT and len(args) > 1 else args[0]
+        return args[0]
     return f"argument 1 must be a number or money, not {args[0]}"
 
 
-def _round(value: exact.Number, places: int = 2) -> Decimal:
+def _round(value: exact.Number, places: int = 2) -> exact.Number:
+    if isinstance(value, int) and places >= 0:
+        return value  # a whole number has nothing to round
     return round_half_up(value, places)
 
 

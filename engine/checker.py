@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from engine import syntax as s
 from engine import types as t
@@ -56,7 +57,7 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
             checker = _ExpressionChecker(definitions, definition, result, deps)
             found = checker.infer(body, {})
             if found != t.ANY and not t.assignable(found, definition.type) and not _zero_money(body, definition.type):
-                result.diagnostics.append(_mismatch(definition, found, body.span))
+                result.diagnostics.append(_mismatch(definition, found, start_span(body)))
         result.dependencies[definition.name] = deps
     result.diagnostics.extend(_cycles(definitions, result.dependencies))
     return result
@@ -72,8 +73,15 @@ def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None 
     found = checker.infer(node, {})
     if expected is not None and found != t.ANY and not t.assignable(found, expected) \
             and not _zero_money(node, expected):
-        result.diagnostics.append(_mismatch(owner, found, node.span))
+        result.diagnostics.append(_mismatch(owner, found, start_span(node)))
     return found, result
+
+
+def start_span(node: s.Node) -> Span:
+    """Where an expression's text begins (an operator node's own span is the operator)."""
+    while isinstance(node, s.Binary):
+        node = node.left
+    return node.span
 
 
 def _mismatch(definition: Definition, found: t.Type, span: Span) -> Diagnostic:
@@ -261,10 +269,14 @@ class _ExpressionChecker:
         return t.BOOL
 
     def enum_value(self, enum: t.Enum, item: s.Node) -> None:
+        if not enum.label:  # a text literal's own type: any other text may be compared with it
+            return
         if isinstance(item, s.Literal) and item.kind == "text" and item.value not in enum.values:
             hint = did_you_mean(str(item.value), enum.values)
             allowed = ", ".join(sorted(enum.values))
-            self.error("E-ENUM", f"{item.value!r} is not a {enum.label}; the values are: {allowed}", item.span, hint)
+            article = "an" if enum.label[:1] in "aeiou" else "a"
+            self.error("E-ENUM", f"{item.value!r} is not {article} {enum.label}; the values are: {allowed}", item.span,
+                       hint)
 
     def arithmetic(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
         op = node.op
@@ -312,6 +324,9 @@ class _ExpressionChecker:
         text = format_expression(divisor)
         if text in self.guards:
             return
+        if _literal_number(divisor) == 0:
+            self.error("E-DIVISION", "division by zero", divisor.span)
+            return
         self.error("E-DIVISION", f"the divisor {text} can be zero; guard it, e.g. "
                    f"if {text} > 0 then … else …", divisor.span)
 
@@ -345,6 +360,8 @@ class _ExpressionChecker:
             code = "E-PERIOD" if "per_month" in found or "period" in found else "E-TYPE"
             if builtin.name in ("per_month", "per_year") and any(isinstance(a, t.Money) for a in args):
                 code = "E-PERIOD"
+                found += (f"; {format_expression(node.args[0])} is already {args[0]}" if args[0] in
+                          (t.MONEY_MONTH, t.MONEY_YEAR) else "; a lump sum has no period to convert")
             return self.error(code, f"{builtin.signature}: {found}", node.span)
         return found
 
@@ -359,19 +376,33 @@ class _ExpressionChecker:
         else:
             element = source.element
         inner = {**bound, node.var: element}
+        saved = self.guards
+        self.guards = [g for g in saved if not _mentions(g, node.var)]  # the name now means each item
         if node.condition is not None:
             condition = self.infer(node.condition, inner)
             if condition not in (t.BOOL, t.ANY):
                 self.error("E-TYPE", f"the 'where' filter must be a bool, not {condition}", node.condition.span)
         body = self.infer(node.body, inner)
+        self.guards = saved
         result = self.aggregate_result(node, body)
         if node.default is not None:
             default = self.infer(node.default, bound)
-            if result != t.ANY and default != t.ANY and t.unify(result, default) is None \
+            if node.function not in ("min", "max", "first", "last"):
+                self.error("E-TYPE", f"{node.function}(…) has a value when nothing matches; an 'else' value is only "
+                           "for min, max, first and last", node.default.span)
+            elif result != t.ANY and default != t.ANY and t.unify(result, default) is None \
                     and not _zero_money(node.default, result):
                 self.error("E-TYPE", f"the 'else' value is {default} but {node.function}(…) gives {result}",
                            node.default.span)
+            else:
+                self.literal_in_enum(result, default, node.default)
         return result
+
+    def literal_in_enum(self, expected: t.Type, found: t.Type, node: s.Node) -> None:
+        """A text literal standing where an enumeration's value is expected must be one of its values."""
+        if isinstance(expected, t.Enum) and expected.label and isinstance(found, t.Enum) and not found.label:
+            for literal in (n for n in s.walk(node) if isinstance(n, s.Literal) and n.kind == "text"):
+                self.enum_value(expected, literal)
 
     def aggregate_result(self, node: s.Aggregate, body: t.Type) -> t.Type:
         if body == t.ANY:
@@ -408,12 +439,14 @@ class _ExpressionChecker:
         otherwise = self.infer(node.otherwise, bound)
         del self.guards[len(self.guards) - len(negative):]
         then, otherwise = _money_zero(node.then, then, otherwise), _money_zero(node.otherwise, otherwise, then)
+        self.literal_in_enum(then, otherwise, node.otherwise)
+        self.literal_in_enum(otherwise, then, node.then)
         return self.join(then, otherwise, node.otherwise.span, "the 'then' and 'else' branches")
 
     def cases(self, node: s.Cases, bound: dict[str, t.Type]) -> t.Type:
         seen: dict[str, s.CaseRow] = {}
         always: s.CaseRow | None = None
-        result: t.Type = t.ANY
+        values: list[tuple[s.Node, t.Type]] = []
         pushed = 0
         for row in node.rows:
             text = format_expression(row.condition)
@@ -436,17 +469,27 @@ class _ExpressionChecker:
             negative = _nonzero_facts(row.condition, negated=True)
             self.guards.extend(negative)
             pushed += len(negative)
-            result = self.join(result, _money_zero(row.value, value, result), row.value.span, "the table's rows")
+            values.append((row.value, value))
         if node.otherwise is not None:
             if always is not None:
                 self.error("E-TABLE-UNREACHABLE", f"the 'else' row can never match: the row at line "
                            f"{always.span.line} matches every household first", node.otherwise.span)
-            fallback = _money_zero(node.otherwise, self.infer(node.otherwise, bound), result)
-            result = self.join(result, fallback, node.otherwise.span, "the table's rows")
+            values.append((node.otherwise, self.infer(node.otherwise, bound)))
         elif always is None:
             self.error("E-TABLE-FALLBACK", "this decision table has no 'else' row: a household that matches no "
                        "row would get no value", node.span)
         del self.guards[len(self.guards) - pushed:]
+        return self.join_rows(values)
+
+    def join_rows(self, values: list[tuple[s.Node, t.Type]]) -> t.Type:
+        """One type for a table's values: a literal 0 takes the money type of the others."""
+        money = next((found for _, found in values if isinstance(found, t.Money)), None)
+        result: t.Type = t.ANY
+        for value_node, found in values:
+            found = _money_zero(value_node, found, money) if money is not None else found
+            result = self.join(result, found, value_node.span, "the table's rows")
+        for value_node, found in values:
+            self.literal_in_enum(result, found, value_node)
         return result
 
     def expect_bool(self, node: s.Node, bound: dict[str, t.Type], what: str) -> None:
@@ -488,6 +531,13 @@ def _literal_type(node: s.Literal) -> t.Type:
     return t.INT if isinstance(node.value, int) else t.NUMBER
 
 
+def _mentions(text: str, name: str) -> bool:
+    """Does a canonical expression text use ``name`` (as a whole name or a record's field)?"""
+    import re
+
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text) is not None
+
+
 def _money_zero(node: s.Node, found: t.Type, other: t.Type) -> t.Type:
     """A literal 0 where the other branch is money takes that money's type."""
     return other if isinstance(other, t.Money) and _zero_money(node, other) else found
@@ -499,9 +549,23 @@ def _zero_pair(node: s.Binary, left: t.Type, right: t.Type) -> bool:
         isinstance(right, t.Money) and _zero_money(node.left, right))
 
 
+def _literal_number(node: s.Node) -> Decimal | int | None:
+    """The value of a numeric literal (a minus sign included), or None."""
+    if isinstance(node, s.Unary) and node.op == "-":
+        inner = _literal_number(node.operand)
+        return -inner if inner is not None else None
+    if isinstance(node, s.Literal) and node.kind in ("number", "money", "percent") and not isinstance(node.value, bool):
+        assert isinstance(node.value, (Decimal, int))
+        return node.value
+    return None
+
+
 def _never_zero(node: s.Node, definitions: Mapping[str, Definition]) -> bool:
+    number = _literal_number(node)
+    if number is not None:
+        return number != 0
     if isinstance(node, s.Literal):
-        return node.kind in ("number", "money", "percent") and node.value != 0
+        return False
     if isinstance(node, s.Name):
         if node.dotted in POSITIVE_NAMES:
             return True
@@ -525,14 +589,22 @@ def _nonzero_facts(condition: s.Node, negated: bool = False) -> list[str]:
         return _nonzero_facts(condition.left, True) + _nonzero_facts(condition.right, True)
     if isinstance(condition, s.Unary) and condition.op == "not":
         return _nonzero_facts(condition.operand, not negated)
-    if not isinstance(condition, s.Binary):
+    if not isinstance(condition, s.Binary) or condition.op not in _NEGATED:
         return []
-    zero_right = isinstance(condition.right, s.Literal) and condition.right.value == 0
-    if not zero_right:
+    op, subject, bound = condition.op, condition.left, _literal_number(condition.right)
+    if bound is None:  # the literal on the left: 0 < x is x > 0
+        op, subject, bound = _MIRRORED[op], condition.right, _literal_number(condition.left)
+    if bound is None:
         return []
-    subject = format_expression(condition.left)
-    proves = {"!=", ">", "<"} if not negated else {"=="}
-    return [subject] if condition.op in proves else []
+    if negated:
+        op = _NEGATED[op]
+    proves = (op == "!=" and bound == 0) or (op == "==" and bound != 0) or (op == ">" and bound >= 0) or (
+        op == ">=" and bound > 0) or (op == "<" and bound <= 0) or (op == "<=" and bound < 0)
+    return [format_expression(subject)] if proves else []
+
+
+_NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def _cycles(definitions: Mapping[str, Definition], dependencies: Mapping[str, Iterable[str]]) -> list[Diagnostic]:

@@ -39,23 +39,29 @@ def normal(value: Fraction) -> Decimal | Fraction:
 
 
 def add(a: Number, b: Number) -> Number:
+    if type(a) is int and type(b) is int:
+        return a + b
     try:
-        return a + b  # type: ignore[operator]
-    except TypeError:
+        return _EXACT.add(a, b)  # type: ignore[arg-type]
+    except (TypeError, Inexact):
         return normal(Fraction(a) + Fraction(b))
 
 
 def sub(a: Number, b: Number) -> Number:
+    if type(a) is int and type(b) is int:
+        return a - b
     try:
-        return a - b  # type: ignore[operator]
-    except TypeError:
+        return _EXACT.subtract(a, b)  # type: ignore[arg-type]
+    except (TypeError, Inexact):
         return normal(Fraction(a) - Fraction(b))
 
 
 def mul(a: Number, b: Number) -> Number:
+    if type(a) is int and type(b) is int:
+        return a * b
     try:
-        return a * b  # type: ignore[operator]
-    except TypeError:
+        return _EXACT.multiply(a, b)  # type: ignore[arg-type]
+    except (TypeError, Inexact):
         return normal(Fraction(a) * Fraction(b))
 
 
@@ -70,14 +76,10 @@ def div(a: Number, b: Number) -> Decimal | Fraction:
 
 
 def total(values: Iterable[Number], zero: Number) -> Number:
-    items = list(values)
-    try:
-        return sum(items, zero)
-    except TypeError:
-        result = zero
-        for value in items:
-            result = add(result, value)
-        return result
+    result = zero
+    for value in values:
+        result = add(result, value)
+    return result
 
 
 def round_half_up(value: Number, places: int = 2) -> Decimal:

@@ -53,12 +53,20 @@ def _format(node: s.Node) -> str:
             text += f" else {_format(node.default)}"
         return text + ")"
     if isinstance(node, s.If):
-        return f"if {_format(node.condition)} then {_format(node.then)} else {_format(node.otherwise)}"
+        return f"if {_inner(node.condition)} then {_inner(node.then)} else {_format(node.otherwise)}"
     if isinstance(node, s.Cases):
-        rows = " ".join(f"when {_format(r.condition)} then {_format(r.value)}" for r in node.rows)
+        last = len(node.rows) - 1 if node.otherwise is None else len(node.rows)
+        rows = " ".join(f"when {_inner(r.condition)} then {_format(r.value) if i == last else _inner(r.value)}"
+                        for i, r in enumerate(node.rows))
         fallback = f" else {_format(node.otherwise)}" if node.otherwise is not None else ""
         return f"cases {rows}{fallback}"
     raise TypeError(f"cannot format {type(node).__name__}")  # pragma: no cover
+
+
+def _inner(node: s.Node) -> str:
+    """A part followed by more of its parent: an ``if`` or a table there needs brackets."""
+    text = _format(node)
+    return f"({text})" if isinstance(node, (s.If, s.Cases)) else text
 
 
 def _precedence(node: s.Node) -> int:
@@ -102,4 +110,7 @@ def _literal(node: s.Literal) -> str:
     if node.kind == "bool":
         return "true" if value else "false"
     assert isinstance(value, (Decimal, int))
-    return _number(value)
+    text = _number(value)
+    if isinstance(value, Decimal) and "." not in text:
+        text += ".0"  # 1.0 is a decimal number, 1 an integer: keep the type
+    return text

@@ -206,10 +206,7 @@ class _Compiler:
         return code
 
     def c_Literal(self, node: s.Literal) -> Code:
-        value: Any = node.value
-        if node.kind == "duration":
-            assert isinstance(node.value, int)
-            value = Duration(node.value, node.unit)
+        value = _literal_value(node)
         return lambda ev: value
 
     def c_Name(self, node: s.Name) -> Code:
@@ -312,6 +309,9 @@ class _Compiler:
             return shifted
         if op == "/":
             return self.division(node, left, right)
+        if isinstance(self.type_of(node.left), t.Duration):
+            sign = 1 if op == "+" else -1
+            return lambda ev: _add_durations(left(ev), right(ev), sign)
         return _lambda_arith(_ARITH[op], left, right)
 
     def division(self, node: s.Binary, left: Code, right: Code) -> Code:
@@ -328,7 +328,7 @@ class _Compiler:
     def membership(self, node: s.Binary, left: Code, right: Code) -> Code:
         negate = node.op == "not in"
         if isinstance(node.right, s.SetLiteral) and all(isinstance(i, s.Literal) for i in node.right.items):
-            constant = frozenset(i.value for i in node.right.items if isinstance(i, s.Literal))
+            constant = frozenset(_literal_value(i) for i in node.right.items if isinstance(i, s.Literal))
             if negate:
                 return lambda ev: left(ev) not in constant
             return lambda ev: left(ev) in constant
@@ -408,6 +408,17 @@ def _member_rule_getter(rule_name: str) -> Callable[[Any, Evaluation], Any]:
 
 def _field_getter(accessor: Callable[[Any, date], Any]) -> Callable[[Any, Evaluation], Any]:
     return lambda value, ev: accessor(value, ev.as_of)
+
+
+def _literal_value(node: s.Literal) -> Any:
+    if node.kind == "duration":
+        assert isinstance(node.value, int)
+        return Duration(node.value, node.unit)
+    return node.value
+
+
+def _add_durations(left: Duration, right: Duration, sign: int) -> Duration:
+    return Duration(left.count + sign * right.count, left.unit)
 
 
 def _lambda_arith(function: Callable[[Any, Any], Any], left: Code, right: Code) -> Code:

@@ -28,6 +28,7 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Span
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "rules.lark"
 MAX_EXPRESSION_LENGTH = 20_000
 MAX_NESTING = 64
+MAX_DIGITS = 30
 
 _TERMINAL_WORDS = {
     "NAME": "a name",
@@ -125,10 +126,10 @@ def _check_tree_depth(tree: Tree, where: Locator) -> None:
     stack: list[tuple[Tree, int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > 4 * MAX_NESTING:
+        if depth > 2 * MAX_NESTING:
             offset = getattr(node.meta, "start_pos", 0) if not node.meta.empty else 0
             raise DiagnosticError([Diagnostic(
-                "E-LIMIT", f"the expression nests more than {4 * MAX_NESTING} operations deep; split it into rules",
+                "E-LIMIT", f"the expression nests more than {2 * MAX_NESTING} operations deep; split it into rules",
                 where.span_at(offset))])
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
@@ -212,17 +213,31 @@ class _Builder:
         return built
 
     # literals -----------------------------------------------------------------
+    def too_long(self, t: Tree, raw: str) -> bool:
+        digits = sum(ch.isdigit() for ch in raw)
+        if digits > MAX_DIGITS:
+            self.problems.append(Diagnostic("E-LIMIT", f"a number with {digits} digits; numbers have at most "
+                                            f"{MAX_DIGITS}", self.span(t)))
+            return True
+        return False
+
     def n_number(self, t: Tree) -> s.Node:
         raw = str(t.children[0]).replace("_", "")
+        if self.too_long(t, raw):
+            return s.Literal(self.span(t), "number", 0)
         value: Decimal | int = Decimal(raw) if "." in raw else int(raw)
         return s.Literal(self.span(t), "number", value)
 
     def n_percent(self, t: Tree) -> s.Node:
         raw = str(t.children[0]).rstrip("%").replace("_", "")
+        if self.too_long(t, raw):
+            return s.Literal(self.span(t), "percent", Decimal(0))
         return s.Literal(self.span(t), "percent", Decimal(raw) / 100)
 
     def n_money(self, t: Tree) -> s.Node:
         raw = str(t.children[0])
+        if self.too_long(t, raw):
+            return s.Literal(self.span(t), "money", Decimal(0), "")
         amount_text = raw.split("yuan")[0].split("元")[0].strip().replace("_", "")
         unit = ""
         if "/" in raw:
@@ -236,6 +251,8 @@ class _Builder:
 
     def n_duration(self, t: Tree) -> s.Node:
         raw = str(t.children[0])
+        if self.too_long(t, raw):
+            return s.Literal(self.span(t), "duration", 0, "days")
         digits = ""
         for char in raw:
             if char.isdigit() or char == "_":
