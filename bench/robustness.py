@@ -632,7 +632,7 @@ def _mutate_text(rng: random.Random, text: str, names: tuple[str, ...]) -> tuple
             key = lines[at].split(":", 1)[0]
             block = "\n".join(" " * (indent + 4) + part for part in new.split("\n"))
             end = _block_end(lines, at)
-            return "\n".join([*lines[:at], f"{key}: |", block, *lines[end:]]), f"line {at + 1}: {new[:200]!r}"
+            return "\n".join([*lines[:at], f"{key}: |", block, *lines[end:]]), f"line {at + 1} -> {new[:200]!r}"
     if pick == 14:  # a declared type changed
         typed = [i for i, line in enumerate(lines) if re.match(r"^ *type: ", line)]
         if typed:
@@ -872,7 +872,7 @@ def _mutate_record(rng: random.Random, record: Any) -> tuple[Any, str]:
             items = _parent(record, at)[at[-1]]
             size = rng.choice((51, 201, 1000, 1_000_000))
             _parent(record, at)[at[-1]] = (items or [{}]) * (size // max(1, len(items)) + 1)
-            return record, f"{'.'.join(map(str, at))} x{size}"
+            return record, f"{'.'.join(map(str, at))} x{size}" + ("" if items else " (empty objects)")
     if pick == 9 and isinstance(parent, dict):
         key = rng.choice((1, None, ("a",), frozenset(), 2.5, True, "", "\x00", "Members", "member s", "id "))
         with contextlib.suppress(TypeError):
@@ -1293,8 +1293,9 @@ Every kind of input the engine takes — expression text, policy files, househol
 command-line arguments — fuzzed, and each input counted as rejected cleanly (our
 `DiagnosticError`, every diagnostic with a code, a message and, for a file, its place;
 exit status 2 on the command line), accepted, or a failure (any other exception, a
-diagnostic without its place, a value whose type is not the checked type, an exit status
-other than 0 or 2, a traceback, an input taking over a second). The generator and the
+diagnostic without its place, an exit status other than 0 or 2, a traceback, an input
+taking over a second). Accepted expressions are also checked for values whose type is not
+the type the checker gave them, counted apart. The generator and the
 categories are described in `bench/robustness.py`; the household and expression
 generators are `engine/strategies.py`. The hand-made corpus of bad inputs is
 `tests/corpus/` (see below).

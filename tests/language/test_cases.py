@@ -42,7 +42,7 @@ DEFAULT_HOUSEHOLD: dict[str, Any] = {
 }
 
 COMMON_KEYS = {"name", "expr", "note", "defs", "date", "household", "scope", "member", "xfail"}
-GOOD_KEYS = COMMON_KEYS | {"type", "value"}
+GOOD_KEYS = COMMON_KEYS | {"type", "value", "canonical_xfail"}
 BAD_KEYS = COMMON_KEYS | {"code", "message", "line", "column", "where", "suggestion", "expected_type"}
 DEF_KEYS = {"type", "expr", "kind", "scope"}
 
@@ -178,10 +178,12 @@ class Case:
     def where(self) -> str:
         return f"{self.file}:{self.line}"
 
-    def run(self) -> tuple[t.Type, Any]:
+    def run(self, text: str | None = None) -> tuple[t.Type, Any]:
+        """Run the case's expression (or ``text`` in its place) with the case's definitions and household."""
         raw = self.raw
         return run_expression(
-            expression_text(raw["expr"]), defs=raw.get("defs"), expected_type=raw.get("expected_type"),
+            expression_text(raw["expr"]) if text is None else text, defs=raw.get("defs"),
+            expected_type=raw.get("expected_type"),
             as_of=date.fromisoformat(str(raw.get("date", DEFAULT_DATE))), household=raw.get("household"),
             scope=raw.get("scope", "household"), member=raw.get("member"))
 
@@ -248,6 +250,17 @@ def test_good_case(case: Case) -> None:
     text = expression_text(case.raw["expr"])
     canonical = format_expression(parse_expression(text))
     assert format_expression(parse_expression(canonical)) == canonical, f"{case.where}: the formatter is not stable"
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=f"{case.where} {case.raw['name']}", marks=[
+    pytest.mark.xfail(strict=True, reason=case.raw["canonical_xfail"])] if "canonical_xfail" in case.raw else [])
+    for case in GOOD if "xfail" not in case.raw])
+def test_good_case_canonical_form(case: Case) -> None:
+    """The formatter's canonical form of a good case has the same type and value."""
+    canonical = format_expression(parse_expression(expression_text(case.raw["expr"])))
+    found, value = case.run(canonical)
+    assert str(found) == case.raw["type"] and same_value(value, case.raw["value"], found), \
+        f"{case.where}: the canonical form {canonical!r} gives {show(value)} of type {found}"
 
 
 @pytest.mark.parametrize("case", params(BAD))
