@@ -36,6 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.consistency import plausible  # noqa: E402
+
 KINDS = ("wages", "business", "agriculture", "property", "private_transfer", "dividends", "industry_support",
          "basic_pension_base", "basic_pension_other", "honour_allowance", "survivor_compensation",
          "preferential_payment", "student_living_allowance", "student_hardship_subsidy", "land_compensation",
@@ -240,7 +242,7 @@ def full_regions(size: int) -> list[tuple[str, str, float]]:
     for region in library.regions:
         chain = library.region(region).chain
         day = min(max(date(2021, 9, 30), chain.span_from), chain.span_to)
-        supplied = {n: _plausible(p.type) for n, p in chain.parameters.items()
+        supplied = {n: plausible(p.type) for n, p in chain.parameters.items()
                     if any(v.must_supply for v in p.values)}
         evaluator = RegionEvaluator(library, region, day, supplied)
         start = time.perf_counter()
@@ -252,12 +254,6 @@ def full_regions(size: int) -> list[tuple[str, str, float]]:
     return figures
 
 
-def _plausible(type_: Any) -> str:
-    from engine import types as t
-
-    if isinstance(type_, t.Money):
-        return "4800" if type_.period == "year" else "150"
-    return {t.INT: "6", t.RATE: "0.5", t.BOOL: "true"}.get(type_, '"county"')
 
 
 # --- report ----------------------------------------------------------------------------------------

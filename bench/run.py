@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.checker import check_program  # noqa: E402
+from engine.consistency import plausible  # noqa: E402
 from engine.household import validate_household  # noqa: E402
 from engine.interpreter import Program, RuleCode  # noqa: E402
 from engine.library import PolicyLibrary  # noqa: E402
@@ -76,13 +77,6 @@ def bench_region(region: str, day: date, outputs: list[str] | None, overrides: d
     return best_of(lambda: program.evaluate(record, day, wanted), number=5_000)
 
 
-def _plausible(type_: object) -> str:
-    """A value for a parameter the policy leaves to be supplied, so every output can be measured."""
-    from engine import types as t
-
-    if isinstance(type_, t.Money):
-        return "5000" if type_.period == "year" else "100"
-    return {t.INT: "6", t.RATE: "0.5", t.NUMBER: "1", t.BOOL: "true"}.get(type_, '"county"')  # type: ignore[call-overload]
 
 
 def bench_load_check() -> float:
@@ -129,7 +123,7 @@ def main() -> None:
         try:
             chain = library.region(region).chain
             day = min(max(date(2021, 6, 15), chain.span_from), chain.span_to)
-            supplied = {n: _plausible(p.type) for n, p in chain.parameters.items()
+            supplied = {n: plausible(p.type) for n, p in chain.parameters.items()
                         if any(v.must_supply for v in p.values)}
             seconds = bench_region(region, day, None, supplied)
             figures.append((f"interpreter: all outputs of {region} on {day}, warm", f"{seconds * 1e6:.1f} µs", ""))

@@ -114,6 +114,7 @@ class _ExpressionChecker:
         self.result = result
         self.deps = deps
         self.guards: list[str] = []  # canonical texts known to be non-zero here
+        self.guard_names: dict[str, set[str]] = {}  # a guard's text → the names it reads
 
     def error(self, code: str, message: str, span: Span, suggestion: str | None = None) -> t.Type:
         self.result.diagnostics.append(Diagnostic(code, message, span, suggestion=suggestion))
@@ -185,7 +186,8 @@ class _ExpressionChecker:
                 if current.label == "member":
                     names |= {n for n, d in self.definitions.items() if d.scope == "member"}
                 hint = did_you_mean(".".join(path[index:]), names) or did_you_mean(part, names)
-                return self.error("E-FIELD", f"a {current.label} has no field {part!r}", node.span, hint)
+                article = "an" if current.label[:1] in "aeiou" else "a"
+                return self.error("E-FIELD", f"{article} {current.label} has no field {part!r}", node.span, hint)
             current = found
         return current
 
@@ -222,9 +224,9 @@ class _ExpressionChecker:
     def logical(self, node: s.Binary, bound: dict[str, t.Type]) -> t.Type:
         left = self.infer(node.left, bound)
         if node.op == "and":
-            self.guards.extend(_nonzero_facts(node.left))
+            self.guards.extend(_nonzero_facts(node.left, False, self.guard_names))
             right = self.infer(node.right, bound)
-            del self.guards[len(self.guards) - len(_nonzero_facts(node.left)):]
+            del self.guards[len(self.guards) - len(_nonzero_facts(node.left, False, self.guard_names)):]
         else:
             right = self.infer(node.right, bound)
         for side, found in ((node.left, left), (node.right, right)):
@@ -242,6 +244,8 @@ class _ExpressionChecker:
         if isinstance(left, t.Enum) and isinstance(node.right, s.SetLiteral):
             for item in node.right.items:
                 self.enum_value(left, item)
+        if isinstance(right.element, t.Enum) and right.element.label:
+            self.enum_value(right.element, node.left)
         return t.BOOL
 
     def equality(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
@@ -377,7 +381,7 @@ class _ExpressionChecker:
             element = source.element
         inner = {**bound, node.var: element}
         saved = self.guards
-        self.guards = [g for g in saved if not _mentions(g, node.var)]  # the name now means each item
+        self.guards = [g for g in saved if node.var not in self.guard_names.get(g, {node.var})]  # now each item
         if node.condition is not None:
             condition = self.infer(node.condition, inner)
             if condition not in (t.BOOL, t.ANY):
@@ -396,12 +400,14 @@ class _ExpressionChecker:
                            node.default.span)
             else:
                 self.literal_in_enum(result, default, node.default)
+                if not _zero_money(node.default, result):
+                    result = t.unify(result, default) or result  # the value may be the else value
         return result
 
     def literal_in_enum(self, expected: t.Type, found: t.Type, node: s.Node) -> None:
         """A text literal standing where an enumeration's value is expected must be one of its values."""
         if isinstance(expected, t.Enum) and expected.label and isinstance(found, t.Enum) and not found.label:
-            for literal in (n for n in s.walk(node) if isinstance(n, s.Literal) and n.kind == "text"):
+            for literal in _value_literals(node):
                 self.enum_value(expected, literal)
 
     def aggregate_result(self, node: s.Aggregate, body: t.Type) -> t.Type:
@@ -430,11 +436,11 @@ class _ExpressionChecker:
     # conditionals ------------------------------------------------------------------
     def conditional(self, node: s.If, bound: dict[str, t.Type]) -> t.Type:
         self.expect_bool(node.condition, bound, "the 'if' condition")
-        facts = _nonzero_facts(node.condition)
+        facts = _nonzero_facts(node.condition, False, self.guard_names)
         self.guards.extend(facts)
         then = self.infer(node.then, bound)
         del self.guards[len(self.guards) - len(facts):]
-        negative = _nonzero_facts(node.condition, negated=True)
+        negative = _nonzero_facts(node.condition, True, self.guard_names)
         self.guards.extend(negative)
         otherwise = self.infer(node.otherwise, bound)
         del self.guards[len(self.guards) - len(negative):]
@@ -462,11 +468,11 @@ class _ExpressionChecker:
             if text == "true" and always is None:
                 always = row
             self.expect_bool(row.condition, bound, "a table row's condition")
-            facts = _nonzero_facts(row.condition)
+            facts = _nonzero_facts(row.condition, False, self.guard_names)
             self.guards.extend(facts)
             value = self.infer(row.value, bound)
             del self.guards[len(self.guards) - len(facts):]
-            negative = _nonzero_facts(row.condition, negated=True)
+            negative = _nonzero_facts(row.condition, True, self.guard_names)
             self.guards.extend(negative)
             pushed += len(negative)
             values.append((row.value, value))
@@ -484,12 +490,14 @@ class _ExpressionChecker:
     def join_rows(self, values: list[tuple[s.Node, t.Type]]) -> t.Type:
         """One type for a table's values: a literal 0 takes the money type of the others."""
         money = next((found for _, found in values if isinstance(found, t.Money)), None)
+        enum = next((found for _, found in values if isinstance(found, t.Enum) and found.label), None)
         result: t.Type = t.ANY
         for value_node, found in values:
             found = _money_zero(value_node, found, money) if money is not None else found
             result = self.join(result, found, value_node.span, "the table's rows")
         for value_node, found in values:
-            self.literal_in_enum(result, found, value_node)
+            if enum is not None:
+                self.literal_in_enum(enum, found, value_node)
         return result
 
     def expect_bool(self, node: s.Node, bound: dict[str, t.Type], what: str) -> None:
@@ -531,11 +539,16 @@ def _literal_type(node: s.Literal) -> t.Type:
     return t.INT if isinstance(node.value, int) else t.NUMBER
 
 
-def _mentions(text: str, name: str) -> bool:
-    """Does a canonical expression text use ``name`` (as a whole name or a record's field)?"""
-    import re
-
-    return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text) is not None
+def _value_literals(node: s.Node) -> list[s.Literal]:
+    """The text literals an expression can give as its value (not those in its conditions)."""
+    if isinstance(node, s.Literal):
+        return [node] if node.kind == "text" else []
+    if isinstance(node, s.If):
+        return _value_literals(node.then) + _value_literals(node.otherwise)
+    if isinstance(node, s.Cases):
+        found = [literal for row in node.rows for literal in _value_literals(row.value)]
+        return found + (_value_literals(node.otherwise) if node.otherwise is not None else [])
+    return []
 
 
 def _money_zero(node: s.Node, found: t.Type, other: t.Type) -> t.Type:
@@ -577,18 +590,21 @@ def _never_zero(node: s.Node, definitions: Mapping[str, Definition]) -> bool:
 
 
 def _positive_literal(node: s.Node) -> bool:
-    return (isinstance(node, s.Literal) and isinstance(node.value, (int,)) and not isinstance(node.value, bool) \
-        and node.value > 0) or (isinstance(node, s.Name) and node.dotted in POSITIVE_NAMES)
+    number = _literal_number(node)
+    return (number is not None and number > 0) or (isinstance(node, s.Name) and node.dotted in POSITIVE_NAMES)
 
 
-def _nonzero_facts(condition: s.Node, negated: bool = False) -> list[str]:
-    """Expressions a condition proves non-zero (``x > 0``, ``x != 0``; in its negation ``x == 0``)."""
+def _nonzero_facts(condition: s.Node, negated: bool = False, names: dict[str, set[str]] | None = None) -> list[str]:
+    """Expressions a condition proves non-zero (``x > 0``, ``x != 0``; in its negation ``x == 0``).
+
+    ``names`` records, for each, the names it reads freely (an aggregation that rebinds one of
+    them ends the guard)."""
     if isinstance(condition, s.Binary) and condition.op == "and" and not negated:
-        return _nonzero_facts(condition.left) + _nonzero_facts(condition.right)
+        return _nonzero_facts(condition.left, False, names) + _nonzero_facts(condition.right, False, names)
     if isinstance(condition, s.Binary) and condition.op == "or" and negated:
-        return _nonzero_facts(condition.left, True) + _nonzero_facts(condition.right, True)
+        return _nonzero_facts(condition.left, True, names) + _nonzero_facts(condition.right, True, names)
     if isinstance(condition, s.Unary) and condition.op == "not":
-        return _nonzero_facts(condition.operand, not negated)
+        return _nonzero_facts(condition.operand, not negated, names)
     if not isinstance(condition, s.Binary) or condition.op not in _NEGATED:
         return []
     op, subject, bound = condition.op, condition.left, _literal_number(condition.right)
@@ -600,7 +616,27 @@ def _nonzero_facts(condition: s.Node, negated: bool = False) -> list[str]:
         op = _NEGATED[op]
     proves = (op == "!=" and bound == 0) or (op == "==" and bound != 0) or (op == ">" and bound >= 0) or (
         op == ">=" and bound > 0) or (op == "<" and bound <= 0) or (op == "<=" and bound < 0)
-    return [format_expression(subject)] if proves else []
+    if not proves:
+        return []
+    text = format_expression(subject)
+    if names is not None:
+        names[text] = _free_heads(subject)
+    return [text]
+
+
+def _free_heads(node: s.Node, bound: frozenset[str] = frozenset()) -> set[str]:
+    """The first parts of the names an expression reads that no aggregation inside it binds."""
+    if isinstance(node, s.Name):
+        return {node.parts[0]} - bound
+    if isinstance(node, s.Aggregate):
+        inner = bound | {node.var}
+        found = _free_heads(node.source, bound) | _free_heads(node.body, inner)
+        if node.condition is not None:
+            found |= _free_heads(node.condition, inner)
+        if node.default is not None:
+            found |= _free_heads(node.default, bound)
+        return found
+    return set().union(*(_free_heads(child, bound) for child in s.children(node))) if s.children(node) else set()
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}

@@ -375,5 +375,37 @@ def _count_lines(source: Path) -> int | None:
     return None
 
 
+@cli.command("consistency")
+@click.option("--region", "regions", multiple=True, help="Only these regions (repeatable).")
+@click.option("--examples", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="Generated households per invariant and region (shrunk on failure).")
+@click.option("--population", default=100, show_default=True, type=click.IntRange(0, 2_000),
+              help="Households taken from each file of the bundled caseload as well (0: none).")
+@click.option("--invariants", "invariants_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The invariants file (default: invariants.yaml in the policy folder).")
+@click.option("--report", is_flag=True, help="Also the cross-region report: where regions disagree, and why.")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@policies_option
+@reports_problems
+def consistency_command(regions: tuple[str, ...], examples: int, population: int, invariants_file: Path | None,
+                        report: bool, as_json: bool, policies: Path | None) -> None:
+    """Check the invariants on generated households in every region (exit 1 on a violation)."""
+    from engine.consistency import bundled_population, check_all, cross_region_report
+    from engine.reports import print_consistency
+
+    library = PolicyLibrary.open(policies)
+    library.require_clean()
+    for region in regions:
+        library.region(region)
+    households = bundled_population(library.root.parent, population) if population else []
+    path = invariants_file or library.root / "invariants.yaml"
+    results = list(check_all(library, path, examples, list(regions) or None, households))
+    comparison = cross_region_report(library, households or bundled_population(library.root.parent, 200),
+                                     list(regions) or None) if report else None
+    print_consistency(library, results, comparison, as_json)
+    if any(r.violations or r.problems for r in results):
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

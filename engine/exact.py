@@ -35,7 +35,13 @@ def normal(value: Fraction) -> Decimal | Fraction:
         return value
     scale = max(twos, fives)
     numerator = value.numerator * (10**scale // denominator)
-    return Decimal(numerator).scaleb(-scale)
+    return decimal_of(numerator, scale)
+
+
+def decimal_of(numerator: int, scale: int) -> Decimal:
+    """numerator × 10^-scale as a Decimal built digit by digit (never cut to a context's precision)."""
+    digits = tuple(int(d) for d in str(abs(numerator)))
+    return Decimal((1 if numerator < 0 else 0, digits, -scale))
 
 
 def add(a: Number, b: Number) -> Number:
@@ -89,8 +95,7 @@ def round_half_up(value: Number, places: int = 2) -> Decimal:
     quotient, remainder = divmod(abs(exact.numerator) * scale, exact.denominator)
     if 2 * remainder >= exact.denominator:
         quotient += 1
-    sign = -1 if exact < 0 else 1
-    return Decimal(sign * quotient).scaleb(-places)
+    return decimal_of(-quotient if exact < 0 else quotient, places)
 
 
 def floor(value: Number) -> int:

@@ -87,7 +87,9 @@ def _wrap(node: s.Node, level: int) -> str:
 def _number(value: Decimal | int) -> str:
     if isinstance(value, int):
         return str(value)
-    text = format(value.normalize(), "f")
+    text = format(value, "f")  # every digit, in plain notation
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text
 
 
@@ -98,7 +100,9 @@ def _literal(node: s.Literal) -> str:
         return f"{_number(value)} yuan" + (f"/{node.unit}" if node.unit else "")
     if node.kind == "percent":
         assert isinstance(value, (Decimal, int))
-        return f"{_number(Decimal(value) * 100)}%"
+        sign, digits, exponent = Decimal(value).as_tuple()
+        assert isinstance(exponent, int)
+        return f"{_number(Decimal((sign, digits, exponent + 2)))}%"  # times 100, exactly
     if node.kind == "duration":
         return f"{value} {_UNITS[node.unit]}"
     if node.kind == "date":

@@ -470,6 +470,17 @@ class _Validator(cerberus.Validator):  # type: ignore[misc, unused-ignore]
         "isodate": cerberus.TypeDefinition("isodate", (str, dt.date), (dt.datetime,)),
     }
 
+    def _error(self, *args: Any) -> None:
+        """As cerberus does, but without sorting every error so far on each addition, nor keeping
+        the error trees this module never reads (both quadratic on a record full of errors);
+        problems are sorted once, by path, when they are reported."""
+        if len(args) == 1:
+            self._errors.extend(args[0])
+            for error in args[0]:
+                self.error_handler.emit(error)
+        else:
+            super()._error(*args)
+
     def _check_with_amount(self, field: object, value: object) -> None:
         self._report(field, _parse_amount, value)
 
@@ -927,7 +938,7 @@ def _plain_event(event: object) -> bool:
     if type(event) is not dict or not event.keys() <= {"kind", "date", "cause"}:
         return False
     kind = event.get("kind")
-    if kind not in EVENT_CAUSES or not _plain_date(event.get("date")):
+    if type(kind) is not str or kind not in EVENT_CAUSES or not _plain_date(event.get("date")):
         return False
     causes = EVENT_CAUSES[kind]
     cause = event.get("cause")

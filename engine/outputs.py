@@ -72,7 +72,8 @@ def render(value: Any, type_: t.Type) -> Any:
 
 
 def _decimal_text(value: Decimal) -> str:
-    """Exact digits; at least two decimal places (``0.80``), more when the value has them."""
-    if value == value.to_integral_value() or -value.as_tuple().exponent <= 2:  # type: ignore[operator]
-        return str(value.quantize(CENT))
-    return format(value.normalize(), "f")
+    """Exact digits in plain notation; at least two decimal places (``0.80``), more when the value has them."""
+    text = format(value, "f")
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction.ljust(2, '0')}"

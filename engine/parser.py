@@ -126,7 +126,7 @@ def _check_tree_depth(tree: Tree, where: Locator) -> None:
     stack: list[tuple[Tree, int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > 2 * MAX_NESTING:
+        if depth > 2 * MAX_NESTING + 1:  # the innermost value is a level too
             offset = getattr(node.meta, "start_pos", 0) if not node.meta.empty else 0
             raise DiagnosticError([Diagnostic(
                 "E-LIMIT", f"the expression nests more than {2 * MAX_NESTING} operations deep; split it into rules",
@@ -232,7 +232,9 @@ class _Builder:
         raw = str(t.children[0]).rstrip("%").replace("_", "")
         if self.too_long(t, raw):
             return s.Literal(self.span(t), "percent", Decimal(0))
-        return s.Literal(self.span(t), "percent", Decimal(raw) / 100)
+        sign, digits, exponent = Decimal(raw).as_tuple()
+        assert isinstance(exponent, int)
+        return s.Literal(self.span(t), "percent", Decimal((sign, digits, exponent - 2)))
 
     def n_money(self, t: Tree) -> s.Node:
         raw = str(t.children[0])

@@ -144,3 +144,74 @@ def print_diff(report: dict[str, Any]) -> None:
                   f"annual change {impact['annual_cost_change']}")
     if impact["failed"]:
         console.print(f"  [red]{len(impact['failed'])} households could not be evaluated[/]")
+
+
+def print_consistency(library: PolicyLibrary, results: list[Any], comparison: dict[str, Any] | None,
+                      as_json: bool) -> None:
+    """Invariant results per region; a violation as a CONTRACT record with its date and explain tree."""
+    import json
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    if as_json:
+        data = {"regions": [{"region": r.region, "checked": r.checked, "skipped": r.skipped,
+                             "problems": [d.as_dict() for d in r.problems],
+                             "violations": [{"invariant": v.invariant, "date": v.as_of.isoformat(),
+                                             "household": v.household,
+                                             "values": {k: str(x) for k, x in v.values.items()}}
+                                            for v in r.violations]} for r in results],
+                "cross_region": comparison}
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    console = Console()
+    for result in results:
+        held = [n for n in result.checked if n not in {v.invariant for v in result.violations}]
+        console.print(f"[bold]{escape(result.region)}[/]: {len(held)} invariants hold on "
+                      f"{sum(result.checked.values())} checks; {len(result.skipped)} do not apply")
+        for diagnostic in result.problems:
+            console.print(f"  [red]{escape(diagnostic.one_line())}[/]")
+        for violation in result.violations:
+            console.print(f"  [red]violated[/]: {violation.invariant} on {violation.as_of}")
+            console.print("  " + escape(json.dumps(violation.household, ensure_ascii=False)))
+            for name, value in violation.values.items():
+                console.print(f"    {escape(name)} = {escape(str(value))}")
+            _explain_violation(library, violation)
+    if comparison is not None:
+        _print_cross_region(console, comparison)
+
+
+def _explain_violation(library: PolicyLibrary, violation: Any) -> None:
+    from engine.consistency import plausible
+    from engine.diagnostics import DiagnosticError
+    from engine.explain import explain, render_tree
+    from engine.household import validate_household
+
+    chain = library.region(violation.region).chain
+    supplied = {n: plausible(p.type) for n, p in chain.parameters.items() if any(v.must_supply for v in p.values)}
+    outputs = sorted({k.split(".", 1)[1] if k.startswith(("before.", "after.")) else k for k in violation.values}
+                     & set(chain.rules))
+    try:
+        household = validate_household(violation.household)
+        for output in outputs[:3]:
+            render_tree(explain(library, household, violation.region, violation.as_of, supplied, output))
+    except DiagnosticError:
+        pass
+
+
+def _print_cross_region(console: Any, comparison: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    settings = ", ".join(f"{r} {s['date']}" for r, s in comparison["regions"].items())
+    table = Table(title=f"regions on the same {comparison['households']} households ({settings})")
+    for column in ("regions", "eligibility differs", "benefit difference (mean / max)", "through"):
+        table.add_column(column, overflow="fold")
+    for pair in comparison["pairs"]:
+        share = f"{pair['eligibility_disagreements']} ({pair['share']:.1%})" if pair["share"] is not None else "—"
+        through = ", ".join(f"{k} ({v})" for k, v in list(pair["attributed_to"].items())[:4])
+        table.add_row(escape(" / ".join(pair["regions"])), share,
+                      f"{pair['benefit_difference']['mean']} / {pair['benefit_difference']['max']}", escape(through))
+    console.print(table)
+    for region, setting in comparison["regions"].items():
+        console.print(f"  {escape(region)}: {setting['date']}, {escape(setting['note'])}")

@@ -134,7 +134,7 @@ def unify(left: Type, right: Type) -> Type | None:
     if is_text(left) and is_text(right):
         if isinstance(left, Enum) and isinstance(right, Enum):
             return Enum(left.label or right.label, left.values | right.values)
-        return left if isinstance(left, Enum) else right
+        return TEXT  # an enumeration and any text: any text
     if isinstance(left, ListOf) and isinstance(right, ListOf):
         inner = unify(left.element, right.element)
         return ListOf(inner) if inner else None

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import types as t
 from engine.batch import RegionEvaluator, render_canonical
 from engine.builtins import add_months
+from engine.consistency import plausible
 from engine.diagnostics import DiagnosticError
 from engine.household import validate_household
 from engine.library import PolicyLibrary
@@ -27,10 +27,6 @@ LIBRARY = PolicyLibrary.open()
 REGIONS = LIBRARY.regions
 
 
-def plausible(type_: t.Type) -> str:
-    if isinstance(type_, t.Money):
-        return "4800" if type_.period == "year" else "150"
-    return {t.INT: "6", t.RATE: "0.5", t.BOOL: "true"}.get(type_, '"county"')
 
 
 def supplied(region: str, fill: bool) -> dict[str, str]:

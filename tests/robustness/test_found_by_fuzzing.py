@@ -100,45 +100,27 @@ def test_durations_subtract() -> None:
     assert kind == "diagnostics" or isinstance(value, date)
 
 
-# --- crashes (open) -----------------------------------------------------------------------------
+# --- crashes (fixed) -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="an aggregation's `else` value of another numeric type is not joined "
-                   "into its type: first(0 … else 150%) is checked as int, evaluates to Decimal('1.5'), and "
-                   "add_months() of it raises TypeError")
 def test_an_aggregate_default_of_another_type() -> None:
     kind, value = outcome("add_months(as_of, first(0 for e in events where false else 150%))")
     assert kind == "diagnostics" or value == date(2022, 9, 1), value
 
 
-@pytest.mark.xfail(strict=True, reason="the same for text: first(e.kind … else ev.cause) is typed as an event "
-                   "kind but gives an event cause, so comparing it with a cause is refused (E-ENUM "
-                   "\"'migrant_work' is not an event kind\")")
 def test_an_aggregate_default_of_another_enumeration() -> None:
     text = 'last(first(e.kind for e in events where false else ev.cause) for ev in events) == "migrant_work"'
     assert outcome(text) == ("value", True)
 
 
-@pytest.mark.xfail(strict=True, reason="rendering a rate or number of more than 26 digits quantizes past the "
-                   "decimal context's precision: decimal.InvalidOperation in outputs._decimal_text; on the command "
-                   "line `--set medical_assistance.base_ratio=` with 30 nines (yangjiang) ends in 'internal "
-                   "error', exit 1")
 def test_a_huge_rate_renders() -> None:
     assert render(Decimal(10**29), t.RATE) == str(10**29) + ".00"
 
 
-@pytest.mark.xfail(strict=True, reason="money of 30 digits (numbers may have 30) renders as "
-                   "'1.000000000000000000000000000E+30': rounded to the decimal context's 28 digits and not written "
-                   "with its digits as the contract says; a policy value of 30 nines yuan/year shows so in "
-                   "`dibao evaluate`")
 def test_money_of_30_digits_renders_with_its_digits() -> None:
     assert render(Decimal("9" * 30), t.MONEY_YEAR) == "9" * 30 + ".00"
 
 
-@pytest.mark.xfail(strict=True, reason="validation time grows with the square of the number of errors "
-                   "(cerberus sorts its error tree on every insert): 50 members x 24 incomes, each amount "
-                   "'1,000', take about 2 s; at the limits (50 x 50) about 8 s, and with empty income objects "
-                   "(three errors each) about 40 s")
 def test_a_record_full_of_errors_is_validated_within_a_second() -> None:
     income = {"kind": "wages", "amount": "1,000", "per": "month"}
     record = {"id": "X", "hukou": "hebi", "members": [
