@@ -12,6 +12,7 @@ its id, line or row, and reason: records in = rows out + errors, always.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -73,9 +74,17 @@ class Summary:
     version: str = ""
     outputs: list[str] = field(default_factory=list)
     interpreter_only: dict[str, str] = field(default_factory=dict)
+    rejected_for: dict[str, int] = field(default_factory=dict)  # what the rejections were about, counted
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def count_rejection(self, reason: str) -> None:
+        """Group reasons by what they name: a parameter to supply, a field path (indices dropped)."""
+        text = re.sub(r"^household [^:]*: ", "", reason)
+        key = re.split(r" \(|: ", text, maxsplit=1)[0]
+        key = re.sub(r"\[\d+\]", "[]", key)[:80]
+        self.rejected_for[key] = self.rejected_for.get(key, 0) + 1
 
 
 class RegionEvaluator:
@@ -309,6 +318,7 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
                     _tally(summary, answered)
                 for item in sorted(rejected, key=lambda r: r.line):
                     error_file.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")
+                    summary.count_rejection(item.reason)
                 summary.errors += len(rejected)
                 if progress is not None:
                     progress(len(chunk))

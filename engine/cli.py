@@ -349,6 +349,9 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
     click.echo(f"  eligible {summary.eligible}; monthly benefit {fen_text(summary.benefit_monthly_fen)} yuan "
                f"({fen_text(summary.benefit_monthly_fen * 12)} a year); policy {summary.version} {summary.digest}",
                err=True)
+    if summary.rejected_for:
+        top = sorted(summary.rejected_for.items(), key=lambda item: -item[1])[:3]
+        click.echo("  rejected for: " + "; ".join(f"{reason} ({count})" for reason, count in top), err=True)
     if summary.interpreter_only:
         click.echo(f"outputs evaluated by the interpreter: {', '.join(summary.interpreter_only)}", err=True)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch

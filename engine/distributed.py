@@ -74,8 +74,10 @@ def run_on_dask(library: PolicyLibrary, region: str, as_of: date, source: Path, 
 
 def _combine(results: list[dict[str, Any]]) -> Summary:
     summary = Summary(**{**results[0], "records": 0, "rows": 0, "errors": 0, "eligible": 0,
-                         "benefit_monthly_fen": 0})
+                         "benefit_monthly_fen": 0, "rejected_for": {}})
     for result in results:
         for key in ("records", "rows", "errors", "eligible", "benefit_monthly_fen"):
             setattr(summary, key, getattr(summary, key) + result[key])
+        for reason, count in result["rejected_for"].items():
+            summary.rejected_for[reason] = summary.rejected_for.get(reason, 0) + count
     return summary
