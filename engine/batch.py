@@ -237,9 +237,15 @@ def read_jsonl_chunks(path: Path, size: int) -> Iterator[list[tuple[int, Househo
     """Chunks of (line, household or rejection) from a JSON Lines file (``-``: standard input)."""
     from engine.household import read_households
 
+    return _chunks(read_households(path, fmt="jsonl"), str(path), size)
+
+
+def _chunks(records: Iterator[tuple[int, object]], source: str,
+            size: int) -> Iterator[list[tuple[int, Household | Rejected]]]:
+    """Validated records in chunks of ``size``, each with its line (or row)."""
     chunk: list[tuple[int, Household | Rejected]] = []
-    for line, raw in read_households(path, fmt="jsonl"):
-        chunk.append((line, _validated(raw, str(path), line)))
+    for line, raw in records:
+        chunk.append((line, _validated(raw, source, line)))
         if len(chunk) >= size:
             yield chunk
             chunk = []
@@ -265,14 +271,7 @@ def read_table_chunks(folder: Path, size: int) -> Iterator[list[tuple[int, House
     """Chunks from a folder of tables (Parquet or CSV); the line of a household is its row (1-based)."""
     from engine.tables import records_from_tables
 
-    chunk: list[tuple[int, Household | Rejected]] = []
-    for row, raw in records_from_tables(folder):
-        chunk.append((row, _validated(raw, str(folder), row)))
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return _chunks(records_from_tables(folder), str(folder), size)
 
 
 def input_chunks(path: Path, size: int) -> Iterator[list[tuple[int, Household | Rejected]]]:

@@ -643,6 +643,18 @@ _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
+def closure(graph: Mapping[str, Iterable[str]], starts: Iterable[str]) -> set[str]:
+    """Every name reachable from ``starts`` along ``graph`` (the starts included)."""
+    seen = set(starts)
+    stack = list(seen)
+    while stack:
+        for following in graph.get(stack.pop(), ()):
+            if following not in seen:
+                seen.add(following)
+                stack.append(following)
+    return seen
+
+
 def _cycles(definitions: Mapping[str, Definition], dependencies: Mapping[str, Iterable[str]]) -> list[Diagnostic]:
     """One diagnostic per dependency cycle between rules, naming the whole cycle."""
     found: list[Diagnostic] = []

@@ -23,7 +23,7 @@ from typing import Any
 from engine import syntax as s
 from engine import types as t
 from engine.builtins import add_months
-from engine.checker import Definition, check_expression
+from engine.checker import Definition, check_expression, closure
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
 from engine.household import Household, validate_household
@@ -361,14 +361,7 @@ def reference_setting(library: PolicyLibrary, region: str) -> RegionSetting:
 
 
 def _cone(library: PolicyLibrary, region: str, outputs: tuple[str, ...]) -> set[str]:
-    dependencies = library.region(region).result.dependencies
-    seen, stack = set(outputs), list(outputs)
-    while stack:
-        for used in dependencies.get(stack.pop(), ()):
-            if used not in seen:
-                seen.add(used)
-                stack.append(used)
-    return seen
+    return closure(library.region(region).result.dependencies, outputs)
 
 
 def cross_region_report(library: PolicyLibrary, population: list[dict[str, Any]],

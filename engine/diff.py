@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import types as t
+from engine.checker import closure
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
@@ -93,7 +94,7 @@ def compare_policies(old: Side, new: Side) -> list[Change]:
     changes = _parameter_changes(old, new) + _rule_changes(old, new)
     dependents = _dependents(new)
     for change in changes:
-        change.reaches = sorted(o for o in _reached(change.name, dependents) if o in set(new.resolved.chain.outputs()))
+        change.reaches = sorted(o for o in closure(dependents, [change.name]) if o in set(new.resolved.chain.outputs()))
     return changes
 
 
@@ -150,17 +151,6 @@ def _dependents(side_: Side) -> dict[str, set[str]]:
         for used in uses:
             reverse.setdefault(used, set()).add(rule)
     return reverse
-
-
-def _reached(name: str, dependents: dict[str, set[str]]) -> set[str]:
-    seen = {name}
-    stack = [name]
-    while stack:
-        for nxt in dependents.get(stack.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
 
 
 @dataclass
