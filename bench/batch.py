@@ -149,7 +149,7 @@ def best(function: Any, repeat: int) -> tuple[float, Any]:
 def one(engine: str, size: int) -> dict[str, Any]:
     data = synthetic(size)
     baseline = peak_mb()
-    repeat = 3 if size <= 1_000_000 else 1
+    repeat = 3 if size <= 1_000_000 else 2
     if engine == "numpy":
         seconds, fen = best(lambda: numpy_rule(data), repeat)
         return {"seconds": seconds, "checksum": int(fen.sum()), "peak_mb": peak_mb(), "data_mb": baseline}

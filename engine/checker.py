@@ -244,6 +244,12 @@ class _ExpressionChecker:
         if isinstance(left, t.Enum) and isinstance(node.right, s.SetLiteral):
             for item in node.right.items:
                 self.enum_value(left, item)
+        if isinstance(left, t.Enum) and isinstance(node.right, s.Name):  # a set parameter's values
+            definition = self.definitions.get(node.right.dotted)
+            if definition is not None and definition.kind == "parameter":
+                for body in definition.bodies:
+                    for item in body.items if isinstance(body, s.SetLiteral) else ():
+                        self.enum_value(left, item)
         if isinstance(right.element, t.Enum) and right.element.label:
             self.enum_value(right.element, node.left)
         return t.BOOL

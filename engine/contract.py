@@ -47,9 +47,3 @@ COMMON_PARAMETERS: dict[str, t.Type] = {
 }
 
 ALL_OUTPUTS = {**HOUSEHOLD_OUTPUTS, **MEMBER_OUTPUTS}
-
-
-def contract_type(name: str, scope: str) -> t.Type | None:
-    """The type the contract fixes for an output name in a scope, or None if it names none."""
-    table = MEMBER_OUTPUTS if scope == "member" else HOUSEHOLD_OUTPUTS
-    return table.get(name)

@@ -16,8 +16,6 @@ from typing import Any
 from engine import exact
 from engine import types as t
 
-CENT = Decimal("0.01")
-
 
 @dataclass
 class Determination:

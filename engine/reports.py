@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
+from engine import exact
 from engine.library import PolicyLibrary
 
 
@@ -175,7 +177,8 @@ def print_consistency(library: PolicyLibrary, results: list[Any], comparison: di
             console.print(f"  [red]violated[/]: {violation.invariant} on {violation.as_of}")
             console.print("  " + escape(json.dumps(violation.household, ensure_ascii=False)))
             for name, value in violation.values.items():
-                console.print(f"    {escape(name)} = {escape(str(value))}")
+                shown = exact.as_decimal(value) if isinstance(value, Fraction) else value
+                console.print(f"    {escape(name)} = {escape(str(shown))}")
             _explain_violation(library, violation)
     if comparison is not None:
         _print_cross_region(console, comparison)

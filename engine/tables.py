@@ -97,7 +97,8 @@ def records_from_tables(folder: Path) -> Iterator[tuple[int, object]]:
     for row, household in enumerate(tables["households"], 1):
         known.add(household.get("id"))
         yield row, _record(household, children)
-    yield from _orphans(tables, known)
+    members = {(m.get("household_id"), m.get("id")) for m in tables["members"]}
+    yield from _orphans(tables, known, members)
 
 
 def _group_children(tables: dict[str, list[dict[str, Any]]]) -> dict[str, dict[Any, list[dict[str, Any]]]]:
@@ -160,13 +161,18 @@ class Orphan:
     reason: str
 
 
-def _orphans(tables: dict[str, list[dict[str, Any]]], known: set[Any]) -> Iterator[tuple[int, object]]:
-    """Child rows that name no household: each is a bad record, so none is silently dropped."""
+def _orphans(tables: dict[str, list[dict[str, Any]]], known: set[Any],
+             members: set[tuple[Any, Any]]) -> Iterator[tuple[int, object]]:
+    """Child rows that name no household, or no member of it: each is a bad record, so none is dropped."""
     for name in ("members", "incomes", "expenses", "events", "requests"):
         for row, item in enumerate(tables[name], 1):
-            if item.get("household_id") not in known:
-                yield row, Orphan(item.get("household_id"), f"{name} row {row} names household "
-                                  f"{item.get('household_id')!r}, which is not in the households table")
+            household = item.get("household_id")
+            if household not in known:
+                yield row, Orphan(household, f"{name} row {row} names household {household!r}, which is not in "
+                                  "the households table")
+            elif name in ("incomes", "expenses") and (household, item.get("member_id")) not in members:
+                yield row, Orphan(household, f"{name} row {row} names member {item.get('member_id')!r}, who is "
+                                  f"not a member of household {household!r}")
 
 
 def _plain(value: Any) -> Any:

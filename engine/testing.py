@@ -8,7 +8,6 @@ the explain tree of each differing output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from engine.diagnostics import DiagnosticError
 from engine.library import PolicyLibrary
@@ -88,7 +87,3 @@ def _indent(node: dict[str, object], depth: int) -> list[str]:
     for child in node.get("children", []):  # type: ignore[attr-defined]
         out += _indent(child, depth + 2)
     return out
-
-
-def root_of(library: PolicyLibrary) -> Path:
-    return library.root

@@ -115,8 +115,18 @@ class TableWriter:
         self.writers[which].write_table(table)
 
     def close(self) -> None:
+        if "household" not in self.writers:  # every record was rejected: still write the (empty) tables
+            self._append("household", self._empty(["id"], self.evaluator.household_outputs))
+            if self.evaluator.member_outputs:
+                self._append("member", self._empty(["household_id", "member_id"], self.evaluator.member_outputs))
         for writer in self.writers.values():
             writer.close()
+
+
+    def _empty(self, keys: list[str], outputs: list[str]) -> pa.Table:
+        columns = {key: pa.array([], pa.string()) for key in keys}
+        columns.update({n: arrow_column(np.array([]), self.evaluator.types[n]) for n in outputs})
+        return pa.table(columns)
 
 
 def arrow_column(values: np.ndarray, type_: t.Type) -> pa.Array:

@@ -123,3 +123,26 @@ def test_runs_are_byte_identical(tmp_path: Path) -> None:
 def test_bad_arguments_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     done = batch(*[a if not a.startswith("x.") else str(tmp_path / a) for a in args])
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_income_of_someone_not_in_the_household_is_an_error(tmp_path: Path,
+                                                                records: list[dict[str, object]]) -> None:
+    write_tables(records[:3], tmp_path / "t", "csv")
+    incomes = tmp_path / "t" / "incomes.csv"
+    first = records[0]["id"]
+    incomes.write_text(incomes.read_text() + f'"{first}","nobody","wages","5000","month"\n')
+    done = batch(str(tmp_path / "t"), "--out", str(tmp_path / "o.jsonl"), *SET)
+    assert done.returncode == 0, done.stderr
+    (error,) = [json.loads(line) for line in (tmp_path / "o.errors.jsonl").read_text().splitlines()]
+    assert error["id"] == first and "'nobody'" in error["reason"]
+    assert "4 records → 3 rows" in done.stderr
+
+
+def test_tables_are_written_even_when_every_record_is_rejected(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "x"}\n')
+    done = batch(str(source), "--out", str(tmp_path / "out.parquet"))
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.num_rows == 0 and "dibao.benefit_monthly" in table.column_names
+    assert pq.read_table(tmp_path / "out.members.parquet").num_rows == 0
