@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 @policies_option
 @click.option("--output", "output", default=None, help="Explain only this output.")
 @click.option("--json", "as_json", is_flag=True, help="The tree as JSON.")
-@click.option("--quotes", is_flag=True, help="Show the clause's words where the policy records them.")
+@click.option("--quotes", is_flag=True, help="Show each clause's words (recorded in the policy, or found in sources/).")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
 def explain_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,

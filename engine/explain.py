@@ -12,9 +12,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from engine import types as t
+from engine.clauses import clause_text, read_source
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
@@ -64,7 +66,7 @@ def explain(library: PolicyLibrary, household: Household, region: str, as_of: da
     resolved = library.resolve(region, as_of, overrides)
     tracer = Tracer()
     determination = evaluate_resolved(library, resolved, household, [output] if output else None, tracer)
-    builder = _TreeBuilder(resolved, tracer)
+    builder = _TreeBuilder(resolved, tracer, library.root.parent / "sources")
     nodes = [builder.output(name) for name in determination.outputs]
     for member_id, values in determination.members.items():
         nodes += [builder.rule(name, member_id, kind="output") for name in values]
@@ -72,10 +74,11 @@ def explain(library: PolicyLibrary, household: Household, region: str, as_of: da
 
 
 class _TreeBuilder:
-    def __init__(self, resolved: ResolvedPolicy, tracer: Tracer) -> None:
+    def __init__(self, resolved: ResolvedPolicy, tracer: Tracer, sources: Path) -> None:
         self.resolved = resolved
         self.tracer = tracer
         self.chain = resolved.chain
+        self.sources = sources
 
     def output(self, name: str) -> ExplainNode:
         if name in self.chain.parameters:
@@ -134,6 +137,11 @@ class _TreeBuilder:
                 data["number"] = document.number
         if citation.quote:
             data["quote"] = citation.quote
+        elif document is not None and document.seed:
+            text = read_source(self.sources / document.seed)
+            found = clause_text(text, citation.clause) if text else None
+            if found:
+                data["text"] = found
         return data
 
 
@@ -183,7 +191,8 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
     branch = parent.add(text)
     if node.expr:
         branch.add(f"[dim]= {escape(node.expr)}[/]")
-    if show_quotes and node.source and node.source.get("quote"):
-        branch.add(f"[italic]「{node.source['quote']}」[/]")
+    words = (node.source or {}).get("quote") or (node.source or {}).get("text")
+    if show_quotes and words:
+        branch.add(f"[italic]「{escape(words)}」[/]")
     for child in node.children:
         _add(branch, child, show_quotes)
