@@ -9,7 +9,9 @@ sides evaluate the same population and the impact is counted.
 
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -69,6 +71,7 @@ def tree_at_revision(revision: str, repository: Path) -> Path:
         raise DiagnosticError([Diagnostic("E-REV", f"cannot read policies at revision {revision!r}: {message}")]) \
             from None
     target = Path(tempfile.mkdtemp(prefix="dibao-rev-"))
+    atexit.register(shutil.rmtree, target, True)  # the extracted tree is needed until the command ends
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
     return target / "policies"
