@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.consistency import plausible  # noqa: E402
+from engine.consistency import stand_ins  # noqa: E402
 
 KINDS = ("wages", "business", "agriculture", "property", "private_transfer", "dividends", "industry_support",
          "basic_pension_base", "basic_pension_other", "honour_allowance", "survivor_compensation",
@@ -242,8 +242,7 @@ def full_regions(size: int) -> list[tuple[str, str, float]]:
     for region in library.regions:
         chain = library.region(region).chain
         day = min(max(date(2021, 9, 30), chain.span_from), chain.span_to)
-        supplied = {n: plausible(p.type) for n, p in chain.parameters.items()
-                    if any(v.must_supply for v in p.values)}
+        supplied = stand_ins(chain)
         evaluator = RegionEvaluator(library, region, day, supplied)
         start = time.perf_counter()
         chunk = evaluator.evaluate(households, list(range(1, size + 1)))

@@ -27,7 +27,7 @@ from engine.checker import Definition, check_expression, closure
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
 from engine.household import Household, validate_household
-from engine.interpreter import Program, RuleCode
+from engine.interpreter import Program, RuleCode, Unavailable
 from engine.library import PolicyLibrary
 from engine.parser import TextLocator, parse_expression
 from engine.yaml_source import load_yaml
@@ -120,8 +120,7 @@ class RegionInvariants:
         self.checked = library.region(region)
         chain = self.checked.chain
         self.known = set(chain.rules) | set(chain.parameters) | set(HOUSEHOLD_NAMES)
-        self.supplied = {n: plausible(p.type) for n, p in chain.parameters.items()
-                         if any(v.must_supply for v in p.values)}
+        self.supplied = stand_ins(chain)
         self.applicable: list[Invariant] = []
         self.skipped: dict[str, str] = {}
         self.problems: list[Diagnostic] = []
@@ -207,6 +206,11 @@ class RegionInvariants:
 def _BOUND_HEADS(invariant: Invariant) -> set[str]:
     """Names bound inside the invariant by aggregations (their fields are not region names)."""
     return {node.var for node in s.walk(invariant.expr) if isinstance(node, s.Aggregate)}
+
+
+def stand_ins(chain: Any) -> dict[str, str]:
+    """A stand-in value for every parameter the region leaves to be supplied on some date."""
+    return {name: plausible(p.type) for name, p in chain.parameters.items() if any(v.must_supply for v in p.values)}
 
 
 def plausible(type_: t.Type) -> str:
@@ -350,7 +354,7 @@ def reference_setting(library: PolicyLibrary, region: str) -> RegionSetting:
     chain = library.region(region).chain
     standard = chain.parameters.get("dibao.standard_annual")
     known = [v for v in (standard.values if standard else ()) if v.expr is not None]
-    supplied = {n: plausible(p.type) for n, p in chain.parameters.items() if any(v.must_supply for v in p.values)}
+    supplied = stand_ins(chain)
     if known:
         latest = max(known, key=lambda v: v.start)
         as_of = min(latest.end or chain.span_to, chain.span_to)
@@ -387,7 +391,7 @@ def cross_region_report(library: PolicyLibrary, population: list[dict[str, Any]]
                 continue
             row = {n: render(v, program.rules[n].type) for n, v in values.items()}
             row.update({n: render(v, resolved.chain.parameters[n].type) for n, v in resolved.values.items()
-                        if not hasattr(v, "message") and not isinstance(v, (frozenset, set))})
+                        if not isinstance(v, (Unavailable, frozenset, set))})
             rendered.append(row)
         answers[region] = rendered
     pairs = []

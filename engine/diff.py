@@ -29,6 +29,7 @@ from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
+from engine.interpreter import Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import render, round_money
 from engine.resolve import ResolvedPolicy
@@ -103,7 +104,7 @@ def compare_policies(old: Side, new: Side) -> list[Change]:
 
 def _value_text(side_: Side, name: str) -> str:
     value = side_.resolved.values[name]
-    if hasattr(value, "message"):
+    if isinstance(value, Unavailable):
         return "must be supplied"
     rendered = render(value, side_.resolved.chain.parameters[name].type)
     return str(rendered)

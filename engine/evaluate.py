@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.contract import ALL_OUTPUTS
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.household import Household
-from engine.interpreter import EvaluationError, Tracer
+from engine.interpreter import EvaluationError, Tracer, Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import Determination
 from engine.resolve import ResolvedPolicy
@@ -42,23 +42,19 @@ def evaluate_resolved(library: PolicyLibrary, resolved: ResolvedPolicy, househol
         values, members = program.evaluate(household, resolved.as_of, rule_outputs, tracer)
     except EvaluationError as error:
         raise DiagnosticError([_about(household, d) for d in error.diagnostics]) from None
-    parameter_outputs = {n: resolved.values[n] for n in wanted if n in chain.parameters}
-    for _name, value in parameter_outputs.items():
-        if hasattr(value, "message"):
-            raise DiagnosticError([Diagnostic("E-EVAL", f"household {household.id}: {value.message}")])
+    for name in wanted:  # parameters answered as outputs (dibao.standard_annual)
+        if name in chain.parameters:
+            value = resolved.values[name]
+            if isinstance(value, Unavailable):
+                raise DiagnosticError([Diagnostic("E-EVAL", f"household {household.id}: {value.message}")])
+            values[name] = value
     types = {n: (chain.rules[n].type if n in chain.rules else chain.parameters[n].type) for n in wanted}
-    ordered = {n: (values[n] if n in values else parameter_outputs[n]) for n in wanted
-               if n in values or n in parameter_outputs}
-    ordered = {n: ordered[n] for n in sorted(ordered, key=_contract_order)}
+    household_values = {n: values[n] for n in sorted(values, key=lambda n: _CONTRACT_ORDER.get(n, len(ALL_OUTPUTS)))}
     return Determination(resolved.region, resolved.as_of, chain.version, resolved.digest, household.id,
-                         {n: v for n, v in ordered.items() if chain.rules.get(n) is None
-                          or chain.rules[n].scope == "household"},
-                         members, types)
+                         household_values, members, types)
 
 
-def _contract_order(name: str) -> int:
-    order = list(ALL_OUTPUTS)
-    return order.index(name) if name in order else len(order)
+_CONTRACT_ORDER = {name: index for index, name in enumerate(ALL_OUTPUTS)}
 
 
 def _about(household: Household, diagnostic: Diagnostic) -> Diagnostic:

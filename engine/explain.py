@@ -20,7 +20,7 @@ from engine.clauses import clause_text, read_source
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
-from engine.interpreter import RuleTrace, Tracer
+from engine.interpreter import RuleTrace, Tracer, Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import Determination, render
 from engine.policy_model import Citation
@@ -121,7 +121,7 @@ class _TreeBuilder:
                                source={"override": "--set"}, effective="this run")
         source = self.citation(chosen.source) if chosen else None
         effective = _dates(chosen.start, chosen.end) if chosen else ""
-        shown = render(value, parameter.type) if not hasattr(value, "message") else "must be supplied"
+        shown = "must be supplied" if isinstance(value, Unavailable) else render(value, parameter.type)
         return ExplainNode("parameter", name, shown, parameter.label, source=source, effective=effective)
 
     def citation(self, citation: Citation) -> dict[str, Any]:

@@ -185,13 +185,13 @@ def print_consistency(library: PolicyLibrary, results: list[Any], comparison: di
 
 
 def _explain_violation(library: PolicyLibrary, violation: Any) -> None:
-    from engine.consistency import plausible
+    from engine.consistency import stand_ins
     from engine.diagnostics import DiagnosticError
     from engine.explain import explain, render_tree
     from engine.household import validate_household
 
     chain = library.region(violation.region).chain
-    supplied = {n: plausible(p.type) for n, p in chain.parameters.items() if any(v.must_supply for v in p.values)}
+    supplied = stand_ins(chain)
     outputs = sorted({k.split(".", 1)[1] if k.startswith(("before.", "after.")) else k for k in violation.values}
                      & set(chain.rules))
     try:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from engine.batch import RegionEvaluator, render_canonical
 from engine.builtins import add_months
-from engine.consistency import plausible
+from engine.consistency import stand_ins
 from engine.diagnostics import DiagnosticError
 from engine.household import validate_household
 from engine.library import PolicyLibrary
@@ -34,7 +34,7 @@ def supplied(region: str, fill: bool) -> dict[str, str]:
     chain = LIBRARY.region(region).chain
     if not fill:
         return {}
-    return {name: plausible(p.type) for name, p in chain.parameters.items() if any(v.must_supply for v in p.values)}
+    return stand_ins(chain)
 
 
 def interpreter_answers(evaluator: RegionEvaluator, record: Any) -> dict[str, Any] | None:
