@@ -8,7 +8,8 @@ operations. Nothing here evaluates a household.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -223,10 +224,9 @@ class _ExpressionChecker:
 
     def logical(self, node: s.Binary, bound: dict[str, t.Type]) -> t.Type:
         left = self.infer(node.left, bound)
-        if node.op == "and":
-            self.guards.extend(_nonzero_facts(node.left, False, self.guard_names))
-            right = self.infer(node.right, bound)
-            del self.guards[len(self.guards) - len(_nonzero_facts(node.left, False, self.guard_names)):]
+        if node.op == "and":  # the right side is read only when the left holds
+            with self.assuming(node.left):
+                right = self.infer(node.right, bound)
         else:
             right = self.infer(node.right, bound)
         for side, found in ((node.left, left), (node.right, right)):
@@ -442,24 +442,35 @@ class _ExpressionChecker:
     # conditionals ------------------------------------------------------------------
     def conditional(self, node: s.If, bound: dict[str, t.Type]) -> t.Type:
         self.expect_bool(node.condition, bound, "the 'if' condition")
-        facts = _nonzero_facts(node.condition, False, self.guard_names)
-        self.guards.extend(facts)
-        then = self.infer(node.then, bound)
-        del self.guards[len(self.guards) - len(facts):]
-        negative = _nonzero_facts(node.condition, True, self.guard_names)
-        self.guards.extend(negative)
-        otherwise = self.infer(node.otherwise, bound)
-        del self.guards[len(self.guards) - len(negative):]
+        with self.assuming(node.condition):
+            then = self.infer(node.then, bound)
+        with self.assuming(node.condition, negated=True):
+            otherwise = self.infer(node.otherwise, bound)
         then, otherwise = _money_zero(node.then, then, otherwise), _money_zero(node.otherwise, otherwise, then)
         self.literal_in_enum(then, otherwise, node.otherwise)
         self.literal_in_enum(otherwise, then, node.then)
         return self.join(then, otherwise, node.otherwise.span, "the 'then' and 'else' branches")
 
     def cases(self, node: s.Cases, bound: dict[str, t.Type]) -> t.Type:
+        values: list[tuple[s.Node, t.Type]] = []
+        always = self.unreachable_rows(node)
+        with contextlib.ExitStack() as earlier:
+            for row in node.rows:
+                self.expect_bool(row.condition, bound, "a table row's condition")
+                with self.assuming(row.condition):
+                    values.append((row.value, self.infer(row.value, bound)))
+                earlier.enter_context(self.assuming(row.condition, negated=True))  # later rows: this one failed
+            if node.otherwise is not None:
+                values.append((node.otherwise, self.infer(node.otherwise, bound)))
+        if node.otherwise is None and always is None:
+            self.error("E-TABLE-FALLBACK", "this decision table has no 'else' row: a household that matches no "
+                       "row would get no value", node.span)
+        return self.join_rows(values)
+
+    def unreachable_rows(self, node: s.Cases) -> s.CaseRow | None:
+        """Report rows that can never match; the first row that matches every household, if any."""
         seen: dict[str, s.CaseRow] = {}
         always: s.CaseRow | None = None
-        values: list[tuple[s.Node, t.Type]] = []
-        pushed = 0
         for row in node.rows:
             text = format_expression(row.condition)
             if always is not None:
@@ -473,25 +484,20 @@ class _ExpressionChecker:
             seen.setdefault(text, row)
             if text == "true" and always is None:
                 always = row
-            self.expect_bool(row.condition, bound, "a table row's condition")
-            facts = _nonzero_facts(row.condition, False, self.guard_names)
-            self.guards.extend(facts)
-            value = self.infer(row.value, bound)
+        if node.otherwise is not None and always is not None:
+            self.error("E-TABLE-UNREACHABLE", f"the 'else' row can never match: the row at line "
+                       f"{always.span.line} matches every household first", node.otherwise.span)
+        return always
+
+    @contextlib.contextmanager
+    def assuming(self, condition: s.Node, negated: bool = False) -> Iterator[None]:
+        """Inside: what the condition (or its negation) proves non-zero guards divisions."""
+        facts = _nonzero_facts(condition, negated, self.guard_names)
+        self.guards.extend(facts)
+        try:
+            yield
+        finally:
             del self.guards[len(self.guards) - len(facts):]
-            negative = _nonzero_facts(row.condition, True, self.guard_names)
-            self.guards.extend(negative)
-            pushed += len(negative)
-            values.append((row.value, value))
-        if node.otherwise is not None:
-            if always is not None:
-                self.error("E-TABLE-UNREACHABLE", f"the 'else' row can never match: the row at line "
-                           f"{always.span.line} matches every household first", node.otherwise.span)
-            values.append((node.otherwise, self.infer(node.otherwise, bound)))
-        elif always is None:
-            self.error("E-TABLE-FALLBACK", "this decision table has no 'else' row: a household that matches no "
-                       "row would get no value", node.span)
-        del self.guards[len(self.guards) - pushed:]
-        return self.join_rows(values)
 
     def join_rows(self, values: list[tuple[s.Node, t.Type]]) -> t.Type:
         """One type for a table's values: a literal 0 takes the money type of the others."""
