@@ -19,12 +19,14 @@ from engine.columnar import EPOCH, Batch, Coded, Vocab
 from engine.household import (
     CERTIFICATES,
     DISABILITY_CATEGORIES,
+    EDUCATION_LEVELS,
     EVENT_CAUSES,
     EVENT_KINDS,
     EXPENSE_KINDS,
     INCOME_KINDS,
     LABOUR_CAPACITIES,
     REQUEST_KINDS,
+    TEKUN_SUPPORTS,
     Household,
 )
 
@@ -43,12 +45,14 @@ def batch_from_households(households: Sequence[Household]) -> Batch:
     """Columns for a list of validated households (their order is kept)."""
     hh: dict[str, list[object]] = {k: [] for k in (
         "id", "hukou", "registered_poor", "lifted_out", "tekun", "children_support_sufficient", "dibao_since",
-        "dibao_since_missing", "monitored_since", "monitored_since_missing")}
+        "dibao_since_missing", "monitored_since", "monitored_since_missing", "tekun_support",
+        "tekun_support_missing", "current_benefit", "current_benefit_missing")}
     member: dict[str, list[object]] = {k: [] for k in (
         "id", "birth", "grade", "category", "certificate", "seriously_ill", "labour", "employed",
         "applies_single_person")}
     flows: dict[str, dict[str, list[object]]] = {lvl: {k: [] for k in ("kind", "fen", "per_year")}
                                                   for lvl in ("income", "expense")}
+    flows["expense"] |= {"level": [], "level_missing": []}
     event: dict[str, list[object]] = {k: [] for k in ("kind", "date", "cause")}
     request: dict[str, list[object]] = {k: [] for k in ("kind", "fen", "member")}
     parents: dict[str, list[int]] = {k: [] for k in ("member", "income", "expense", "event", "request")}
@@ -64,6 +68,9 @@ def batch_from_households(households: Sequence[Household]) -> Batch:
                     flows[level]["kind"].append(item.kind)
                     flows[level]["fen"].append(_fen(item.amount))
                     flows[level]["per_year"].append(item.per == "year")
+                    if level == "expense":
+                        flows[level]["level"].append(item.level or "none")  # type: ignore[union-attr]
+                        flows[level]["level_missing"].append(item.level is None)  # type: ignore[union-attr]
         for happened in household.events:
             parents["event"].append(row)
             event["kind"].append(happened.kind)
@@ -96,6 +103,11 @@ def _household_row(hh: dict[str, list[object]], household: Household) -> None:
         value = getattr(status, name)
         hh[name].append(_days(value) if value is not None else 0)
         hh[name + "_missing"].append(value is None)
+    hh["tekun_support"].append(status.tekun_support or "none")
+    hh["tekun_support_missing"].append(status.tekun_support is None)
+    benefit = status.current_benefit_monthly
+    hh["current_benefit"].append(_fen(benefit) if benefit is not None else 0)
+    hh["current_benefit_missing"].append(benefit is None)
 
 
 def _member_row(member: dict[str, list[object]], person: object) -> None:
@@ -116,6 +128,8 @@ VOCABULARIES: dict[str, Vocab] = {
     "labour": Vocab(tuple(sorted(LABOUR_CAPACITIES))),
     "category": Vocab(tuple(sorted({*DISABILITY_CATEGORIES, "none"}))),
     "certificate": Vocab(tuple(sorted({*CERTIFICATES, "none"}))),
+    "level": Vocab(tuple(sorted({*EDUCATION_LEVELS, "none"}))),
+    "tekun_support": Vocab(tuple(sorted({*TEKUN_SUPPORTS, "none"}))),
 }
 
 

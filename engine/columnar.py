@@ -1027,6 +1027,17 @@ def _optional_date(name: str) -> Callable[[Batch, Run], Col]:
     return read
 
 
+def _optional_column(level: str, name: str) -> Callable[[Batch, Run], Col]:
+    """A coded or money column whose rows without a value are bad (the interpreter names the record's field)."""
+    def read(batch: Batch, run: Run) -> Col:
+        value, missing = batch.columns[level][name], batch.columns[level][name + "_missing"]
+        if isinstance(value, Coded):
+            return Col("cat", value.codes, value.vocab, missing)
+        return Col("rat", value, 100, missing)
+
+    return read
+
+
 def _has_date(name: str) -> Callable[[Batch, Run], Col]:
     return lambda batch, run: Col("bool", ~batch.columns["household"][name + "_missing"])
 
@@ -1043,6 +1054,8 @@ HOUSEHOLD_COLUMNS: dict[str, Callable[[Batch, Run], Col]] = {
     "status.dibao_since": _optional_date("dibao_since"),
     "status.monitored": _has_date("monitored_since"),
     "status.monitored_since": _optional_date("monitored_since"),
+    "status.tekun_support": _optional_column("household", "tekun_support"),
+    "status.current_benefit_monthly": _optional_column("household", "current_benefit"),
 }
 
 LEVEL_COLUMNS: dict[tuple[str, str], Callable[[Batch, Run], Col]] = {
@@ -1068,6 +1081,7 @@ LEVEL_COLUMNS: dict[tuple[str, str], Callable[[Batch, Run], Col]] = {
     ("request", "kind"): _column("request", "kind", "obj"),
     ("request", "amount"): _money("request"),
     ("request", "member"): _column("request", "member", "obj"),
+    ("expense", "level"): _optional_column("expense", "level"),
 }
 for _level in ("income", "expense"):
     LEVEL_COLUMNS[(_level, "kind")] = _column(_level, "kind", "obj")

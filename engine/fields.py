@@ -18,12 +18,15 @@ from engine import types as t
 from engine.builtins import age_on
 from engine.household import (
     DISABILITY_CATEGORIES,
+    EDUCATION_LEVELS,
     EVENT_CAUSES,
     EVENT_KINDS,
     EXPENSE_KINDS,
     INCOME_KINDS,
     LABOUR_CAPACITIES,
     REQUEST_KINDS,
+    TEKUN_SUPPORTS,
+    Expense,
     Household,
     Member,
 )
@@ -55,6 +58,8 @@ PER = _enum("period", {"month", "year"})
 LABOUR = _enum("labour capacity", LABOUR_CAPACITIES)
 CATEGORY = _enum("disability category", set(DISABILITY_CATEGORIES) | {"none"})
 CERTIFICATE = _enum("disability certificate", {"second_generation", "other", "none"})
+LEVEL = _enum("education level", EDUCATION_LEVELS)
+TEKUN_SUPPORT = _enum("tekun support", TEKUN_SUPPORTS)
 
 
 def _attr(name: str) -> Accessor:
@@ -75,8 +80,18 @@ def _amount_fields(kind: t.Enum) -> dict[str, Field]:
     }
 
 
+def _level(expense: object, _as_of: date) -> object:
+    assert isinstance(expense, Expense)
+    if expense.level is None:
+        what = "an education expense" if expense.kind == "education" else f"a {expense.kind} expense (only education has one)"
+        raise MissingValue(f"{expense.path}.level: {what} with no level of schooling (compulsory, high_school, "
+                           "vocational, college); this region's rule depends on it: add the level to the record")
+    return expense.level
+
+
 INCOME_FIELDS = _amount_fields(INCOME_KIND)
-EXPENSE_FIELDS = _amount_fields(EXPENSE_KIND)
+EXPENSE_FIELDS = {**_amount_fields(EXPENSE_KIND),
+                  "level": Field(LEVEL, _level, "the level of schooling of an education expense")}
 INCOME = t.Record("income", tuple((k, f.type) for k, f in INCOME_FIELDS.items()))
 EXPENSE = t.Record("expense", tuple((k, f.type) for k, f in EXPENSE_FIELDS.items()))
 
@@ -151,6 +166,17 @@ def _status(name: str) -> Accessor:
     return get
 
 
+def _status_optional(name: str, guard: str) -> Accessor:
+    def get(household: object, _as_of: date) -> object:
+        assert isinstance(household, Household)
+        value = getattr(household.status, name)
+        if value is None:
+            raise MissingValue(f"status.{name} is not set in household {household.id!r}; {guard}")
+        return value
+
+    return get
+
+
 def _status_date(name: str) -> Accessor:
     def get(household: object, _as_of: date) -> object:
         assert isinstance(household, Household)
@@ -183,6 +209,12 @@ HOUSEHOLD_NAMES: dict[str, Field] = {
                               "currently monitored (monitored_since is set)"),
     "status.monitored_since": Field(t.DATE, _status_date("monitored_since"),
                                     "monitored since (guard with status.monitored)"),
+    "status.tekun_support": Field(TEKUN_SUPPORT, _status_optional(
+        "tekun_support", "this region's rule needs it for a tekun household: add dispersed (分散供养) or "
+        "centralised (集中供养) to the record"), "how a tekun person is supported (read only when tekun)"),
+    "status.current_benefit_monthly": Field(t.MONEY_MONTH, _status_optional(
+        "current_benefit_monthly", "the benefit is not available without the payment the household "
+        "receives now: add it to the record"), "the dibao payment the household receives now"),
 }
 
 # Names whose value is never zero, so dividing by them needs no guard.

@@ -71,7 +71,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -88,6 +88,7 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 __all__ = [
     "CERTIFICATES",
     "DISABILITY_CATEGORIES",
+    "EDUCATION_LEVELS",
     "EVENT_CAUSES",
     "EVENT_KINDS",
     "EXPENSE_KINDS",
@@ -100,6 +101,7 @@ __all__ = [
     "MAX_REQUESTS",
     "PERIODS",
     "REQUEST_KINDS",
+    "TEKUN_SUPPORTS",
     "Disability",
     "Event",
     "Expense",
@@ -126,7 +128,7 @@ _INCOME_ORDER = (
     "wages", "business", "agriculture", "property", "private_transfer", "dividends",
     "industry_support", "basic_pension_base", "basic_pension_other", "honour_allowance",
     "survivor_compensation", "preferential_payment", "student_living_allowance",
-    "student_hardship_subsidy", "land_compensation", "other",
+    "student_hardship_subsidy", "land_compensation", "reward_subsidy", "social_assistance", "other",
 )
 _EXPENSE_ORDER = ("medical", "education", "employment_cost", "disability", "other")
 _EVENT_ORDER = ("income_exceeded", "monitoring_application", "shock", "expenditure_resolved")
@@ -146,6 +148,8 @@ _CAPACITY_ORDER = ("full", "partial", "none")
 _REQUEST_ORDER = ("temporary_assistance", "medical_assistance")
 _CERTIFICATE_ORDER = ("second_generation", "other")
 _PERIOD_ORDER = ("month", "year")
+_LEVEL_ORDER = ("compulsory", "high_school", "vocational", "college")
+_TEKUN_SUPPORT_ORDER = ("dispersed", "centralised")
 
 INCOME_KINDS: frozenset[str] = frozenset(_INCOME_ORDER)
 EXPENSE_KINDS: frozenset[str] = frozenset(_EXPENSE_ORDER)
@@ -159,6 +163,10 @@ LABOUR_CAPACITIES: frozenset[str] = frozenset(_CAPACITY_ORDER)
 REQUEST_KINDS: frozenset[str] = frozenset(_REQUEST_ORDER)
 CERTIFICATES: frozenset[str] = frozenset(_CERTIFICATE_ORDER)
 PERIODS: frozenset[str] = frozenset(_PERIOD_ORDER)
+#: Levels of schooling an education expense may name (compulsory = 义务教育).
+EDUCATION_LEVELS: frozenset[str] = frozenset(_LEVEL_ORDER)
+#: How a tekun person is supported: 分散供养 (dispersed) or 集中供养 (centralised).
+TEKUN_SUPPORTS: frozenset[str] = frozenset(_TEKUN_SUPPORT_ORDER)
 
 #: The largest amount accepted, in yuan.
 MAX_AMOUNT = Decimal(10**12)
@@ -196,11 +204,14 @@ class Income:
 
 @dataclass(frozen=True, slots=True)
 class Expense:
-    """One expense of a member: ``amount`` yuan per ``month`` or per ``year``."""
+    """One expense of a member: ``amount`` yuan per ``month`` or per ``year``; an education
+    expense may name its ``level``. ``path`` is where it stands in the record (for messages)."""
 
     kind: str
     amount: Decimal
     per: str
+    level: str | None = None
+    path: str = field(default="", compare=False)
 
     @property
     def monthly(self) -> Decimal | Fraction:
@@ -247,6 +258,8 @@ class Status:
     tekun: bool
     monitored_since: dt.date | None
     children_support_sufficient: bool
+    tekun_support: str | None = None
+    current_benefit_monthly: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,11 +395,14 @@ _FLAG = {"type": "boolean"}
 
 
 def _flow(kinds: tuple[str, ...]) -> dict[str, Any]:
-    return _obj({
+    fields = {
         "kind": _one_of(kinds, required=True),
         "amount": _MONEY,
         "per": _one_of(_PERIOD_ORDER, required=True),
-    })
+    }
+    if kinds == _EXPENSE_ORDER:
+        fields["level"] = _one_of(_LEVEL_ORDER)
+    return _obj(fields)
 
 
 _MEMBER = _obj({
@@ -415,6 +431,8 @@ _STATUS = _obj({
     "tekun": _FLAG,
     "monitored_since": {**_DATE, "nullable": True},
     "children_support_sufficient": _FLAG,
+    "tekun_support": _one_of(_TEKUN_SUPPORT_ORDER, nullable=True),
+    "current_benefit_monthly": {**_MONEY, "required": False, "nullable": True},
 })
 
 _EVENT = _obj({
@@ -549,7 +567,7 @@ def _problems(record: object) -> list[_Problem]:
     validator = _validator()
     if not validator.validate(document, normalize=False):
         problems.extend(_from_cerberus(error) for error in validator.errors)
-    for check in (_duplicate_member_ids, _request_members, _event_causes):
+    for check in (_duplicate_member_ids, _request_members, _event_causes, _levels, _status_details):
         problems.extend(check(record))
     return problems
 
@@ -707,6 +725,29 @@ def _event_causes(record: Mapping[Any, Any]) -> Iterator[_Problem]:
             )
 
 
+def _levels(record: Mapping[Any, Any]) -> Iterator[_Problem]:
+    """Only an education expense names a level of schooling."""
+    for m, member in _items(record, "members"):
+        expenses = member.get("expenses")
+        if not isinstance(expenses, (list, tuple)):
+            continue
+        for e, expense in enumerate(expenses[:MAX_FLOWS]):
+            if isinstance(expense, Mapping) and expense.get("level") is not None and expense.get("kind") != "education":
+                yield _Problem(("members", m, "expenses", e, "level"), "only an education expense has a level")
+
+
+def _status_details(record: Mapping[Any, Any]) -> Iterator[_Problem]:
+    """The tekun support arrangement needs a tekun household; a current payment needs one on dibao."""
+    status = record.get("status")
+    if not isinstance(status, Mapping):
+        return
+    if status.get("tekun_support") is not None and status.get("tekun") is not True:
+        yield _Problem(("status", "tekun_support"), "only a tekun household (status.tekun true) has a support arrangement")
+    if status.get("current_benefit_monthly") is not None and status.get("dibao_since") is None:
+        yield _Problem(("status", "current_benefit_monthly"),
+                       "only a household on dibao (status.dibao_since set) has a current payment")
+
+
 # --------------------------------------------------------------------------------------
 # Words for values and paths
 
@@ -854,7 +895,8 @@ _RECORD_KEYS = frozenset({"id", "hukou", "members", "status", "events", "request
 _MEMBER_KEYS = frozenset({"id", "birth_date", "disability", "seriously_ill", "labour_capacity", "employed",
                           "applies_single_person", "incomes", "expenses"})
 _STATUS_FLAGS = ("registered_poor", "lifted_out", "tekun", "children_support_sufficient")
-_STATUS_KEYS = frozenset({*_STATUS_FLAGS, "dibao_since", "monitored_since"})
+_STATUS_KEYS = frozenset({*_STATUS_FLAGS, "dibao_since", "monitored_since", "tekun_support",
+                          "current_benefit_monthly"})
 _FLOW_KEYS = frozenset({"kind", "amount", "per"})
 
 
@@ -885,6 +927,12 @@ def _plain_record(record: object) -> bool:
     if not all(type(status.get(flag, False)) is bool for flag in _STATUS_FLAGS):
         return False
     if not all(status.get(name) is None or _plain_date(status[name]) for name in ("dibao_since", "monitored_since")):
+        return False
+    if status.get("tekun_support") is not None and not (status["tekun_support"] in TEKUN_SUPPORTS
+                                                          and status.get("tekun") is True):
+        return False
+    if status.get("current_benefit_monthly") is not None and not (
+            _plain_amount(status["current_benefit_monthly"]) and status.get("dibao_since") is not None):
         return False
     events = record.get("events", [])
     requests = record.get("requests", [])
@@ -926,12 +974,19 @@ def _plain_member(member: object) -> bool:
     incomes, expenses = member.get("incomes", []), member.get("expenses", [])
     return (type(incomes) is list and len(incomes) <= MAX_FLOWS and all(_plain_flow(f, INCOME_KINDS) for f in incomes)
             and type(expenses) is list and len(expenses) <= MAX_FLOWS
-            and all(_plain_flow(f, EXPENSE_KINDS) for f in expenses))
+            and all(_plain_expense(f) for f in expenses))
 
 
 def _plain_flow(flow: object, kinds: frozenset[str]) -> bool:
     return (type(flow) is dict and flow.keys() == _FLOW_KEYS and flow["kind"] in kinds
             and flow["per"] in ("month", "year") and _plain_amount(flow["amount"]))
+
+
+def _plain_expense(flow: object) -> bool:
+    if type(flow) is dict and "level" in flow:
+        return (flow["kind"] == "education" and flow["level"] in EDUCATION_LEVELS
+                and _plain_flow({k: v for k, v in flow.items() if k != "level"}, EXPENSE_KINDS))
+    return _plain_flow(flow, EXPENSE_KINDS)
 
 
 def _plain_event(event: object) -> bool:
@@ -963,7 +1018,7 @@ def _household(record: Mapping[str, Any]) -> Household:
     return Household(
         id=record["id"],
         hukou=record["hukou"],
-        members=tuple(_member(m) for m in record["members"]),
+        members=tuple(_member(m, index) for index, m in enumerate(record["members"])),
         status=Status(
             registered_poor=status.get("registered_poor", False),
             lifted_out=status.get("lifted_out", False),
@@ -971,6 +1026,8 @@ def _household(record: Mapping[str, Any]) -> Household:
             tekun=status.get("tekun", False),
             monitored_since=_optional_date(status.get("monitored_since")),
             children_support_sufficient=status.get("children_support_sufficient", False),
+            tekun_support=status.get("tekun_support"),
+            current_benefit_monthly=_optional_amount(status.get("current_benefit_monthly")),
         ),
         events=tuple(events),
         requests=tuple(
@@ -980,7 +1037,7 @@ def _household(record: Mapping[str, Any]) -> Household:
     )
 
 
-def _member(member: Mapping[str, Any]) -> Member:
+def _member(member: Mapping[str, Any], index: int) -> Member:
     disability = member.get("disability")
     return Member(
         id=member["id"],
@@ -997,14 +1054,18 @@ def _member(member: Mapping[str, Any]) -> Member:
             for i in member.get("incomes", ())
         ),
         expenses=tuple(
-            Expense(e["kind"], _parse_amount(e["amount"]), e["per"])
-            for e in member.get("expenses", ())
+            Expense(e["kind"], _parse_amount(e["amount"]), e["per"], e.get("level"), f"members[{index}].expenses[{n}]")
+            for n, e in enumerate(member.get("expenses", ()))
         ),
     )
 
 
 def _optional_date(value: object) -> dt.date | None:
     return None if value is None else _parse_date(value)
+
+
+def _optional_amount(value: object) -> Decimal | None:
+    return None if value is None else _parse_amount(value)
 
 
 # --------------------------------------------------------------------------------------

@@ -38,11 +38,13 @@ from hypothesis import strategies as st
 from engine.household import (
     CERTIFICATES,
     DISABILITY_CATEGORIES,
+    EDUCATION_LEVELS,
     EVENT_CAUSES,
     EVENT_KINDS,
     EXPENSE_KINDS,
     INCOME_KINDS,
     LABOUR_CAPACITIES,
+    TEKUN_SUPPORTS,
 )
 
 __all__ = [
@@ -67,6 +69,8 @@ LATEST_AS_OF = date(2026, 12, 31)
 
 _INCOME_KINDS = tuple(sorted(INCOME_KINDS))
 _EXPENSE_KINDS = tuple(sorted(EXPENSE_KINDS))
+_LEVELS = tuple(sorted(EDUCATION_LEVELS))
+_TEKUN_SUPPORTS = tuple(sorted(TEKUN_SUPPORTS))
 _EVENT_KINDS = tuple(sorted(EVENT_KINDS))
 _CATEGORIES = tuple(sorted(DISABILITY_CATEGORIES))
 _CERTIFICATES = tuple(sorted(CERTIFICATES))
@@ -248,8 +252,15 @@ def _member(c: Chooser, member_id: str, day: date) -> dict[str, Any]:
     if c.chance(85):
         member["incomes"] = [_flow(c, _INCOME_KINDS) for _ in range(c.integer(0, 4))]
     if c.chance(70):
-        member["expenses"] = [_flow(c, _EXPENSE_KINDS) for _ in range(c.integer(0, 3))]
+        member["expenses"] = [_expense(c) for _ in range(c.integer(0, 3))]
     return member
+
+
+def _expense(c: Chooser) -> dict[str, Any]:
+    expense = _flow(c, _EXPENSE_KINDS)
+    if expense["kind"] == "education" and c.chance(80):
+        expense["level"] = c.choice(_LEVELS)
+    return expense
 
 
 def _date_before(c: Chooser, day: date, days: int) -> str:
@@ -267,6 +278,10 @@ def _status(c: Chooser, day: date) -> dict[str, Any]:
         status["dibao_since"] = _date_before(c, day, 3650) if c.chance(45) else None
     if c.chance(85):
         status["monitored_since"] = _date_before(c, day, 1825) if c.chance(35) else None
+    if status.get("tekun") and c.chance(80):
+        status["tekun_support"] = c.choice(_TEKUN_SUPPORTS)
+    if status.get("dibao_since") and c.chance(50):
+        status["current_benefit_monthly"] = _amount(c)
     return status
 
 

@@ -35,17 +35,20 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Span
 
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # table → (required, optional)
     "households": (("id", "hukou"), ("registered_poor", "lifted_out", "tekun", "children_support_sufficient",
-                                     "dibao_since", "monitored_since")),
+                                     "dibao_since", "monitored_since", "tekun_support",
+                                     "current_benefit_monthly")),
     "members": (("household_id", "id", "birth_date", "labour_capacity"), (
         "disability_grade", "disability_category", "disability_certificate", "seriously_ill", "employed",
         "applies_single_person")),
     "incomes": (("household_id", "member_id", "kind", "amount", "per"), ()),
-    "expenses": (("household_id", "member_id", "kind", "amount", "per"), ()),
+    "expenses": (("household_id", "member_id", "kind", "amount", "per"), ("level",)),
     "events": (("household_id", "kind", "date"), ("cause",)),
     "requests": (("household_id", "kind"), ("amount", "member")),
 }
-STATUS = ("registered_poor", "lifted_out", "tekun", "children_support_sufficient", "dibao_since", "monitored_since")
+STATUS = ("registered_poor", "lifted_out", "tekun", "children_support_sufficient", "dibao_since", "monitored_since",
+          "tekun_support", "current_benefit_monthly")
 MEMBER_FLAGS = ("seriously_ill", "employed", "applies_single_person")
+_STATUS_FLAGS = ("registered_poor", "lifted_out", "tekun", "children_support_sufficient")
 
 
 def find_table(folder: Path, name: str) -> Path | None:
@@ -119,7 +122,7 @@ def _record(household: dict[str, Any], children: dict[str, dict[Any, list[dict[s
     record: dict[str, Any] = {"id": hid, "hukou": household.get("hukou")}
     status = {k: _plain(household[k]) for k in STATUS if household.get(k) is not None}
     if status:
-        record["status"] = {k: _flag(v) if k not in ("dibao_since", "monitored_since") else v
+        record["status"] = {k: _flag(v) if k in _STATUS_FLAGS else v
                             for k, v in status.items()}
     record["members"] = [_member(m, hid, children) for m in children["members"].get(hid, [])]
     events = [{k: _plain(v) for k, v in e.items() if k != "household_id" and v is not None}
@@ -146,7 +149,7 @@ def _member(member: dict[str, Any], hid: Any, children: dict[str, dict[Any, list
         if member.get(flag) is not None:
             out[flag] = _flag(member[flag])
     for name in ("incomes", "expenses"):
-        flows = [{k: _plain(v) for k, v in f.items() if k not in ("household_id", "member_id")}
+        flows = [{k: _plain(v) for k, v in f.items() if k not in ("household_id", "member_id") and v is not None}
                  for f in children[name].get((hid, mid), [])]
         if flows:
             out[name] = flows
@@ -196,7 +199,8 @@ def tables_from_records(records: list[dict[str, Any]]) -> dict[str, pa.Table]:
         hid = record["id"]
         status = record.get("status") or {}
         rows["households"].append({"id": hid, "hukou": record.get("hukou"),
-                                   **{k: status.get(k) for k in STATUS}})
+                                   **{k: _text(status.get(k)) if k == "current_benefit_monthly" else status.get(k)
+                                      for k in STATUS}})
         for member in record.get("members", []):
             disability = member.get("disability") or {}
             rows["members"].append({
@@ -207,7 +211,9 @@ def tables_from_records(records: list[dict[str, Any]]) -> dict[str, pa.Table]:
                 **{flag: member.get(flag) for flag in MEMBER_FLAGS}})
             for name in ("incomes", "expenses"):
                 rows[name] += [{"household_id": hid, "member_id": member["id"], "kind": f["kind"],
-                                "amount": str(f["amount"]), "per": f["per"]} for f in member.get(name, [])]
+                                "amount": str(f["amount"]), "per": f["per"],
+                                **({"level": f.get("level")} if name == "expenses" else {})}
+                               for f in member.get(name, [])]
         rows["events"] += [{"household_id": hid, "kind": e["kind"], "date": e["date"], "cause": e.get("cause")}
                            for e in record.get("events", [])]
         rows["requests"] += [{"household_id": hid, "kind": r["kind"], "amount": r.get("amount"),
@@ -218,6 +224,10 @@ def tables_from_records(records: list[dict[str, Any]]) -> dict[str, pa.Table]:
         columns = {c: [item.get(c) for item in items] for c in required + optional}
         tables[name] = pa.table({c: pa.array(v, _arrow_type(c)) for c, v in columns.items()})
     return tables
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
 
 
 def _arrow_type(column: str) -> pa.DataType:
