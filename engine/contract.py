@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from engine import types as t
 
-TEMPORARY_LEVEL = t.Enum("approval level", frozenset({"township", "county"}))
+# "none": no temporary assistance was requested, so there is nothing to approve.
+TEMPORARY_LEVEL = t.Enum("approval level", frozenset({"township", "county", "none"}))
 
 HOUSEHOLD_OUTPUTS: dict[str, t.Type] = {
     "income.countable_monthly": t.MONEY_MONTH,

@@ -263,7 +263,7 @@ class _Compiler:
                 rule_name = ".".join(path[index:])
                 getters.append(_member_rule_getter(rule_name))
                 break
-            getters.append(_field_getter(fields[part].get))
+            getters.append(_field_getter(fields[part].get, node.span))
             record_type = fields[part].type
         if len(getters) == 1:
             only = getters[0]
@@ -406,8 +406,14 @@ def _member_rule_getter(rule_name: str) -> Callable[[Any, Evaluation], Any]:
     return lambda value, ev: ev.member_rule(rule_name, value)
 
 
-def _field_getter(accessor: Callable[[Any, date], Any]) -> Callable[[Any, Evaluation], Any]:
-    return lambda value, ev: accessor(value, ev.as_of)
+def _field_getter(accessor: Callable[[Any, date], Any], span: Span) -> Callable[[Any, Evaluation], Any]:
+    def get(value: Any, ev: Evaluation) -> Any:
+        try:
+            return accessor(value, ev.as_of)
+        except MissingValue as error:  # an optional field the record leaves out (an expense's level)
+            raise _fail(span, str(error)) from None
+
+    return get
 
 
 def _literal_value(node: s.Literal) -> Any:

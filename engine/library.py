@@ -73,7 +73,11 @@ class PolicyLibrary:
     def resolve(self, region: str, as_of: date, overrides: Mapping[str, str] | None = None) -> ResolvedPolicy:
         checked = self.region(region)
         chain = checked.chain
-        if not chain.span_from <= as_of <= chain.span_to:
+        if as_of < chain.span_from:
+            raise DiagnosticError([Diagnostic("E-DATE", f"{region} answers from {chain.span_from}, the first date its "
+                                              f"own rules cover (their date of effect); {as_of} is before it",
+                                              chain.top.span)])
+        if as_of > chain.span_to:
             raise DiagnosticError([Diagnostic("E-DATE", f"{region} answers for {chain.span_from} – {chain.span_to}; "
                                               f"{as_of} is outside its span", chain.top.span)])
         values = parse_overrides(checked, overrides or {})
