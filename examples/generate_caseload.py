@@ -66,9 +66,15 @@ def member(rng: random.Random, index: int) -> dict[str, object]:
     if incomes:
         record["incomes"] = incomes
     if rng.random() < 0.15:
-        record["expenses"] = [{"kind": rng.choice(("medical", "education", "employment_cost", "disability", "other")),
-                               "amount": money(rng, 100, 20000), "per": "year"}]
+        expense = {"kind": rng.choice(("medical", "education", "employment_cost", "disability", "other")),
+                   "amount": money(rng, 100, 20000), "per": "year"}
+        if expense["kind"] == "education":  # the level follows from the amount, so the random sequence is unchanged
+            expense["level"] = LEVELS[int(float(expense["amount"])) % len(LEVELS)]
+        record["expenses"] = [expense]
     return record
+
+
+LEVELS = ("compulsory", "high_school", "vocational", "college")
 
 
 def household(rng: random.Random, number: int) -> dict[str, object]:
@@ -91,6 +97,10 @@ def household(rng: random.Random, number: int) -> dict[str, object]:
             "children_support_sufficient": rng.random() < 0.05,
         },
     }
+    status = record["status"]
+    assert isinstance(status, dict)
+    if status["tekun"]:  # dispersed support (分散供养) for most, from the number: the random sequence is unchanged
+        status["tekun_support"] = "centralised" if number % 5 == 0 else "dispersed"
     events = []
     if on_dibao and rng.random() < 0.3:
         events.append({"kind": "income_exceeded", "date": day_between(rng, date(2017, 1, 1), date(2023, 12, 31))

@@ -14,7 +14,7 @@ from engine.tables import write_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 HEBI = ROOT / "examples" / "caseload" / "hebi.jsonl"
-SET = ["--set", "income.employment_cost_deduction_cap=100"]
+SET = ["--set", "income.employment_cost_deduction_cap=100", "--set", "income.rigid_expenditure_share=50%"]
 
 
 def batch(*args: str) -> subprocess.CompletedProcess[str]:
@@ -52,7 +52,8 @@ def test_a_household_needing_an_unsupplied_value_is_rejected_with_the_reason(tmp
                                                                               records: list[dict[str, object]]) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    done = batch(str(source), "--out", str(tmp_path / "out.jsonl"), "--errors", str(tmp_path / "bad.jsonl"))
+    done = batch(str(source), "--out", str(tmp_path / "out.jsonl"), "--errors", str(tmp_path / "bad.jsonl"),
+                 "--set", "income.rigid_expenditure_share=50%")
     assert done.returncode == 0, done.stderr
     errors = [json.loads(line) for line in (tmp_path / "bad.jsonl").read_text().splitlines()]
     rows = (tmp_path / "out.jsonl").read_text().splitlines()

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 from engine.tables import write_tables
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = ["--region", "hebi", "--date", "2017-10-01", "--set", "income.employment_cost_deduction_cap=100"]
+ARGS = ["--region", "hebi", "--date", "2017-10-01", "--set", "income.employment_cost_deduction_cap=100",
+        "--set", "income.rigid_expenditure_share=50%"]
 
 
 def dibao(*args: str) -> subprocess.CompletedProcess[str]:
