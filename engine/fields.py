@@ -83,7 +83,8 @@ def _amount_fields(kind: t.Enum) -> dict[str, Field]:
 def _level(expense: object, _as_of: date) -> object:
     assert isinstance(expense, Expense)
     if expense.level is None:
-        what = "an education expense" if expense.kind == "education" else f"a {expense.kind} expense (only education has one)"
+        what = ("an education expense" if expense.kind == "education"
+                else f"a {expense.kind} expense (only education has one)")
         raise MissingValue(f"{expense.path}.level: {what} with no level of schooling (compulsory, high_school, "
                            "vocational, college); this region's rule depends on it: add the level to the record")
     return expense.level

@@ -742,7 +742,8 @@ def _status_details(record: Mapping[Any, Any]) -> Iterator[_Problem]:
     if not isinstance(status, Mapping):
         return
     if status.get("tekun_support") is not None and status.get("tekun") is not True:
-        yield _Problem(("status", "tekun_support"), "only a tekun household (status.tekun true) has a support arrangement")
+        yield _Problem(("status", "tekun_support"),
+                       "only a tekun household (status.tekun true) has a support arrangement")
     if status.get("current_benefit_monthly") is not None and status.get("dibao_since") is None:
         yield _Problem(("status", "current_benefit_monthly"),
                        "only a household on dibao (status.dibao_since set) has a current payment")

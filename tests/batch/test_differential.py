@@ -102,3 +102,40 @@ def test_the_bundled_caseload_agrees_for_every_region() -> None:
         as_of = min(max(date(2021, 9, 30), chain.span_from), chain.span_to)
         evaluator = RegionEvaluator(LIBRARY, region, as_of, supplied(region, True))
         assert columnar_answers(evaluator, records) == [interpreter_answers(evaluator, r) for r in records], region
+
+
+def _person(**extra: Any) -> dict[str, Any]:
+    return {"id": "p1", "birth_date": "1970-01-01", "labour_capacity": "full", **extra}
+
+
+@pytest.mark.parametrize(("region", "as_of", "records"), [
+    ("hebi", date(2017, 6, 1), [  # the review window: the current payment; levels of schooling
+        {"id": "A", "hukou": "hebi", "status": {"dibao_since": "2015-01-01", "current_benefit_monthly": "80"},
+         "members": [_person(incomes=[{"kind": "wages", "amount": "900", "per": "month"}])]},
+        {"id": "B", "hukou": "hebi", "status": {"dibao_since": "2015-01-01"},
+         "members": [_person(incomes=[{"kind": "wages", "amount": "900", "per": "month"}])]},
+        {"id": "C", "hukou": "hebi", "members": [_person(expenses=[
+            {"kind": "education", "amount": "3000", "per": "year", "level": "college"},
+            {"kind": "education", "amount": "600", "per": "year", "level": "compulsory"}])]},
+        {"id": "D", "hukou": "hebi", "members": [_person(expenses=[{"kind": "education", "amount": "3000",
+                                                                     "per": "year"}])]},
+        {"id": "E", "hukou": "hebi", "members": [_person(seriously_ill=True, incomes=[
+            {"kind": "wages", "amount": "500", "per": "month"}, {"kind": "honour_allowance", "amount": "90",
+                                                                 "per": "month"}],
+            expenses=[{"kind": "medical", "amount": "900", "per": "month"}])]},
+    ]),
+    ("yangjiang", date(2022, 6, 1), [  # dispersed and centralised tekun, and one not recorded
+        {"id": "F", "hukou": "yangjiang", "status": {"tekun": True, "tekun_support": "dispersed"},
+         "members": [_person()]},
+        {"id": "G", "hukou": "yangjiang", "status": {"tekun": True, "tekun_support": "centralised"},
+         "members": [_person()]},
+        {"id": "H", "hukou": "yangjiang", "status": {"tekun": True}, "members": [_person()]},
+    ]),
+])
+@pytest.mark.parametrize("share", ["50%", None])
+def test_new_record_fields_agree(region: str, as_of: date, records: list[dict[str, Any]], share: str | None) -> None:
+    values = {"income.rigid_expenditure_share": share} if share else {}
+    evaluator = RegionEvaluator(LIBRARY, region, as_of, values)
+    expected = [interpreter_answers(evaluator, r) for r in records]
+    assert columnar_answers(evaluator, records) == expected
+    assert any(answer is None for answer in expected) and any(answer is not None for answer in expected)
