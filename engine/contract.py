@@ -45,6 +45,7 @@ COMMON_PARAMETERS: dict[str, t.Type] = {
     "dibao.standard_annual": t.MONEY_YEAR,
     "dibao.low_income_ratio": t.RATE,
     "taper.other_months_max": t.INT,
+    "income.rigid_expenditure_share": t.RATE,
 }
 
 ALL_OUTPUTS = {**HOUSEHOLD_OUTPUTS, **MEMBER_OUTPUTS}

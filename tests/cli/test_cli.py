@@ -51,7 +51,8 @@ def test_set_overrides_a_parameter_for_the_run() -> None:
     (["--region", "hebi", "--date", "2017-10-01", "--set", "dibao.standard_anual=1"], "did you mean"),
     (["--region", "hebi", "--date", "2017-10-01", "--set", "dibao.standard_annual=abc"], "unknown name"),
     (["--region", "hebi", "--date", "2017-10-01", "--set", "novalue"], "NAME=VALUE"),
-    (["--region", "hebi", "--date", "1999-01-01"], "outside its span"),
+    (["--region", "hebi", "--date", "1999-01-01"], "hebi answers from 2017-05-17"),
+    (["--region", "hebi", "--date", "2030-01-01"], "outside its span"),
     (["--date", "2017-10-01"], "--region"),
 ])
 def test_bad_arguments_exit_2_with_one_line_per_problem(args: list[str], message: str) -> None:
@@ -175,8 +176,9 @@ def test_diff_with_households_counts_the_impact(tmp_path: Path) -> None:
              for line in (ROOT / "examples" / "caseload" / f"{name}.jsonl").read_text().splitlines()[:200]]
     path = tmp_path / "some.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
-    done = run("diff", "hebi@2017-06-30", "hebi@2017-07-01", "--households", str(path), "--json",
-               "--set", "income.employment_cost_deduction_cap=0")
+    # the 2018 rise (outside the 2017 review window, where recipients found ineligible keep their payment)
+    done = run("diff", "hebi@2017-12-31", "hebi@2018-01-01", "--households", str(path), "--json",
+               "--set", "income.employment_cost_deduction_cap=0", "--set", "income.rigid_expenditure_share=50%")
     assert done.returncode == 0, done.stderr
     impact = json.loads(done.stdout)["impact"]
     hebi = [r for r in lines if r["hukou"] == "hebi"]

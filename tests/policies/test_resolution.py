@@ -302,15 +302,19 @@ def test_trailing_zeros_do_not_change_the_digest(tmp_path: Path) -> None:
 # --- dates the policy does not answer for ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("day", ["2015-12-31", "2021-01-01"])
-def test_a_date_outside_the_span_names_the_span(library: PolicyLibrary, day: str) -> None:
+@pytest.mark.parametrize(("day", "message"), [
+    ("2015-12-31", "demo answers from 2016-01-01, the first date its own rules cover (their date of effect); "
+                   "2015-12-31 is before it"),
+    ("2021-01-01", "demo answers for 2016-01-01 – 2020-12-31; 2021-01-01 is outside its span"),
+])
+def test_a_date_outside_the_span_names_the_span(library: PolicyLibrary, day: str, message: str) -> None:
     with pytest.raises(DiagnosticError) as raised:
         library.resolve("demo", date.fromisoformat(day))
     (problem,) = raised.value.diagnostics
     assert problem.code == "E-DATE"
-    assert problem.message == f"demo answers for 2016-01-01 – 2020-12-31; {day} is outside its span"
+    assert problem.message == message
     assert problem.span is not None and problem.span.file.endswith("policies/demo/policy.yaml")
-    with pytest.raises(DiagnosticError, match="outside its span"):
+    with pytest.raises(DiagnosticError, match="answers"):
         outputs(library, "demo", day)
 
 
