@@ -247,8 +247,10 @@ def _diff(request: Request, library: PolicyLibrary, form: dict[str, str], upload
               "new_digest": new.resolved.digest, "changes": [c.as_dict() for c in changes], "impact": impact}
     chart = None
     if impact is not None:
-        chart = charts.histogram(_ordered_buckets(impact["benefit_change_buckets"]),
-                                 _words(request)("benefit changes"))
+        words = _words(request)
+        buckets = [(bucket_label(name, words), count) for name, count in
+                   _ordered_buckets(impact["benefit_change_buckets"])]
+        chart = charts.histogram(buckets, words("benefit changes"))
     return _page(request, "diff.html", form=form, regions=library.regions, report=report, histogram=chart)
 
 
@@ -273,6 +275,16 @@ def _population(library: PolicyLibrary, region: str, choice: str, upload: bytes 
 def bundled_caseload(library: PolicyLibrary, region: str) -> Path | None:
     path = library.root.parent / "examples" / "caseload" / f"{region.split('/')[0]}.jsonl"
     return path if path.is_file() else None
+
+
+def bucket_label(name: str, words: Callable[[str], str]) -> str:
+    """``10 to 100``, ``below -100``, ``no change`` in the page's language."""
+    if name == "no change":
+        return words(name)
+    parts = name.split()
+    if parts[0] in ("below", "above"):
+        return f"{words('bucket.' + parts[0])} {parts[1]}"
+    return f"{parts[0]} {words('bucket.to')} {parts[2]}"
 
 
 def _ordered_buckets(buckets: dict[str, int]) -> list[tuple[str, int]]:

@@ -84,7 +84,8 @@ def test_diff_shows_the_standard_change_and_its_impact(page: Any, screenshot: An
     assert "dibao.standard_annual" in changes and "3000.00" in changes and "3210.00" in changes
     households = int(page.locator('[data-summary="households"]').inner_text())
     assert households > 1000
-    assert "eligibility gained" in page.locator("[data-transition]").first.inner_text()
+    gained = page.locator('[data-transition="eligibility gained"]').inner_text()
+    assert gained.startswith("新获低保资格") and int(gained.split(":")[1].split()[0]) > 0
     bars = page.locator("figure svg rect.bar").count()
     assert bars >= 2
     screenshot(page, "diff-hebi", full_page=True)
