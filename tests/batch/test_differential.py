@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -102,3 +103,31 @@ def test_the_bundled_caseload_agrees_for_every_region() -> None:
         as_of = min(max(date(2021, 9, 30), chain.span_from), chain.span_to)
         evaluator = RegionEvaluator(LIBRARY, region, as_of, supplied(region, True))
         assert columnar_answers(evaluator, records) == [interpreter_answers(evaluator, r) for r in records], region
+
+
+def test_income_fell_events_are_read_by_the_columnar_path() -> None:
+    """Dongtai's sharp-fall limb reads an income_fell event's incomes in both paths, without a fallback."""
+    from engine.caseload import batch_from_households
+
+    def record(number: int, before: str, after: str, per: str, resolved: bool) -> dict[str, Any]:
+        events: list[dict[str, Any]] = [
+            {"kind": "shock", "date": "2021-03-10", "cause": "illness"},
+            {"kind": "income_fell", "date": "2021-04-01", "income_before": before, "income_after": after, "per": per}]
+        if resolved:
+            events.append({"kind": "expenditure_resolved", "date": "2022-09-01"})
+        return {"id": f"F{number}", "hukou": "dongtai", "events": events, "members": [
+            {"id": "p1", "birth_date": "1975-01-01", "labour_capacity": "full",
+             "incomes": [{"kind": "wages", "amount": "2500", "per": "month"}]},
+            {"id": "p2", "birth_date": "1976-01-01", "labour_capacity": "none"},
+            {"id": "p3", "birth_date": "2010-01-01", "labour_capacity": "none"}]}
+
+    records = [record(0, "40000", "18000", "year", False), record(1, "3500", "2500", "month", False),
+               record(2, "40000", "18000", "year", True), record(3, "40000", "20000", "year", False),
+               record(4, "40000", "20000.01", "year", False)]
+    overrides = {"dibao.standard_annual": "9720", "monitoring.sharp_fall_share": "50%"}
+    evaluator = RegionEvaluator(LIBRARY, "dongtai", date(2023, 6, 1), overrides)
+    computed = evaluator.columnar.run(batch_from_households([validate_household(r) for r in records]),
+                                      evaluator.as_of, ["monitoring.include"])["monitoring.include"]
+    assert not np.any(computed.bad)
+    assert [bool(v) for v in np.broadcast_to(computed.data, (5,))] == [True, False, False, True, False]
+    assert columnar_answers(evaluator, records) == [interpreter_answers(evaluator, r) for r in records]
