@@ -49,7 +49,9 @@ def round_money(value: exact.Number) -> Decimal:
 
 
 def render(value: Any, type_: t.Type) -> Any:
-    """One value in contract JSON form."""
+    """One value in contract JSON form; ``None`` (an output not available for the household) is null."""
+    if value is None:
+        return None
     if isinstance(type_, t.Money):
         return str(round_money(value))
     if type_ == t.INT:

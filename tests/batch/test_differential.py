@@ -63,7 +63,7 @@ def columnar_answers(evaluator: RegionEvaluator, records: list[Any]) -> list[dic
     answers: list[dict[str, Any] | None] = []
     member_index = 0
     for row, household in enumerate(valid):
-        answer = {n: render_canonical(chunk.household[n][row], evaluator.types[n]) for n in evaluator.household_outputs}
+        answer = {n: chunk.rendered(n, row, evaluator.types[n]) for n in evaluator.household_outputs}
         for member in household.members:
             for name in evaluator.member_outputs:
                 answer[f"{name}[{member.id}]"] = render_canonical(chunk.member[name][member_index],
@@ -131,3 +131,19 @@ def test_income_fell_events_are_read_by_the_columnar_path() -> None:
     assert not np.any(computed.bad)
     assert [bool(v) for v in np.broadcast_to(computed.data, (5,))] == [True, False, False, True, False]
     assert columnar_answers(evaluator, records) == [interpreter_answers(evaluator, r) for r in records]
+
+
+def test_outputs_not_available_are_null_in_both_paths() -> None:
+    """Dongtai's measures date is available only for a monitored household: null otherwise, never invented."""
+    def record(number: int, monitored_since: str | None) -> dict[str, Any]:
+        return {"id": f"N{number}", "hukou": "dongtai", "status": {"monitored_since": monitored_since},
+                "members": [{"id": "p1", "birth_date": "1966-06-06", "labour_capacity": "full"}],
+                "events": [{"kind": "monitoring_application", "date": "2021-09-28"}] if number % 2 else []}
+
+    records = [record(0, None), record(1, None), record(2, "2021-12-31"), record(3, "2021-08-31")]
+    evaluator = RegionEvaluator(LIBRARY, "dongtai", date(2022, 3, 1), {"dibao.standard_annual": "9720"})
+    assert "monitoring.measures_from" not in evaluator.interpreted_outputs
+    answers = columnar_answers(evaluator, records)
+    assert answers == [interpreter_answers(evaluator, r) for r in records]
+    assert [a["monitoring.measures_from"] for a in answers if a] == [None, None, "2022-01-01", "2021-09-01"]
+    assert [a["monitoring.verification_due_on"] for a in answers if a] == [None, "2021-11-01", None, "2021-11-01"]
