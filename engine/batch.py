@@ -60,6 +60,14 @@ class Chunk:
     member_rows: np.ndarray  # for each member row, its household row
     keep: np.ndarray  # households answered (False: rejected while evaluating)
     rejected: list[Rejected] = field(default_factory=list)
+    unavailable: dict[str, np.ndarray] = field(default_factory=dict)  # output → rows where it is not available
+
+    def rendered(self, name: str, row: int, type_: t.Type) -> Any:
+        """A household output of one row as contract JSON (null where it is not available)."""
+        missing = self.unavailable.get(name)
+        if missing is not None and missing[row]:
+            return None
+        return render_canonical(self.household[name][row], type_)
 
 
 @dataclass
@@ -104,15 +112,21 @@ class RegionEvaluator:
         self.household_outputs = [n for n in self.outputs if n not in self.member_outputs]
         self.columnar = ColumnarProgram(self.program.rules, self.resolved.values,
                                         library.region(region).result.node_types)
-        self.interpreted_outputs = [n for n in self.outputs if n in self.program.rules and n not in self.columnar.code]
+        self.availability: dict[str, str] = {
+            n: rule.available for n in self.household_outputs
+            if (rule := self.program.rules.get(n)) is not None and rule.available is not None}
+        self.interpreted_outputs = [n for n in self.outputs if n in self.program.rules and (
+            n not in self.columnar.code or self.availability.get(n, n) not in self.columnar.code)]
 
     def evaluate(self, households: Sequence[Household], lines: Sequence[int]) -> Chunk:
         """Canonical output columns for validated households (their order kept)."""
         batch = batch_from_households(households)
-        computed = self.columnar.run(batch, self.as_of, [n for n in self.outputs if n in self.columnar.code])
+        computed = self.columnar.run(batch, self.as_of, [n for n in [*self.outputs, *self.availability.values()]
+                                                         if n in self.columnar.code])
         size, members = len(households), batch.sizes["member"]
         household_cols: dict[str, np.ndarray] = {}
         member_cols: dict[str, np.ndarray] = {}
+        unavailable = {name: np.zeros(size, dtype=bool) for name in self.availability}
         redo = np.zeros(size, dtype=bool)
         member_parent = batch.parent["member"]
         for name in self.outputs:
@@ -121,6 +135,11 @@ class RegionEvaluator:
                 values, bad = canonical(computed[name], self.types[name], length)
             else:
                 values, bad = self.parameter_column(name, length)
+            condition = self.availability.get(name)
+            if condition is not None and condition in computed:
+                available, unknown = canonical(computed[condition], t.BOOL, length)
+                unavailable[name] = ~available & ~unknown
+                bad = (bad & ~unavailable[name]) | unknown
             target[name] = values
             if name in self.member_outputs:
                 np.logical_or.at(redo, member_parent, bad)
@@ -130,7 +149,7 @@ class RegionEvaluator:
             redo[:] = True
         chunk = Chunk([h.id for h in households], list(lines), household_cols,
                       [(h.id, m.id) for h in households for m in h.members], member_cols, member_parent,
-                      np.ones(size, dtype=bool))
+                      np.ones(size, dtype=bool), unavailable=unavailable)
         self.interpret(households, lines, np.flatnonzero(redo), batch.segments("member"), chunk)
         return chunk
 
@@ -151,7 +170,9 @@ class RegionEvaluator:
             try:
                 values, members = self.program.evaluate(household, self.as_of, wanted)
                 for name in self.household_outputs:
-                    if name in values:
+                    if name in self.availability:
+                        chunk.unavailable[name][row] = values[name] is None
+                    if name in values and values[name] is not None:
                         chunk.household[name][row] = scalar_canonical(values[name], self.types[name])
                     elif isinstance(self.resolved.values.get(name), Unavailable):
                         raise EvaluationError([Diagnostic("E-EVAL", self.resolved.values[name].message)])

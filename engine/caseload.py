@@ -27,6 +27,7 @@ from engine.household import (
     LABOUR_CAPACITIES,
     REQUEST_KINDS,
     TEKUN_SUPPORTS,
+    Event,
     Household,
 )
 
@@ -53,7 +54,8 @@ def batch_from_households(households: Sequence[Household]) -> Batch:
     flows: dict[str, dict[str, list[object]]] = {lvl: {k: [] for k in ("kind", "fen", "per_year")}
                                                   for lvl in ("income", "expense")}
     flows["expense"] |= {"level": [], "level_missing": []}
-    event: dict[str, list[object]] = {k: [] for k in ("kind", "date", "cause")}
+    event: dict[str, list[object]] = {k: [] for k in ("kind", "date", "cause", "before_fen", "after_fen",
+                                                      "income_missing")}
     request: dict[str, list[object]] = {k: [] for k in ("kind", "fen", "member")}
     parents: dict[str, list[int]] = {k: [] for k in ("member", "income", "expense", "event", "request")}
     for row, household in enumerate(households):
@@ -76,6 +78,7 @@ def batch_from_households(households: Sequence[Household]) -> Batch:
             event["kind"].append(happened.kind)
             event["date"].append(_days(happened.date))
             event["cause"].append(happened.cause or "none")
+            _event_incomes(event, happened)
         for asked in household.requests:
             parents["request"].append(row)
             request["kind"].append(asked.kind)
@@ -91,6 +94,15 @@ def batch_from_households(households: Sequence[Household]) -> Batch:
     }
     sizes = {"household": len(households), **{k: len(v) for k, v in parents.items()}}
     return Batch(sizes, {k: np.asarray(v, dtype=I64) for k, v in parents.items()}, columns)
+
+
+def _event_incomes(event: dict[str, list[object]], happened: Event) -> None:
+    """An income_fell event's incomes as fen per year (0 and missing for other events)."""
+    missing = happened.income_before is None or happened.income_after is None
+    scale = 12 if happened.per == "month" else 1
+    event["before_fen"].append(0 if missing else _fen(happened.income_before) * scale)
+    event["after_fen"].append(0 if missing else _fen(happened.income_after) * scale)
+    event["income_missing"].append(missing)
 
 
 def _household_row(hh: dict[str, list[object]], household: Household) -> None:

@@ -91,6 +91,10 @@ def _mismatch(definition: Definition, found: t.Type, span: Span) -> Diagnostic:
         return Diagnostic("E-ENUM", f"{definition.name} is declared {definition.type}; {', '.join(map(repr, extra))} "
                           f"is not one of its values ({', '.join(sorted(definition.type.values))})", span,
                           suggestion=did_you_mean(extra[0], definition.type.values) if extra else None)
+    owner, _, role = definition.name.partition(":")
+    if role == "available":
+        return Diagnostic("E-TYPE", f"available_when of {owner} must be a condition (true or false), but its "
+                          f"expression is {found}", span)
     hint = t.period_hint(found, definition.type)
     return Diagnostic(
         "E-PERIOD" if hint else "E-TYPE",

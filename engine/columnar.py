@@ -981,6 +981,15 @@ def _money(level: str) -> Callable[[Batch, Run], Col]:
     return read
 
 
+def _event_income(name: str) -> Callable[[Batch, Run], Col]:
+    """An income_fell event's yearly income in fen; rows of other events are bad (the interpreter words it)."""
+    def read(batch: Batch, run: Run) -> Col:
+        events = batch.columns["event"]
+        return Col("rat", events[name], 100, events["income_missing"])
+
+    return read
+
+
 def _yearly_fen(batch: Batch, level: str) -> tuple[np.ndarray, Any]:
     """Every amount as fen per year (exact: a monthly amount times 12)."""
     fen = batch.columns[level]["fen"]
@@ -1078,6 +1087,8 @@ LEVEL_COLUMNS: dict[tuple[str, str], Callable[[Batch, Run], Col]] = {
     ("event", "kind"): _column("event", "kind", "obj"),
     ("event", "date"): _column("event", "date", "date"),
     ("event", "cause"): _column("event", "cause", "obj"),
+    ("event", "income_before"): _event_income("before_fen"),
+    ("event", "income_after"): _event_income("after_fen"),
     ("request", "kind"): _column("request", "kind", "obj"),
     ("request", "amount"): _money("request"),
     ("request", "member"): _column("request", "member", "obj"),

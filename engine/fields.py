@@ -27,6 +27,7 @@ from engine.household import (
     REQUEST_KINDS,
     TEKUN_SUPPORTS,
     Expense,
+    Event,
     Household,
     Member,
 )
@@ -136,10 +137,28 @@ MEMBER_FIELDS: dict[str, Field] = {
 }
 MEMBER = t.Record("member", tuple((k, f.type) for k, f in MEMBER_FIELDS.items()))
 
+def _income_change(name: str) -> Accessor:
+    """The yearly household income before or after an income_fell event (a monthly amount times 12)."""
+    def get(event: object, _as_of: date) -> object:
+        assert isinstance(event, Event)
+        amount = getattr(event, name)
+        if amount is None:
+            raise MissingValue(f"a {event.kind} event of {event.date} has no {name} (only income_fell events "
+                               f"have one); select income_fell events first")
+        return amount * 12 if event.per == "month" else amount
+
+    get.__name__ = f"get_{name}"
+    return get
+
+
 EVENT_FIELDS: dict[str, Field] = {
     "kind": Field(EVENT_KIND, _attr("kind"), "what happened"),
     "date": Field(t.DATE, _attr("date"), "when it happened"),
     "cause": Field(EVENT_CAUSE, lambda e, d: e.cause or "none", "why (none when not given)"),
+    "income_before": Field(t.MONEY_YEAR, _income_change("income_before"),
+                           "income_fell: the household's income per year before the fall"),
+    "income_after": Field(t.MONEY_YEAR, _income_change("income_after"),
+                          "income_fell: the household's income per year after the fall"),
 }
 EVENT = t.Record("event", tuple((k, f.type) for k, f in EVENT_FIELDS.items()))
 

@@ -131,7 +131,7 @@ _INCOME_ORDER = (
     "student_hardship_subsidy", "land_compensation", "reward_subsidy", "social_assistance", "other",
 )
 _EXPENSE_ORDER = ("medical", "education", "employment_cost", "disability", "other")
-_EVENT_ORDER = ("income_exceeded", "monitoring_application", "shock", "expenditure_resolved")
+_EVENT_ORDER = ("income_exceeded", "monitoring_application", "shock", "expenditure_resolved", "income_fell")
 _CAUSE_ORDER: dict[str, tuple[str, ...]] = {
     "income_exceeded": (
         "flexible_employment", "migrant_work", "self_employment", "industry_support",
@@ -140,7 +140,11 @@ _CAUSE_ORDER: dict[str, tuple[str, ...]] = {
     "monitoring_application": (),
     "shock": ("illness", "schooling", "disaster", "epidemic", "accident"),
     "expenditure_resolved": (),
+    "income_fell": (),
 }
+#: Event kinds that record an amount of household income before and after the event.
+_INCOME_CHANGE_KINDS = ("income_fell",)
+_INCOME_CHANGE_KEYS = ("income_before", "income_after", "per")
 _CATEGORY_ORDER = (
     "physical", "visual", "hearing", "speech", "intellectual", "mental", "multiple",
 )
@@ -264,11 +268,18 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something that happened on a date; ``cause`` for the kinds that have causes."""
+    """Something that happened on a date; ``cause`` for the kinds that have causes.
+
+    An ``income_fell`` event records the household's income before and after the fall
+    (``income_before``, ``income_after``, yuan per ``per``); other kinds have none.
+    """
 
     kind: str
     date: dt.date
     cause: str | None
+    income_before: Decimal | None = None
+    income_after: Decimal | None = None
+    per: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,6 +450,9 @@ _EVENT = _obj({
     "kind": _one_of(_EVENT_ORDER, required=True),
     "date": {**_DATE, "required": True},
     "cause": {"type": "string", "nullable": True},
+    "income_before": {**_MONEY, "required": False},
+    "income_after": {**_MONEY, "required": False},
+    "per": _one_of(_PERIOD_ORDER),
 })
 
 _REQUEST = _obj({
@@ -567,7 +581,7 @@ def _problems(record: object) -> list[_Problem]:
     validator = _validator()
     if not validator.validate(document, normalize=False):
         problems.extend(_from_cerberus(error) for error in validator.errors)
-    for check in (_duplicate_member_ids, _request_members, _event_causes, _levels, _status_details):
+    for check in (_duplicate_member_ids, _request_members, _event_causes, _levels, _status_details, _event_incomes):
         problems.extend(check(record))
     return problems
 
@@ -747,6 +761,29 @@ def _status_details(record: Mapping[Any, Any]) -> Iterator[_Problem]:
     if status.get("current_benefit_monthly") is not None and status.get("dibao_since") is None:
         yield _Problem(("status", "current_benefit_monthly"),
                        "only a household on dibao (status.dibao_since set) has a current payment")
+def _event_incomes(record: Mapping[Any, Any]) -> Iterator[_Problem]:
+    """income_fell events carry income_before, income_after and per, with a fall; others none."""
+    for index, event in _items(record, "events"):
+        kind = event.get("kind")
+        if not isinstance(kind, str) or kind not in EVENT_CAUSES:
+            continue
+        if kind not in _INCOME_CHANGE_KINDS:
+            for key in _INCOME_CHANGE_KEYS:
+                if key in event:
+                    yield _Problem(("events", index, key), f"not allowed for {kind} events (only income_fell has it)")
+            continue
+        missing = [key for key in _INCOME_CHANGE_KEYS if event.get(key) is None]
+        for key in missing:
+            yield _Problem(("events", index, key), f"is required for {kind} events "
+                           "(the household's income before and after the fall, per month or per year)")
+        if not missing:
+            try:
+                before, after = _parse_amount(event["income_before"]), _parse_amount(event["income_after"])
+            except _Invalid:
+                continue  # reported by the schema
+            if after >= before:
+                yield _Problem(("events", index, "income_after"),
+                               f"must be below income_before ({before}) in an income_fell event, not {after}")
 
 
 # --------------------------------------------------------------------------------------
@@ -991,14 +1028,24 @@ def _plain_expense(flow: object) -> bool:
 
 
 def _plain_event(event: object) -> bool:
-    if type(event) is not dict or not event.keys() <= {"kind", "date", "cause"}:
+    if type(event) is not dict:
         return False
     kind = event.get("kind")
+    if kind in _INCOME_CHANGE_KINDS:
+        return (event.keys() == {"kind", "date", *_INCOME_CHANGE_KEYS} and _plain_date(event.get("date"))
+                and event["per"] in ("month", "year") and _plain_amount(event["income_before"])
+                and _plain_amount(event["income_after"]) and _plain_fall(event))
+    if not event.keys() <= {"kind", "date", "cause"}:
+        return False
     if type(kind) is not str or kind not in EVENT_CAUSES or not _plain_date(event.get("date")):
         return False
     causes = EVENT_CAUSES[kind]
     cause = event.get("cause")
     return cause in causes if causes else cause is None
+
+
+def _plain_fall(event: dict[str, Any]) -> bool:
+    return bool(_parse_amount(event["income_after"]) < _parse_amount(event["income_before"]))
 
 
 def _plain_request(request: object, ids: list[object]) -> bool:
@@ -1009,12 +1056,16 @@ def _plain_request(request: object, ids: list[object]) -> bool:
             and (member is None or (type(member) is str and member in ids)))
 
 
+def _event(event: Mapping[str, Any]) -> Event:
+    if event["kind"] not in _INCOME_CHANGE_KINDS:
+        return Event(event["kind"], _parse_date(event["date"]), event.get("cause"))
+    return Event(event["kind"], _parse_date(event["date"]), None, _parse_amount(event["income_before"]),
+                 _parse_amount(event["income_after"]), event["per"])
+
+
 def _household(record: Mapping[str, Any]) -> Household:
     status = record.get("status") or {}
-    events = [
-        Event(e["kind"], _parse_date(e["date"]), e.get("cause"))
-        for e in record.get("events", ())
-    ]
+    events = [_event(e) for e in record.get("events", ())]
     events.sort(key=lambda event: event.date)
     return Household(
         id=record["id"],

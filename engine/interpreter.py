@@ -48,12 +48,17 @@ class Unavailable:
 
 @dataclass(frozen=True)
 class RuleCode:
-    """What the interpreter needs of one rule: its chosen expression, type and scope."""
+    """What the interpreter needs of one rule: its chosen expression, type and scope.
+
+    ``available`` names the rule that says whether the output has a value for a household
+    (its ``available_when``); where it is false the output is ``None``, not computed.
+    """
 
     name: str
     type: t.Type
     body: s.Node
     scope: str = "household"
+    available: str | None = None
 
 
 @dataclass
@@ -170,7 +175,10 @@ class Program:
 
     def evaluate(self, household: Household, as_of: date, outputs: Iterable[str] | None = None,
                  tracer: Tracer | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-        """Values of the household outputs and, per member id, of the member outputs asked for."""
+        """Values of the household outputs and, per member id, of the member outputs asked for.
+
+        An output whose ``available_when`` is false for the household is ``None`` (not available).
+        """
         evaluation = Evaluation(self, household, as_of, tracer)
         wanted = list(outputs) if outputs is not None else list(self.rules)
         values: dict[str, Any] = {}
@@ -180,6 +188,8 @@ class Program:
             if rule.scope == "member":
                 for member in household.members:
                     members[member.id][name] = evaluation.member_rule(name, member)
+            elif rule.available is not None and not evaluation.rule(rule.available):
+                values[name] = None
             else:
                 values[name] = evaluation.rule(name)
         return values, members

@@ -130,7 +130,8 @@ def _program(checked: CheckedRegion, resolved: ResolvedPolicy) -> Program:
     key = (id(checked), resolved.digest, resolved.as_of)
     cached = _PROGRAMS.get(key)
     if cached is None:
-        rules = {name: RuleCode(name, checked.chain.rules[name].type, variant.body, checked.chain.rules[name].scope)
+        rules = {name: RuleCode(name, checked.chain.rules[name].type, variant.body, checked.chain.rules[name].scope,
+                                checked.chain.rules[name].available)
                  for name, variant in resolved.variants.items()}
         cached = Program(rules, resolved.values, checked.result.node_types)
         if len(_PROGRAMS) > 256:

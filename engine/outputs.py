@@ -49,7 +49,9 @@ def round_money(value: exact.Number) -> Decimal:
 
 
 def render(value: Any, type_: t.Type) -> Any:
-    """One value in contract JSON form."""
+    """One value in contract JSON form; ``None`` (an output not available for the household) is null."""
+    if value is None:
+        return None
     if isinstance(type_, t.Money):
         return str(round_money(value))
     if type_ == t.INT:
@@ -64,6 +66,8 @@ def render(value: Any, type_: t.Type) -> Any:
         return [render(v, type_.element) for v in value]
     if isinstance(type_, t.SetOf):
         return sorted(render(v, type_.element) for v in value)
+    if isinstance(type_, t.Duration):  # a duration parameter, shown by explain: "20 working days"
+        return f"{value.count} {value.unit.replace('_', ' ')}"
     if isinstance(value, (Decimal, Fraction)):
         return _decimal_text(exact.as_decimal(value))
     return value

@@ -21,7 +21,7 @@ from engine import syntax as s
 from engine import types as t
 from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.parser import TextLocator, parse_expression
-from engine.policy_model import Citation, DatedValue, Layer, Parameter, Rule, Source, Variant
+from engine.policy_model import Citation, DatedValue, Layer, Parameter, Rule, Source, Variant, availability_rule
 from engine.schema import POLICY_SCHEMA
 from engine.yaml_source import LoadedYaml, load_yaml
 
@@ -374,9 +374,27 @@ class _LayerBuilder:
                 variants.append(Variant(None, None, body, self.citation(doc, (*path, "source")), doc.span(path)))
         if len(variants) != len(data.get("variants", [None])):
             return
+        available = self.availability(layer, doc, name, data) if "available_when" in data else None
         layer.rules[name] = Rule(name=name, type=declared or t.ANY, label=data["label"], variants=tuple(variants),
                                  span=doc.key_span(path), layer=self.key, scope=data.get("scope", "household"),
-                                 output=bool(data.get("output", False)), note=data.get("note"))
+                                 output=bool(data.get("output", False)), note=data.get("note"), available=available)
+
+    def availability(self, layer: Layer, doc: LoadedYaml, name: str, data: dict[str, Any]) -> str | None:
+        """``available_when``: a condition, kept as a rule of its own, under which the output has a value."""
+        path: Path_ = ("rules", name, "available_when")
+        if data.get("scope", "household") != "household":
+            self.error("E-SCOPE", "available_when is for household rules: a member rule has a value for every member",
+                       doc.span(path))
+            return None
+        condition = self.expression(doc, path)
+        if condition is None:
+            return None
+        hidden = availability_rule(name)
+        source = self.citation(doc, ("rules", name, "source"))
+        layer.rules[hidden] = Rule(name=hidden, type=t.BOOL, label=f"{data['label']}: available",
+                                   variants=(Variant(None, None, condition, source, doc.span(path)),),
+                                   span=doc.span(path), layer=self.key)
+        return hidden
 
     def variant(self, doc: LoadedYaml, path: Path_) -> Variant | None:
         data = _get(doc.data, path)

@@ -98,6 +98,12 @@ class Rule:
     scope: str = "household"
     output: bool = False
     note: str | None = None
+    available: str | None = None  # the rule that says whether this output is available for a household
+
+
+def availability_rule(name: str) -> str:
+    """The name of the rule that holds a rule's ``available_when`` (a name no expression can write)."""
+    return f"{name}:available"
 
 
 @dataclass

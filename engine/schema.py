@@ -104,6 +104,8 @@ _RULE = {
         "label": {"type": "string", "description": "the name in the document's language"},
         "scope": {"enum": ["household", "member"], "description": "member rules are answered per member"},
         "output": {"type": "boolean", "description": "report this rule among the outputs (contract names always are)"},
+        "available_when": {**_EXPRESSION, "description": "a condition: where it is false for a household, the "
+                           "output is not available (null) instead of computed"},
         "note": {"type": "string", "description": "how an ambiguous clause is read, and why"},
         "source": _CITATION,
         "expr": _EXPRESSION,

@@ -288,6 +288,12 @@ def _status(c: Chooser, day: date) -> dict[str, Any]:
 def _event(c: Chooser, day: date) -> dict[str, Any]:
     kind = c.choice(_EVENT_KINDS)
     event: dict[str, Any] = {"kind": kind, "date": _date_before(c, day, 3 * 365)}
+    if kind == "income_fell":  # the household's income before and after: a fall of 1 fen to all of it
+        before = c.integer(1, 4_000_000)
+        after = c.choice((0, before - 1, c.integer(0, before - 1)))
+        event.update(income_before=f"{before // 100}.{before % 100:02d}",
+                     income_after=f"{after // 100}.{after % 100:02d}", per=c.choice(_PERIODS))
+        return event
     causes = tuple(sorted(EVENT_CAUSES[kind]))
     if causes:
         event["cause"] = c.choice(causes)

@@ -14,7 +14,8 @@ Columns (null or absent optional columns take the record's documented defaults):
 - members: household_id, id, birth_date, labour_capacity, disability_grade,
   disability_category, disability_certificate, seriously_ill, employed, applies_single_person
 - incomes, expenses: household_id, member_id, kind, amount, per
-- events: household_id, kind, date, cause
+- events: household_id, kind, date, cause, income_before, income_after, per (the last three
+  for income_fell events only)
 - requests: household_id, kind, amount, member
 """
 
@@ -42,9 +43,10 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # table → (re
         "applies_single_person")),
     "incomes": (("household_id", "member_id", "kind", "amount", "per"), ()),
     "expenses": (("household_id", "member_id", "kind", "amount", "per"), ("level",)),
-    "events": (("household_id", "kind", "date"), ("cause",)),
+    "events": (("household_id", "kind", "date"), ("cause", "income_before", "income_after", "per")),
     "requests": (("household_id", "kind"), ("amount", "member")),
 }
+EVENT_INCOMES = ("income_before", "income_after", "per")
 STATUS = ("registered_poor", "lifted_out", "tekun", "children_support_sufficient", "dibao_since", "monitored_since",
           "tekun_support", "current_benefit_monthly")
 MEMBER_FLAGS = ("seriously_ill", "employed", "applies_single_person")
@@ -214,7 +216,8 @@ def tables_from_records(records: list[dict[str, Any]]) -> dict[str, pa.Table]:
                                 "amount": str(f["amount"]), "per": f["per"],
                                 **({"level": f.get("level")} if name == "expenses" else {})}
                                for f in member.get(name, [])]
-        rows["events"] += [{"household_id": hid, "kind": e["kind"], "date": e["date"], "cause": e.get("cause")}
+        rows["events"] += [{"household_id": hid, "kind": e["kind"], "date": e["date"], "cause": e.get("cause"),
+                            **{k: None if e.get(k) is None else str(e[k]) for k in EVENT_INCOMES}}
                            for e in record.get("events", [])]
         rows["requests"] += [{"household_id": hid, "kind": r["kind"], "amount": r.get("amount"),
                               "member": r.get("member")} for r in record.get("requests", [])]

@@ -66,7 +66,7 @@ class JsonLinesWriter:
             if not chunk.keep[row]:
                 continue
             record: dict[str, Any] = {"id": hid}
-            record.update({n: render_canonical(chunk.household[n][row], types[n]) for n in household_names})
+            record.update({n: chunk.rendered(n, row, types[n]) for n in household_names})
             if member_names:
                 record["members"] = by_household.get(row, {})
             lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
@@ -91,7 +91,9 @@ class TableWriter:
         keep = chunk.keep
         household = {"id": pa.array(np.asarray(chunk.ids, dtype=object)[keep], pa.string())}
         for name in self.evaluator.household_outputs:
-            household[name] = arrow_column(chunk.household[name][keep], self.evaluator.types[name])
+            missing = chunk.unavailable.get(name)
+            household[name] = arrow_column(chunk.household[name][keep], self.evaluator.types[name],
+                                           None if missing is None else missing[keep])
         self._append("household", pa.table(household))
         if self.evaluator.member_outputs:
             kept = keep[chunk.member_rows] if len(chunk.member_rows) else np.zeros(0, dtype=bool)
@@ -129,8 +131,16 @@ class TableWriter:
         return pa.table(columns)
 
 
-def arrow_column(values: np.ndarray, type_: t.Type) -> pa.Array:
-    """Canonical values as a typed Arrow column (money in fen → decimal(20, 2); days → date32)."""
+def arrow_column(values: np.ndarray, type_: t.Type, missing: np.ndarray | None = None) -> pa.Array:
+    """Canonical values as a typed Arrow column (money in fen → decimal(20, 2); days → date32);
+    rows marked ``missing`` (an output not available for the household) are null."""
+    column = _arrow_values(values, type_)
+    if missing is None or not missing.any():
+        return column
+    return pc.if_else(pa.array(missing, pa.bool_()), pa.nulls(len(column), column.type), column)
+
+
+def _arrow_values(values: np.ndarray, type_: t.Type) -> pa.Array:
     if isinstance(type_, t.Money):
         fen = pa.array(np.asarray(values, dtype=np.int64), pa.int64()).cast(pa.decimal128(20, 0))
         return pc.multiply(fen, CENT).cast(pa.decimal128(20, 2))

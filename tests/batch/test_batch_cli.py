@@ -147,3 +147,42 @@ def test_tables_are_written_even_when_every_record_is_rejected(tmp_path: Path) -
     table = pq.read_table(tmp_path / "out.parquet")
     assert table.num_rows == 0 and "dibao.benefit_monthly" in table.column_names
     assert pq.read_table(tmp_path / "out.members.parquet").num_rows == 0
+
+
+def test_dongtai_income_falls_and_outputs_not_available_in_every_format(tmp_path: Path) -> None:
+    """income_fell events travel through the tables; an output not available is null in every format."""
+    records = [
+        {"id": "DT-1", "hukou": "dongtai", "members": [
+            {"id": "p1", "birth_date": "1975-01-01", "labour_capacity": "full",
+             "incomes": [{"kind": "wages", "amount": "2500", "per": "month"}]},
+            {"id": "p2", "birth_date": "1976-01-01", "labour_capacity": "none"},
+            {"id": "p3", "birth_date": "2010-01-01", "labour_capacity": "none"}],
+         "events": [{"kind": "shock", "date": "2021-03-10", "cause": "illness"},
+                    {"kind": "income_fell", "date": "2021-04-01", "income_before": "40000",
+                     "income_after": "18000", "per": "year"}]},
+        {"id": "DT-2", "hukou": "dongtai", "status": {"monitored_since": "2021-08-31"},
+         "members": [{"id": "p1", "birth_date": "1966-06-06", "labour_capacity": "full"}]},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+
+    def run(given: Path, out: Path) -> None:
+        done = subprocess.run([sys.executable, "-m", "engine.cli", "batch", "--region", "dongtai", "--date",
+                               "2023-06-01", str(given), "--out", str(out), "--set", "dibao.standard_annual=9720",
+                               "--set", "monitoring.sharp_fall_share=50%"],
+                              capture_output=True, text=True, cwd=ROOT, check=False)
+        assert done.returncode == 0, done.stderr
+
+    run(source, tmp_path / "out.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["monitoring.include"] for r in rows] == [True, True]
+    assert [r["monitoring.measures_from"] for r in rows] == [None, "2021-09-01"]
+    run(source, tmp_path / "out.parquet")
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.column("monitoring.measures_from").to_pylist()[0] is None
+    assert str(table.column("monitoring.measures_from").to_pylist()[1]) == "2021-09-01"
+    run(source, tmp_path / "from-jsonl.csv")
+    for fmt in ("parquet", "csv"):
+        write_tables(records, tmp_path / fmt, fmt)
+        run(tmp_path / fmt, tmp_path / f"from-{fmt}.csv")
+        assert (tmp_path / f"from-{fmt}.csv").read_text() == (tmp_path / "from-jsonl.csv").read_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -62,7 +63,7 @@ def columnar_answers(evaluator: RegionEvaluator, records: list[Any]) -> list[dic
     answers: list[dict[str, Any] | None] = []
     member_index = 0
     for row, household in enumerate(valid):
-        answer = {n: render_canonical(chunk.household[n][row], evaluator.types[n]) for n in evaluator.household_outputs}
+        answer = {n: chunk.rendered(n, row, evaluator.types[n]) for n in evaluator.household_outputs}
         for member in household.members:
             for name in evaluator.member_outputs:
                 answer[f"{name}[{member.id}]"] = render_canonical(chunk.member[name][member_index],
@@ -139,3 +140,45 @@ def test_new_record_fields_agree(region: str, as_of: date, records: list[dict[st
     expected = [interpreter_answers(evaluator, r) for r in records]
     assert columnar_answers(evaluator, records) == expected
     assert any(answer is None for answer in expected) and any(answer is not None for answer in expected)
+def test_income_fell_events_are_read_by_the_columnar_path() -> None:
+    """Dongtai's sharp-fall limb reads an income_fell event's incomes in both paths, without a fallback."""
+    from engine.caseload import batch_from_households
+
+    def record(number: int, before: str, after: str, per: str, resolved: bool) -> dict[str, Any]:
+        events: list[dict[str, Any]] = [
+            {"kind": "shock", "date": "2021-03-10", "cause": "illness"},
+            {"kind": "income_fell", "date": "2021-04-01", "income_before": before, "income_after": after, "per": per}]
+        if resolved:
+            events.append({"kind": "expenditure_resolved", "date": "2022-09-01"})
+        return {"id": f"F{number}", "hukou": "dongtai", "events": events, "members": [
+            {"id": "p1", "birth_date": "1975-01-01", "labour_capacity": "full",
+             "incomes": [{"kind": "wages", "amount": "2500", "per": "month"}]},
+            {"id": "p2", "birth_date": "1976-01-01", "labour_capacity": "none"},
+            {"id": "p3", "birth_date": "2010-01-01", "labour_capacity": "none"}]}
+
+    records = [record(0, "40000", "18000", "year", False), record(1, "3500", "2500", "month", False),
+               record(2, "40000", "18000", "year", True), record(3, "40000", "20000", "year", False),
+               record(4, "40000", "20000.01", "year", False)]
+    overrides = {"dibao.standard_annual": "9720", "monitoring.sharp_fall_share": "50%"}
+    evaluator = RegionEvaluator(LIBRARY, "dongtai", date(2023, 6, 1), overrides)
+    computed = evaluator.columnar.run(batch_from_households([validate_household(r) for r in records]),
+                                      evaluator.as_of, ["monitoring.include"])["monitoring.include"]
+    assert not np.any(computed.bad)
+    assert [bool(v) for v in np.broadcast_to(computed.data, (5,))] == [True, False, False, True, False]
+    assert columnar_answers(evaluator, records) == [interpreter_answers(evaluator, r) for r in records]
+
+
+def test_outputs_not_available_are_null_in_both_paths() -> None:
+    """Dongtai's measures date is available only for a monitored household: null otherwise, never invented."""
+    def record(number: int, monitored_since: str | None) -> dict[str, Any]:
+        return {"id": f"N{number}", "hukou": "dongtai", "status": {"monitored_since": monitored_since},
+                "members": [{"id": "p1", "birth_date": "1966-06-06", "labour_capacity": "full"}],
+                "events": [{"kind": "monitoring_application", "date": "2021-09-28"}] if number % 2 else []}
+
+    records = [record(0, None), record(1, None), record(2, "2021-12-31"), record(3, "2021-08-31")]
+    evaluator = RegionEvaluator(LIBRARY, "dongtai", date(2022, 3, 1), {"dibao.standard_annual": "9720"})
+    assert "monitoring.measures_from" not in evaluator.interpreted_outputs
+    answers = columnar_answers(evaluator, records)
+    assert answers == [interpreter_answers(evaluator, r) for r in records]
+    assert [a["monitoring.measures_from"] for a in answers if a] == [None, None, "2022-01-01", "2021-09-01"]
+    assert [a["monitoring.verification_due_on"] for a in answers if a] == [None, "2021-11-01", None, "2021-11-01"]

@@ -147,6 +147,22 @@ def test_explain_draws_a_tree_in_the_terminal() -> None:
     assert "dibao.benefit_monthly" in done.stdout and "└──" in done.stdout
 
 
+def test_explain_shows_a_duration_parameter_and_an_output_not_available(tmp_path: Path) -> None:
+    household = {"id": "DT-X", "hukou": "dongtai", "members": [
+        {"id": "p1", "birth_date": "1966-06-06", "labour_capacity": "full"}],
+        "events": [{"kind": "monitoring_application", "date": "2021-09-24"}]}
+    path = tmp_path / "dt.json"
+    path.write_text(json.dumps(household))
+    done = run("explain", "--region", "dongtai", "--date", "2021-10-01", "--set", "dibao.standard_annual=9000",
+               "--json", str(path))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert '"20 working days"' in text
+    values = {node["name"]: node["value"] for node in json.loads(text)["explain"]}
+    assert values["monitoring.verification_due_on"] == "2021-10-27"
+    assert values["monitoring.measures_from"] is None
+
+
 def test_compare_has_a_column_per_region() -> None:
     done = run("compare", "--date", "2021-06-15", "--json", "--set", "dibao.standard_annual=6000", str(EXAMPLE))
     assert done.returncode == 0, done.stderr

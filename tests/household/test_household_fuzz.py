@@ -179,6 +179,10 @@ def valid_records(draw: st.DrawFn) -> dict[str, object]:
     events = []
     for kind in draw(st.lists(st.sampled_from(sorted(EVENT_CAUSES)), max_size=4)):
         event: dict[str, object] = {"kind": kind, "date": draw(days).isoformat()}
+        if kind == "income_fell":
+            before = draw(st.integers(1, 10**8))
+            event.update(income_before=str(before), income_after=str(draw(st.integers(0, before - 1))),
+                         per=draw(st.sampled_from(["month", "year"])))
         if EVENT_CAUSES[kind]:
             event["cause"] = draw(st.sampled_from(sorted(EVENT_CAUSES[kind])))
         events.append(event)
@@ -195,6 +199,9 @@ def test_valid_records_keep_every_amount_and_date(record: dict[str, Any]) -> Non
         assert [e.per for e in member.expenses] == [e["per"] for e in raw["expenses"]]
     dates = [event.date for event in household.events]
     assert dates == sorted(dates)
+    falls = [(e["income_before"], e["income_after"]) for e in record["events"] if e["kind"] == "income_fell"]
+    assert sorted((str(e.income_before), str(e.income_after)) for e in household.events
+                  if e.kind == "income_fell") == sorted(falls)
     text = json.dumps(record, default=str)
     (again,) = parse_household_text(text, fmt="json", source="again")
     assert again == household

@@ -239,7 +239,8 @@ def test_suggestions_for_misspelt_names() -> None:
 def test_vocabulary_matches_the_contract() -> None:
     assert len(INCOME_KINDS) == 18  # the contract's 16, and the national list's reward_subsidy, social_assistance
     assert {"reward_subsidy", "social_assistance"} <= INCOME_KINDS
-    assert sorted(EVENT_KINDS) == ["expenditure_resolved", "income_exceeded", "monitoring_application", "shock"]
+    assert sorted(EVENT_KINDS) == ["expenditure_resolved", "income_exceeded", "income_fell", "monitoring_application",
+                                   "shock"]
     assert sorted(EVENT_CAUSES["shock"]) == ["accident", "disaster", "epidemic", "illness", "schooling"]
     assert len(EVENT_CAUSES["income_exceeded"]) == 10
     assert EVENT_CAUSES["monitoring_application"] == frozenset()
@@ -262,3 +263,12 @@ def test_validation_from_many_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         counts = list(pool.map(run, range(400)))
     assert counts == [0 if i % 2 else 1 for i in range(400)]
+
+
+def test_income_fell_records_the_income_before_and_after() -> None:
+    record = minimal()
+    record["events"] = [{"kind": "income_fell", "date": "2022-03-01", "income_before": "3000",
+                         "income_after": "1200.50", "per": "month"}]
+    event = validate_household(record).events[0]
+    assert (event.kind, event.cause, event.per) == ("income_fell", None, "month")
+    assert (event.income_before, event.income_after) == (Decimal("3000"), Decimal("1200.50"))
