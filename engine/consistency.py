@@ -187,7 +187,11 @@ class RegionInvariants:
     def policy_on(self, as_of: date) -> tuple[Any, Program]:
         """The resolved policy and its program on a date (each resolved once)."""
         if as_of not in self._resolved:
-            resolved = self.library.resolve(self.region, as_of, self.supplied)
+            resolved = self.library.resolve(self.region, as_of)
+            needed = {name: value for name, value in self.supplied.items()
+                      if isinstance(resolved.values.get(name), Unavailable)}
+            if needed:  # stand-ins only where the policy has no value on the date
+                resolved = self.library.resolve(self.region, as_of, needed)
             self._resolved[as_of] = (resolved, self.library.program(resolved))
         return self._resolved[as_of]
 

@@ -48,13 +48,22 @@ def test_a_violation_is_found_and_reported_with_its_household(tmp_path: Path) ->
     path = tmp_path / "invariants.yaml"
     path.write_text(MONOTONE)
     report = check_region(LIBRARY, "inner_mongolia", load_invariants(path), examples=10,
-                          population=bundled_population(ROOT, 120))
+                          population=_cliff_households())
     (violation,) = report.violations
     assert violation.invariant == "benefit-never-rises-with-income"
     before = violation.values["before.dibao.benefit_monthly"]
     after = violation.values["after.dibao.benefit_monthly"]
     assert after > before
     assert any(m.get("applies_single_person") for m in violation.household["members"])
+
+
+def _cliff_households() -> list[dict[str, object]]:
+    """A severely disabled member applying alone, beside an earner whose wages step through every band."""
+    return [{"id": f"CLIFF-{wages}", "hukou": "inner_mongolia", "members": [
+        {"id": "p1", "birth_date": "1964-04-05", "labour_capacity": "none", "applies_single_person": True,
+         "disability": {"grade": 1, "category": "physical", "certificate": "second_generation"}},
+        {"id": "p2", "birth_date": "1970-01-25", "labour_capacity": "full",
+         "incomes": [{"kind": "wages", "amount": str(wages), "per": "month"}]}]} for wages in range(0, 3000, 40)]
 
 
 def test_a_bad_invariant_is_a_located_error(tmp_path: Path) -> None:
