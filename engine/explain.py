@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import types as t
-from engine.clauses import clause_text, read_source
+from engine.clauses import clause_text, read_seed
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
@@ -138,7 +138,7 @@ class _TreeBuilder:
         if citation.quote:
             data["quote"] = citation.quote
         elif document is not None and document.seed:
-            text = read_source(self.sources / document.seed)
+            text = read_seed(self.sources, document.seed)
             found = clause_text(text, citation.clause) if text else None
             if found:
                 data["text"] = found
@@ -162,13 +162,17 @@ def _plain(value: Any) -> Any:
 
 
 def render_tree(explanation: Explanation, show_quotes: bool = False) -> None:
-    """Draw the explanation as a coloured tree (wide characters are measured by rich)."""
+    """Draw the explanation as a coloured tree (wide characters are measured by rich).
+
+    Every name, label and value is drawn as plain text, never read as rich markup: a household
+    id or a label holding ``[/]`` or ``[link=…]`` prints as it is written."""
     from rich.console import Console
+    from rich.text import Text
     from rich.tree import Tree
 
     head = explanation.as_dict()
-    title = (f"[bold]{head['household']}[/] · {head['region']} on {head['date']} · policy "
-             f"{head['policy']['version']} {head['policy']['digest'][:19]}…")
+    title = Text.assemble((str(head["household"]), "bold"), f" · {head['region']} on {head['date']} · policy "
+                          f"{head['policy']['version']} {head['policy']['digest'][:19]}…")
     root = Tree(title)
     for node in explanation.outputs:
         _add(root, node, show_quotes)
@@ -176,23 +180,23 @@ def render_tree(explanation: Explanation, show_quotes: bool = False) -> None:
 
 
 def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
-    from rich.markup import escape
+    from rich.text import Text
 
     colour = {"output": "bold cyan", "rule": "cyan", "parameter": "magenta", "field": "green"}[node.kind]
     shown = json.dumps(node.value, ensure_ascii=False) if not isinstance(node.value, str) else node.value
-    text = f"[{colour}]{node.name}[/] = [bold]{escape(shown)}[/]"
+    text = Text.assemble((node.name, colour), " = ", (shown, "bold"))
     if node.label:
-        text += f"  {node.label}"
+        text.append(f"  {node.label}")
     if node.source and "doc" in node.source:
-        text += f"  [dim]({node.source['doc']} {node.source['clause']}"
-        text += f", {node.source['rule']})[/]" if "rule" in node.source else ")[/]"
+        rule = f", {node.source['rule']}" if "rule" in node.source else ""
+        text.append(f"  ({node.source['doc']} {node.source['clause']}{rule})", style="dim")
     if node.effective:
-        text += f"  [dim]in force {node.effective}[/]"
+        text.append(f"  in force {node.effective}", style="dim")
     branch = parent.add(text)
     if node.expr:
-        branch.add(f"[dim]= {escape(node.expr)}[/]")
+        branch.add(Text(f"= {node.expr}", style="dim"))
     words = (node.source or {}).get("quote") or (node.source or {}).get("text")
     if show_quotes and words:
-        branch.add(f"[italic]「{escape(words)}」[/]")
+        branch.add(Text(f"「{words}」", style="italic"))
     for child in node.children:
         _add(branch, child, show_quotes)

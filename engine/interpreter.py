@@ -5,6 +5,15 @@ compiler chose (no ``eval``, no attribute access from policy text). Evaluation i
 and memoised per household: an output is computed from what it needs, once. Money is
 exact ``Decimal``; nothing is rounded here (outputs round, see ``engine.outputs``).
 
+Evaluation has a budget, so that no policy can hang or exhaust the machine on one
+household: values have at most ``exact.MAX_DIGITS`` digits, and the aggregations of one
+household visit at most ``MAX_AGGREGATE_ITEMS`` items; past either, the rule stops with
+a located message naming it. Nor does it depend on Python's recursion depth: when rules
+read rules so deeply that lazy evaluation would nest too far (``Program.eager``), each
+household first evaluates the rules in dependency order, so every rule finds what it
+reads already computed (an error met on the way is kept and raised where the rule is
+read, as lazy evaluation would).
+
 A ``Tracer`` may observe evaluation (which rule read which values); control flow never
 depends on it.
 """
@@ -12,7 +21,7 @@ depends on it.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -28,6 +37,9 @@ from engine.household import Household
 
 Code = Callable[["Evaluation"], Any]
 ZERO = Decimal(0)
+MAX_AGGREGATE_ITEMS = 250_000  # items the aggregations of one household may visit
+EAGER_DEPTH = 150  # nesting of rules and expressions beyond which rules are evaluated in dependency order
+Key = tuple[str, str]  # ("household", rule) or ("member", rule): a rule as evaluation reaches it
 
 
 class EvaluationError(DiagnosticError):
@@ -91,7 +103,8 @@ class Tracer:
 class Evaluation:
     """The state of evaluating one household: memo of rule values and aggregation slots."""
 
-    __slots__ = ("as_of", "household", "member_values", "program", "slots", "tracer", "values")
+    __slots__ = ("as_of", "failures", "household", "items", "member_values", "program", "slots", "tracer",
+                 "unread", "values")
 
     def __init__(self, program: Program, household: Household, as_of: date, tracer: Tracer | None) -> None:
         self.program = program
@@ -99,19 +112,33 @@ class Evaluation:
         self.as_of = as_of
         self.values: dict[str, Any] = {}
         self.member_values: dict[tuple[str, str], Any] = {}
+        self.failures: dict[object, EvaluationError] = {}  # what evaluating ahead met, raised when read
+        self.unread: set[object] = set()  # evaluated ahead and not yet read by a rule (for the tracer)
         self.slots: list[Any] = [None] * program.slot_count
         self.tracer = tracer
+        self.items = 0
 
     def rule(self, name: str) -> Any:
         try:
-            return self.values[name]
+            value = self.values[name]
         except KeyError:
             pass
+        else:
+            if self.tracer is not None and name in self.unread:
+                self.unread.discard(name)
+                self.tracer.read("rule", name, value)
+            return value
+        failure = self.failures.get(name)
+        if failure is not None:
+            raise failure
         code = self.program.code[name]
         tracer = self.tracer
         if tracer is not None:
             tracer.enter(name, None)
-        value = code(self)
+        try:
+            value = code(self)
+        except exact.TooLarge as error:
+            raise self.program.too_large(name, error) from None
         if tracer is not None:
             tracer.leave(value)
         self.values[name] = value
@@ -120,9 +147,17 @@ class Evaluation:
     def member_rule(self, name: str, member: Any) -> Any:
         key = (name, member.id)
         try:
-            return self.member_values[key]
+            value = self.member_values[key]
         except KeyError:
             pass
+        else:
+            if self.tracer is not None and key in self.unread:
+                self.unread.discard(key)
+                self.tracer.read("rule", f"{name}[{member.id}]", value)
+            return value
+        failure = self.failures.get(key)
+        if failure is not None:
+            raise failure
         slot = self.program.member_slot[name]
         saved = self.slots[slot]
         self.slots[slot] = member
@@ -131,12 +166,47 @@ class Evaluation:
             tracer.enter(name, member.id)
         try:
             value = self.program.code[name](self)
+        except exact.TooLarge as error:
+            raise self.program.too_large(name, error) from None
         finally:
             self.slots[slot] = saved
         if tracer is not None:
             tracer.leave(value)
         self.member_values[key] = value
         return value
+
+    def count_items(self, count: int, rule: str, span: Span) -> None:
+        """Charge an aggregation's items to the household's budget."""
+        self.items += count
+        if self.items > MAX_AGGREGATE_ITEMS:
+            raise _fail(span, f"rule {rule} needs more work than one household may take: its aggregations "
+                        f"would visit more than {MAX_AGGREGATE_ITEMS:,} items (nested aggregations over the "
+                        "same list multiply their cost)")
+
+    def ahead(self, order: Iterable[Key]) -> None:
+        """Evaluate rules in dependency order, keeping any error for the place the rule is read."""
+        members = self.household.members
+        for scope, name in order:
+            if scope == "household":
+                if name in self.values or name in self.failures:
+                    continue
+                try:
+                    self.rule(name)
+                except EvaluationError as error:
+                    self.failures[name] = error
+                    continue
+                self.unread.add(name)
+                continue
+            for member in members:
+                key = (name, member.id)
+                if key in self.member_values or key in self.failures:
+                    continue
+                try:
+                    self.member_rule(name, member)
+                except EvaluationError as error:
+                    self.failures[key] = error
+                    continue
+                self.unread.add(key)
 
 
 class Program:
@@ -158,7 +228,25 @@ class Program:
                 compiler = _Compiler(self, {"member": self.member_slot[name]}, {"member": MEMBER})
             else:
                 compiler = _Compiler(self, {}, {})
-            self.code[name] = compiler.compile(rule.body)
+            self.code[name] = compiler.compile(rule.body, name)
+        self.reads = {name: rule_reads(rule.body, self.rules) for name, rule in self.rules.items()}
+        self.eager = nesting_depth(self.rules, self.reads) > EAGER_DEPTH
+        self._orders: dict[tuple[str, ...], list[Key]] = {}
+
+    def too_large(self, name: str, error: exact.TooLarge) -> EvaluationError:
+        return _fail(self.rules[name].body.span, f"rule {name}: {error} (the limit is {exact.MAX_DIGITS}); a rule "
+                     "that multiplies a value by itself again and again grows it past any amount of money")
+
+    def order(self, wanted: Iterable[str]) -> list[Key]:
+        """The rules that ``wanted`` reads, directly or not, each after the rules it reads."""
+        starts = tuple(wanted)
+        found = self._orders.get(starts)
+        if found is None:
+            found = dependency_order([(self.rules[n].scope, n) for n in starts], self.reads)
+            if len(self._orders) > 64:
+                self._orders.clear()
+            self._orders[starts] = found
+        return found
 
     def _new_slot(self) -> int:
         self.slot_count += 1
@@ -173,6 +261,8 @@ class Program:
         """Values of the household outputs and, per member id, of the member outputs asked for."""
         evaluation = Evaluation(self, household, as_of, tracer)
         wanted = list(outputs) if outputs is not None else list(self.rules)
+        if self.eager:
+            evaluation.ahead(self.order(wanted))
         values: dict[str, Any] = {}
         members: dict[str, dict[str, Any]] = {m.id: {} for m in household.members}
         for name in wanted:
@@ -196,11 +286,14 @@ class _Compiler:
         self.program = program
         self.bound = bound
         self.var_types = var_types
+        self.rule = "<expression>"
 
     def type_of(self, node: s.Node) -> t.Type:
         return self.program.node_types.get(id(node), t.ANY)
 
-    def compile(self, node: s.Node) -> Code:
+    def compile(self, node: s.Node, rule: str | None = None) -> Code:
+        if rule is not None:
+            self.rule = rule
         method = getattr(self, f"c_{type(node).__name__}")
         code: Code = method(node)
         return code
@@ -369,10 +462,12 @@ class _Compiler:
         source_type = self.type_of(node.source)
         element = source_type.element if isinstance(source_type, t.ListOf) else t.ANY
         inner = _Compiler(self.program, {**self.bound, node.var: slot}, {**self.var_types, node.var: element})
+        inner.rule = self.rule
         body = inner.compile(node.body)
         condition = inner.compile(node.condition) if node.condition is not None else None
         default = self.compile(node.default) if node.default is not None else None
-        return _aggregate(node, self.type_of(node), slot, source, body, condition, default)
+        return _aggregate(node, self.type_of(node), slot, _counted(source, self.rule, node.span), body, condition,
+                          default)
 
     def c_If(self, node: s.If) -> Code:
         condition = self.compile(node.condition)
@@ -425,6 +520,19 @@ def _lambda_arith(function: Callable[[Any, Any], Any], left: Code, right: Code) 
     return lambda ev: function(left(ev), right(ev))
 
 
+def _counted(source: Code, rule: str, span: Span) -> Code:
+    """An aggregation's items, charged to the household's budget before they are visited."""
+
+    def items(ev: Evaluation) -> Any:
+        found = source(ev)
+        if not hasattr(found, "__len__"):
+            found = tuple(found)
+        ev.count_items(len(found), rule, span)
+        return found
+
+    return items
+
+
 def _zero_of(result: t.Type) -> Any:
     return 0 if result == t.INT else ZERO
 
@@ -466,3 +574,61 @@ def _aggregate(node: s.Aggregate, result: t.Type, slot: int, source: Code, body:
         return values[0] if kind == "first" else values[-1]
 
     return pick
+
+
+# --- dependency order ------------------------------------------------------------------
+
+
+def rule_reads(body: s.Node, rules: Mapping[str, RuleCode]) -> list[tuple[Key, int]]:
+    """The rules an expression reads, each with how deeply it is nested in the expression."""
+    found: list[tuple[Key, int]] = []
+    for node, depth in _levels(body):
+        if isinstance(node, s.Name):
+            dotted = node.dotted
+            if dotted in rules and rules[dotted].scope != "member":
+                found.append((("household", dotted), depth))
+            for cut in range(1, len(node.parts)):  # member.x, m.x: a member rule
+                tail = ".".join(node.parts[cut:])
+                if tail in rules and rules[tail].scope == "member":
+                    found.append((("member", tail), depth))
+    return found
+
+
+def nesting_depth(rules: Mapping[str, RuleCode], reads: Mapping[str, list[tuple[Key, int]]]) -> int:
+    """How deeply lazy evaluation would nest: rules reading rules, each within its expression."""
+    depth: dict[str, int] = {}
+    for _scope, name in dependency_order([(r.scope, n) for n, r in rules.items()], reads):
+        own = max(level for _node, level in _levels(rules[name].body))
+        depth[name] = max((nested + 2 + depth.get(key[1], 0) for key, nested in reads.get(name, ())), default=own)
+    return max(depth.values(), default=0)
+
+
+def _levels(body: s.Node) -> Iterator[tuple[s.Node, int]]:
+    """Every node of an expression with its depth in it (1 for the whole expression)."""
+    stack: list[tuple[s.Node, int]] = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        yield node, depth
+        stack.extend((child, depth + 1) for child in s.children(node))
+
+
+def dependency_order(starts: Iterable[Key], reads: Mapping[str, list[tuple[Key, int]]]) -> list[Key]:
+    """Every rule reachable from ``starts``, each after those it reads (no recursion; a cycle is cut)."""
+    order: list[Key] = []
+    state: dict[Key, int] = {}  # 1 on the path, 2 placed
+    for start in starts:
+        if start in state:
+            continue
+        state[start] = 1
+        stack: list[tuple[Key, Iterator[Key]]] = [(start, iter([k for k, _ in reads.get(start[1], ())]))]
+        while stack:
+            key, pending = stack[-1]
+            following = next(pending, None)
+            if following is None:
+                stack.pop()
+                state[key] = 2
+                order.append(key)
+            elif following not in state:
+                state[following] = 1
+                stack.append((following, iter([k for k, _ in reads.get(following[1], ())])))
+    return order

@@ -31,7 +31,10 @@ libyaml because its marks are character offsets that line up with the decoded te
 from __future__ import annotations
 
 import bisect
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -815,13 +818,21 @@ def load_yaml(path: Path, *, max_alias_expansions: int = 1000, max_bytes: int = 
     """Read and load one YAML file; see ``load_yaml_text``. ``name`` is how diagnostics name the file."""
     file = name or str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+        data = _read_regular(path, max_bytes + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DiagnosticError([Diagnostic(CODE, f"cannot read the file: {reason}", Span(file, 1, 1))]) from None
     return load_yaml_text(data, file, max_alias_expansions=max_alias_expansions, max_bytes=max_bytes,
                           max_depth=max_depth)
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a regular file; a FIFO, a device or a folder is refused, never waited on."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a folder is never read)")
+        return handle.read(limit)
 
 
 def load_yaml_text(text_or_bytes: str | bytes, file: str, *, max_alias_expansions: int = 1000,
