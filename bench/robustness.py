@@ -23,7 +23,10 @@ the inputs tried, rejected cleanly, accepted, and failures:
     values through ``validate_household`` or as JSON, JSON Lines or YAML text through the
     readers; a valid record is evaluated for a region;
 (e) ``cli``: garbage and near-miss argument lists for ``dibao evaluate``, ``check`` and
-    ``explain`` through ``engine.cli.main`` in this process.
+    ``explain`` through ``engine.cli.main`` in this process;
+(f)–(i) ``trees``, ``chains``, ``growth``, ``markup``: policy trees with links and special
+    files, deep rule chains, growing intermediate values and nested work, and rich markup
+    in ids, labels and names (``bench/robustness_families.py`` describes them).
 
 Rejected cleanly means our ``DiagnosticError`` (or, for an expression, the checker's
 diagnostics) with every diagnostic carrying a code and a message, and a span when the
@@ -65,8 +68,11 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _folder in (ROOT, ROOT / "bench"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+from robustness_families import Failure, require_located, run_chains, run_growth, run_markup, run_trees  # noqa: E402
 
 import engine.library  # noqa: E402
 from engine import types as t  # noqa: E402
@@ -84,15 +90,21 @@ from engine.policy_files import PolicyTree, load_layer, load_tree  # noqa: E402
 from engine.strategies import DEFAULT_NAMES, random_expression_text, random_household  # noqa: E402
 from engine.yaml_source import load_yaml_text  # noqa: E402
 
-CATEGORIES = ("text", "grammar", "policy", "household", "cli")
+CATEGORIES = ("text", "grammar", "policy", "household", "cli", "trees", "chains", "growth", "markup")
 TITLES = {
     "text": "(a) random text as expressions",
     "grammar": "(b) grammar-generated expressions",
     "policy": "(c) mutated policy YAML",
     "household": "(d) mutated household records",
     "cli": "(e) CLI arguments",
+    "trees": "(f) policy trees with links and special files",
+    "chains": "(g) deep rule chains",
+    "growth": "(h) growing values and nested work",
+    "markup": "(i) markup in text fields",
 }
-WEIGHTS = {"text": 0.26, "grammar": 0.37, "policy": 0.10, "household": 0.27}
+WEIGHTS = {"text": 0.26, "grammar": 0.31, "policy": 0.10, "household": 0.27, "trees": 0.015, "chains": 0.015,
+           "growth": 0.02, "markup": 0.01}
+CORPUS_TREE = ROOT / "tests" / "corpus" / "base" / "policies"
 SLOW_SECONDS = 1.0
 HARD_LIMIT_SECONDS = 10.0
 EXAMPLE = ROOT / "tests" / "household" / "good" / "contract_example.json"
@@ -101,15 +113,6 @@ FUZZ_RULE = "robustness.expression"
 
 # ======================================================================================
 # Outcomes and failures
-
-
-class Failure(Exception):
-    """The engine mishandled an input: ``kind`` says how (e.g. ``unlocated``, ``wrong type``)."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
 
 
 class Mismatch(Failure):
@@ -178,15 +181,7 @@ class Report:
         return total
 
 
-def _require_located(diagnostics: Sequence[Diagnostic], *, file: bool) -> None:
-    """Every diagnostic has a code and a message, and a place when the input is a file."""
-    if not diagnostics:
-        raise Failure("empty rejection", "a DiagnosticError without any diagnostic")
-    for diagnostic in diagnostics:
-        if not diagnostic.code or not diagnostic.message.strip():
-            raise Failure("unlocated", f"diagnostic without code or message: {diagnostic!r}"[:300])
-        if file and (diagnostic.span is None or diagnostic.span.line < 1 or diagnostic.span.column < 1):
-            raise Failure("unlocated", f"diagnostic without a place in the file: {diagnostic.one_line()}"[:300])
+_require_located = require_located
 
 
 def _errors(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
@@ -232,6 +227,8 @@ class State:
         self.fixed_households = [validate_household(r) for r in fixed]
         self.programs: dict[str, tuple[Program, Any, Any]] = {}
         self.cli_files = _cli_files(work / "cli", self)
+        many = dict(self.example, events=(self.example["events"] * 70)[:200])  # 200 events: nested work
+        self.event_records = [self.example, many]
 
     def _regions(self) -> list[RegionSetting]:
         settings = []
@@ -1083,8 +1080,27 @@ def run_cli(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
     return ("accepted" if code == 0 else "rejected"), described
 
 
+def run_tree(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
+    state = _state()
+    return run_trees(index, rng, tally, state.work, CORPUS_TREE, state.fixed_households[0], _note, cli_main)
+
+
+def run_chain(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
+    return run_chains(index, rng, tally, _state().fixed_households, _note)
+
+
+def run_grow(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
+    return run_growth(index, rng, tally, _state().event_records, _note)
+
+
+def run_marked(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
+    state = _state()
+    return run_markup(index, rng, tally, state.work, CORPUS_TREE, state.example, _note, cli_main)
+
+
 RUNNERS: dict[str, Callable[[int, random.Random, Tally], tuple[str, str]]] = {
     "text": run_text, "grammar": run_grammar, "policy": run_policy, "household": run_household, "cli": run_cli,
+    "trees": run_tree, "chains": run_chain, "growth": run_grow, "markup": run_marked,
 }
 
 

@@ -57,6 +57,7 @@ _WHITESPACE = " \t" + _BREAK_CHARS
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 _DECIMAL_RE = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -625,7 +626,19 @@ class _Loader:
             while end > start and self.text[end - 1] in _WHITESPACE:
                 end -= 1
         value = self._scalar_value(event, start, end)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            value = self._paired(value, start, end)
         return _Scalar(start, end, value, event.value, style, start, token_end)
+
+    def _paired(self, value: str, start: int, end: int) -> str:
+        """Escapes written as UTF-16 pairs (``"\\ud83d\\ude00"``) joined into the character they
+        stand for; half a pair is an error (it cannot be printed or saved as UTF-8)."""
+        joined = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        if "\ufffd" in joined and "\ufffd" not in value:
+            self.error("an escape is half of a UTF-16 pair (\\ud800–\\udfff); write the character itself",
+                       start, end)
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return joined
 
     def _scalar_value(self, event: yaml.ScalarEvent, start: int, end: int) -> object:
         raw = event.value

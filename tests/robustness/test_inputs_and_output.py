@@ -200,3 +200,17 @@ def test_a_long_message_is_cut_on_a_terminal(tmp_path: Path) -> None:
                           str(path))
     assert code == 2 and len(err) < 3000 and "more characters)" in err
 
+
+
+def test_a_character_escaped_as_a_utf16_pair_is_joined_and_half_a_pair_refused(tmp_path: Path) -> None:
+    """Found by the markup family: a label written "\\ud83d\\ude00" became two unprintable halves."""
+    root = tree_with(tmp_path / "policies", rule("label.test", "int", "household.size", output=True))
+    region = root / REGION_FILE
+    text = region.read_text(encoding="utf-8")
+    region.write_text(text.replace("label: label.test", 'label: "X\\ud83d\\ude00"'), encoding="utf-8")
+    code, out, err = cli("explain", "--policies", str(root), "--region", "demo", "--date", AS_OF,
+                         "--output", "label.test", str(write_household(tmp_path / "h.json", household())))
+    assert code == 0 and "X😀" in out, err
+    region.write_text(text.replace("label: label.test", 'label: "X\\ud83d"'), encoding="utf-8")
+    code, _out, err = cli("check", str(root))
+    assert code == 2 and "error[E-YAML]: an escape is half of a UTF-16 pair" in err
