@@ -190,7 +190,7 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
     library = PolicyLibrary.open(policies)
     explanation = explain(library, load_household(file), region, as_of, overrides, output)
     if as_json:
-        click.echo(json.dumps(explanation.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(explanation.to_json())
     else:
         render_tree(explanation, quotes)
 
