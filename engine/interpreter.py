@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from engine import exact
@@ -185,28 +186,26 @@ class Evaluation:
 
     def ahead(self, order: Iterable[Key]) -> None:
         """Evaluate rules in dependency order, keeping any error for the place the rule is read."""
-        members = self.household.members
         for scope, name in order:
             if scope == "household":
-                if name in self.values or name in self.failures:
-                    continue
-                try:
-                    self.rule(name)
-                except EvaluationError as error:
-                    self.failures[name] = error
-                    continue
-                self.unread.add(name)
+                if name not in self.values and name not in self.failures:
+                    self._ahead(name, partial(self.rule, name))
                 continue
-            for member in members:
+            for member in self.household.members:
                 key = (name, member.id)
-                if key in self.member_values or key in self.failures:
-                    continue
-                try:
-                    self.member_rule(name, member)
-                except EvaluationError as error:
-                    self.failures[key] = error
-                    continue
-                self.unread.add(key)
+                if key not in self.member_values and key not in self.failures:
+                    self._ahead(key, partial(self.member_rule, name, member))
+
+    def _ahead(self, key: object, compute: Callable[[], Any]) -> None:
+        depth = len(self.tracer.stack) if self.tracer is not None else 0
+        try:
+            compute()
+        except EvaluationError as error:
+            self.failures[key] = error
+            if self.tracer is not None:  # the rules left unfinished by the error
+                del self.tracer.stack[depth:]
+            return
+        self.unread.add(key)
 
 
 class Program:

@@ -88,6 +88,20 @@ def test_a_chain_of_450_rules_explains(deep: Path) -> None:
     assert code == 0 and "chain.r448" in out  # deeper levels are folded into the terminal's width
 
 
+def test_a_rule_evaluated_ahead_that_fails_leaves_the_explanation_whole(deep: Path) -> None:
+    library = PolicyLibrary.open(deep)
+    explanation = explain(library, validate_household(household()), "demo", DAY, output="chain.or_never")
+    (top,) = explanation.outputs
+    assert top.value == 450
+    names = [child.name for child in top.children]
+    assert names == ["household.size", "chain.r449"]  # never.found was not read: it is not in the tree
+    node, depth = top.children[1], 1
+    while node.children:
+        (node,) = node.children
+        depth += 1
+    assert (node.name, depth) == ("household.size", 451)
+
+
 def test_a_chain_of_450_rules_batches(deep: Path) -> None:
     source = deep.parent / "households.jsonl"
     source.write_text(json.dumps(household()) + "\n" + json.dumps(household(id="HB-0002")) + "\n", encoding="utf-8")
