@@ -26,7 +26,8 @@ import numpy as np
 from engine import syntax as s
 from engine import types as t
 from engine.builtins import Duration, working_day_table
-from engine.interpreter import RuleCode, Unavailable, dependency_order, rule_reads
+from engine.interpreter import RuleCode, Unavailable
+from engine.rule_order import dependency_order, rule_reads
 
 I64 = np.int64
 LIMIT = 4.0e18  # products beyond this may overflow int64 once added: such rows are bad

@@ -21,7 +21,7 @@ depends on it.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -35,12 +35,12 @@ from engine.builtins import BUILTINS, BuiltinError, Duration, shift
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.fields import HOUSEHOLD_NAMES, MEMBER, RECORD_FIELDS, MissingValue
 from engine.household import Household
+from engine.rule_order import Key, dependency_order, nesting_depth, rule_reads
 
 Code = Callable[["Evaluation"], Any]
 ZERO = Decimal(0)
 MAX_AGGREGATE_ITEMS = 250_000  # items the aggregations of one household may visit
 EAGER_DEPTH = 150  # nesting of rules and expressions beyond which rules are evaluated in dependency order
-Key = tuple[str, str]  # ("household", rule) or ("member", rule): a rule as evaluation reaches it
 
 
 class EvaluationError(DiagnosticError):
@@ -574,60 +574,3 @@ def _aggregate(node: s.Aggregate, result: t.Type, slot: int, source: Code, body:
 
     return pick
 
-
-# --- dependency order ------------------------------------------------------------------
-
-
-def rule_reads(body: s.Node, rules: Mapping[str, RuleCode]) -> list[tuple[Key, int]]:
-    """The rules an expression reads, each with how deeply it is nested in the expression."""
-    found: list[tuple[Key, int]] = []
-    for node, depth in _levels(body):
-        if isinstance(node, s.Name):
-            dotted = node.dotted
-            if dotted in rules and rules[dotted].scope != "member":
-                found.append((("household", dotted), depth))
-            for cut in range(1, len(node.parts)):  # member.x, m.x: a member rule
-                tail = ".".join(node.parts[cut:])
-                if tail in rules and rules[tail].scope == "member":
-                    found.append((("member", tail), depth))
-    return found
-
-
-def nesting_depth(rules: Mapping[str, RuleCode], reads: Mapping[str, list[tuple[Key, int]]]) -> int:
-    """How deeply lazy evaluation would nest: rules reading rules, each within its expression."""
-    depth: dict[str, int] = {}
-    for _scope, name in dependency_order([(r.scope, n) for n, r in rules.items()], reads):
-        own = max(level for _node, level in _levels(rules[name].body))
-        depth[name] = max((nested + 2 + depth.get(key[1], 0) for key, nested in reads.get(name, ())), default=own)
-    return max(depth.values(), default=0)
-
-
-def _levels(body: s.Node) -> Iterator[tuple[s.Node, int]]:
-    """Every node of an expression with its depth in it (1 for the whole expression)."""
-    stack: list[tuple[s.Node, int]] = [(body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        yield node, depth
-        stack.extend((child, depth + 1) for child in s.children(node))
-
-
-def dependency_order(starts: Iterable[Key], reads: Mapping[str, list[tuple[Key, int]]]) -> list[Key]:
-    """Every rule reachable from ``starts``, each after those it reads (no recursion; a cycle is cut)."""
-    order: list[Key] = []
-    state: dict[Key, int] = {}  # 1 on the path, 2 placed
-    for start in starts:
-        if start in state:
-            continue
-        state[start] = 1
-        stack: list[tuple[Key, Iterator[Key]]] = [(start, iter([k for k, _ in reads.get(start[1], ())]))]
-        while stack:
-            key, pending = stack[-1]
-            following = next(pending, None)
-            if following is None:
-                stack.pop()
-                state[key] = 2
-                order.append(key)
-            elif following not in state:
-                state[following] = 1
-                stack.append((following, iter([k for k, _ in reads.get(following[1], ())])))
-    return order
