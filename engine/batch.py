@@ -207,7 +207,7 @@ def canonical(col: Col, type_: t.Type, length: int) -> tuple[np.ndarray, np.ndar
         fen, rounding_bad = to_fen(col)
         return np.broadcast_to(np.asarray(fen, dtype=np.int64), (length,)).copy(), bad | rounding_bad
     if type_ in (t.RATE, t.NUMBER):
-        return _decimal_texts(col, length), bad
+        return _decimal_texts(col, length, bad), bad
     if type_ == t.BOOL:
         return np.broadcast_to(np.asarray(col.data, dtype=bool), (length,)).copy(), bad
     if type_ in (t.INT, t.DATE):
@@ -217,9 +217,10 @@ def canonical(col: Col, type_: t.Type, length: int) -> tuple[np.ndarray, np.ndar
     return values, bad
 
 
-def _decimal_texts(col: Col, length: int) -> np.ndarray:
-    numerators = np.broadcast_to(np.asarray(col.data, dtype=np.int64), (length,))
-    denominators = np.broadcast_to(np.asarray(col.den, dtype=np.int64), (length,))
+def _decimal_texts(col: Col, length: int, bad: np.ndarray) -> np.ndarray:
+    """Exact decimal texts of a rational column; a bad row (overflowed, its value to be recomputed) gives 0."""
+    numerators = np.where(bad, 0, np.broadcast_to(np.asarray(col.data, dtype=np.int64), (length,)))
+    denominators = np.where(bad, 1, np.broadcast_to(np.asarray(col.den, dtype=np.int64), (length,)))
     pairs, inverse = np.unique(np.stack([numerators, denominators]), axis=1, return_inverse=True)
     texts = np.array([decimal_text(Fraction(int(n), int(d))) for n, d in pairs.T] or [""], dtype=object)
     return texts[np.asarray(inverse).reshape(-1)] if length else np.empty(0, dtype=object)

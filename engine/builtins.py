@@ -14,6 +14,7 @@ message saying so rather than guessing.
 from __future__ import annotations
 
 import calendar as _calendar
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -151,6 +152,16 @@ def age_on(birth: date, on: date) -> int:
     if (on.month, on.day) < (birth.month, birth.day):
         years -= 1
     return years
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(text: str) -> date:
+    """A day written exactly YYYY-MM-DD (``date.fromisoformat`` also takes 20171001 and 2017-W40-1)."""
+    if not _ISO_DAY.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD")
+    return date.fromisoformat(text)
 
 
 def make_date(year: int, month: int, day: int) -> date:

@@ -61,6 +61,7 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
                 result.diagnostics.append(_mismatch(definition, found, start_span(body)))
         result.dependencies[definition.name] = deps
     result.diagnostics.extend(_cycles(definitions, result.dependencies))
+    result.diagnostics.extend(_costly(definitions))
     return result
 
 
@@ -704,3 +705,39 @@ def _cycles(definitions: Mapping[str, Definition], dependencies: Mapping[str, It
                 path.append(nxt)
                 stack.append((nxt, sorted(dependencies.get(nxt, ()))))
     return found
+
+
+# --- cost ------------------------------------------------------------------------------
+
+COSTLY_NESTING = 3  # lists gone through one inside another (a member rule: once per member) before a warning
+
+
+def _costly(definitions: Mapping[str, Definition]) -> Iterator[Diagnostic]:
+    """A warning for each rule whose work grows with the cube (or a higher power) of a list's length."""
+    from engine.interpreter import MAX_AGGREGATE_ITEMS
+
+    for definition in definitions.values():
+        if definition.kind != "rule":
+            continue
+        for body in definition.bodies:
+            nested = deepest_aggregations(body)
+            lists = ["members (the rule is evaluated for each member)"] if definition.scope == "member" else []
+            lists += [format_expression(node.source) for node in nested]
+            if len(lists) < COSTLY_NESTING:
+                continue
+            yield Diagnostic(
+                "W-COST", f"{definition.name}: its work grows with the power {len(lists)} of the lists' lengths "
+                f"({' × '.join(lists)}); with 200 items in each that is {200 ** len(lists):,} steps, and "
+                f"evaluation stops a household past {MAX_AGGREGATE_ITEMS:,}", nested[0].span,
+                notes=("compute the inner aggregation once in a rule of its own, or count what it needs directly",),
+                severity="warning")
+
+
+def deepest_aggregations(node: s.Node) -> list[s.Aggregate]:
+    """The longest chain of aggregations nested in one another's body (each repeats the next)."""
+    if isinstance(node, s.Aggregate):
+        inner = [deepest_aggregations(n) for n in (node.body, node.condition) if n is not None]
+        chain = [node, *max(inner, key=len, default=[])]
+        beside = [deepest_aggregations(n) for n in (node.source, node.default) if n is not None]
+        return max([chain, *beside], key=len)
+    return max((deepest_aggregations(child) for child in s.children(node)), key=len, default=[])

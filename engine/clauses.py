@@ -9,13 +9,16 @@ starts. It is a reading aid for explain trees; a clause it cannot find gives Non
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 _NUMERAL = "一二三四五六七八九十"
 _TOKENS = re.compile(rf"[{_NUMERAL}]+是|\(\s*[{_NUMERAL}]+\s*\)|\(\s*\d+\s*\)|\d+|[①-⑳]|[{_NUMERAL}]+")
 _LIMIT = 300
+_MAX_SOURCE_BYTES = 20_000_000
 
 
 def clause_text(document: str, clause: str) -> str | None:
@@ -54,9 +57,33 @@ def _find(document: str, token: str, start: int, first: bool) -> int | None:
     return min(hits) if hits else None
 
 
+def seed_problem(seed: str) -> str | None:
+    """Why a ``seed:`` cannot name a file inside ``sources/`` (an absolute path, ``..``), or None."""
+    path = PurePosixPath(seed.replace("\\", "/"))
+    if not seed.strip() or path.is_absolute() or ":" in seed or ".." in path.parts or "\x00" in seed:
+        return "a seed names a file inside the sources/ folder, such as hebi-2017-50.md"
+    return None
+
+
+def read_seed(sources: Path, seed: str) -> str | None:
+    """The text of a source document kept in ``sources/``; None for a seed that would leave the
+    folder (through ``..`` or a link) or that is not a regular file."""
+    if seed_problem(seed) is not None:
+        return None
+    folder = sources.resolve()
+    target = (folder / seed).resolve()
+    if folder not in target.parents:
+        return None
+    return _read_text(target)
+
+
 @lru_cache(maxsize=16)
-def read_source(path: Path) -> str | None:
+def _read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return None
+            return handle.read(_MAX_SOURCE_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.diagnostics import Diagnostic, DiagnosticError, render_with_caret
+from engine.builtins import iso_date
+from engine.diagnostics import Diagnostic, DiagnosticError, render_all
 from engine.evaluate import evaluate
 from engine.household import load_household
 from engine.library import PolicyLibrary
@@ -33,7 +34,7 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return iso_date(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
 
@@ -69,8 +70,8 @@ def reports_problems(function: F) -> F:
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic], carets: bool = False) -> None:
-    for diagnostic in diagnostics:
-        click.echo(render_with_caret(diagnostic) if carets else diagnostic.one_line(), err=True)
+    for text in render_all(diagnostics, carets):
+        click.echo(text, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,9 +110,12 @@ def check_command(folder: Path | None, policies: Path | None, as_json: bool) -> 
     else:
         print_diagnostics(diagnostics, carets=True)
         layers = len(library.tree.layers)
+        errors = sum(d.severity == "error" for d in diagnostics)
+        warnings = len(diagnostics) - errors
         click.echo(f"{layers} layers, {len(library.regions)} regions checked: "
-                   f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}", err=True)
-    sys.exit(2 if diagnostics else 0)
+                   f"{errors} problem{'s' if errors != 1 else ''}"
+                   + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""), err=True)
+    sys.exit(0 if library.check.ok else 2)
 
 
 @cli.command("schema")
@@ -131,6 +135,8 @@ def regions_command(policies: Path | None, as_json: bool) -> None:
     from engine.reports import region_summaries
 
     library = PolicyLibrary.open(policies)
+    if not library.regions:
+        library.require_clean()
     summaries = region_summaries(library)
     if as_json:
         click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
@@ -184,7 +190,7 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
     library = PolicyLibrary.open(policies)
     explanation = explain(library, load_household(file), region, as_of, overrides, output)
     if as_json:
-        click.echo(json.dumps(explanation.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(explanation.to_json())
     else:
         render_tree(explanation, quotes)
 

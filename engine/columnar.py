@@ -27,6 +27,7 @@ from engine import syntax as s
 from engine import types as t
 from engine.builtins import Duration, working_day_table
 from engine.interpreter import RuleCode, Unavailable
+from engine.rule_order import dependency_order, rule_reads
 
 I64 = np.int64
 LIMIT = 4.0e18  # products beyond this may overflow int64 once added: such rows are bad
@@ -383,6 +384,7 @@ class ColumnarProgram:
             except NotColumnar as why:
                 self.unsupported[name] = str(why)
         self._spread_unsupported()
+        self.reads = {name: rule_reads(rule.body, self.rules) for name, rule in self.rules.items()}
 
     def _spread_unsupported(self) -> None:
         """A rule that reads a rule left to the interpreter is left to it too."""
@@ -406,7 +408,13 @@ class ColumnarProgram:
 
     def run(self, batch: Batch, as_of: date, outputs: list[str]) -> dict[str, Col]:
         run = Run(self, batch, as_of)
-        return {name: run.rule(name) for name in outputs if name in self.code}
+        wanted = [name for name in outputs if name in self.code]
+        for _scope, name in self._order(wanted):  # each rule after those it reads: no deep recursion
+            run.rule(name)
+        return {name: run.rule(name) for name in wanted}
+
+    def _order(self, wanted: list[str]) -> list[tuple[str, str]]:
+        return dependency_order([(self.rules[n].scope, n) for n in wanted], self.reads)
 
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {

@@ -8,8 +8,10 @@ can fix a file in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -68,37 +70,78 @@ class DiagnosticError(Exception):
         return "\n".join(d.one_line() for d in self.diagnostics)
 
 
+MAX_MESSAGE = 1000  # characters of a message shown on a terminal
+QUOTE_WIDTH = 100  # columns of a source line quoted around the place of a problem
+MAX_SHOWN = 100  # problems printed one by one; past these only their number
+
+
 def render_with_caret(diagnostic: Diagnostic, source_text: str | None = None) -> str:
-    """The one-line form, then the source line and a caret under the spot.
+    """The one-line form, then a window of the source line and a caret under the spot.
 
     ``source_text`` is the whole text of ``diagnostic.span.file``; when it is not given
-    the file is read from disk if it exists.
+    the file is read from disk if it exists (once for many diagnostics in the same file).
+    However long the line, at most ``QUOTE_WIDTH`` columns of it are quoted.
     """
-    head = diagnostic.one_line()
+    head = shortened(diagnostic.one_line())
     span = diagnostic.span
     if span is None:
-        return head + "".join(f"\n  note: {n}" for n in diagnostic.notes)
-    text = source_text
-    if text is None:
-        path = Path(span.file)
-        try:
-            text = path.read_text(encoding="utf-8") if path.is_file() else None
-        except (OSError, UnicodeDecodeError):
-            text = None
+        return head + "".join(f"\n  note: {shortened(n)}" for n in diagnostic.notes)
+    source_lines = _lines_of(source_text) if source_text is not None else _file_lines(span.file)
     lines = [head]
-    if text is not None:
-        source_lines = text.splitlines()
-        if 1 <= span.line <= len(source_lines):
-            line = source_lines[span.line - 1]
-            width = 1
-            if span.end_line == span.line and span.end_column and span.end_column > span.column:
-                width = span.end_column - span.column
-            prefix = _display_width(line[: span.column - 1])
-            lines.append(f"  {span.line:>4} | {line}")
-            carets = "^" * max(1, _display_width(line[span.column - 1: span.column - 1 + width]))
-            lines.append(f"       | {' ' * prefix}{carets}")
-    lines.extend(f"  note: {n}" for n in diagnostic.notes)
+    if source_lines is not None and 1 <= span.line <= len(source_lines):
+        line = source_lines[span.line - 1]
+        width = 1
+        if span.end_line == span.line and span.end_column and span.end_column > span.column:
+            width = span.end_column - span.column
+        start = max(0, min(span.column - 1 - QUOTE_WIDTH // 2, len(line) - QUOTE_WIDTH))
+        shown = line[start:start + QUOTE_WIDTH]
+        before = "…" if start > 0 else ""
+        after = "…" if start + QUOTE_WIDTH < len(line) else ""
+        prefix = _display_width(before + line[start: span.column - 1])
+        marked = line[span.column - 1: min(span.column - 1 + width, start + QUOTE_WIDTH)]
+        lines.append(f"  {span.line:>4} | {before}{shown}{after}")
+        lines.append(f"       | {' ' * prefix}{'^' * max(1, _display_width(marked))}")
+    lines.extend(f"  note: {shortened(n)}" for n in diagnostic.notes)
     return "\n".join(lines)
+
+
+def shortened(text: str, limit: int = MAX_MESSAGE) -> str:
+    """A message cut to ``limit`` characters (what is left out is counted)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def render_all(diagnostics: Sequence[Diagnostic], carets: bool = False, limit: int = MAX_SHOWN) -> Iterator[str]:
+    """Each diagnostic as a terminal shows it, the first ``limit`` of them, then how many more there are."""
+    for diagnostic in diagnostics[:limit]:
+        yield render_with_caret(diagnostic) if carets else shortened(diagnostic.one_line())
+    if len(diagnostics) > limit:
+        rest = len(diagnostics) - limit
+        yield f"… and {rest} more problem{'s' if rest != 1 else ''} (--json lists them all)"
+
+
+def _lines_of(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def _file_lines(file: str) -> list[str] | None:
+    path = Path(file)
+    try:
+        status = path.lstat()  # a link is not followed: only a file the problem is in is quoted
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return _read_lines(str(path), status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=4)
+def _read_lines(file: str, _mtime: int, _size: int) -> list[str] | None:
+    try:
+        return Path(file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _display_width(text: str) -> int:

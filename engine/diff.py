@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import io
+import re
 import shutil
 import subprocess
 import tarfile
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import types as t
+from engine.builtins import iso_date
 from engine.checker import closure
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.evaluate import evaluate_resolved
@@ -63,10 +65,11 @@ class Change:
 
 def tree_at_revision(revision: str, repository: Path) -> Path:
     """The ``policies`` folder as it was at a git revision, unpacked into a temporary folder."""
+    commit = verified_commit(revision, repository)
     try:
-        archive = subprocess.run(["git", "archive", "--format=tar", revision, "policies"], cwd=repository,
+        archive = subprocess.run(["git", "archive", "--format=tar", commit, "--", "policies"], cwd=repository,
                                  capture_output=True, check=True).stdout
-    except (subprocess.CalledProcessError, FileNotFoundError) as error:
+    except (subprocess.CalledProcessError, OSError) as error:
         detail = getattr(error, "stderr", b"") or b""
         message = detail.decode("utf-8", "replace").strip() or str(error)
         raise DiagnosticError([Diagnostic("E-REV", f"cannot read policies at revision {revision!r}: {message}")]) \
@@ -76,6 +79,23 @@ def tree_at_revision(revision: str, repository: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
     return target / "policies"
+
+
+def verified_commit(revision: str, repository: Path) -> str:
+    """The commit a revision names, as its full hash: never passed on as an option (``--output=…``)."""
+    problem = DiagnosticError([Diagnostic("E-REV", f"{revision!r} is not a commit of the repository at "
+                                          f"{repository} (give a branch, a tag or a commit hash)")])
+    if not revision.strip() or revision.startswith("-") or "\x00" in revision:
+        raise problem
+    try:
+        found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options",
+                                f"{revision}^{{commit}}"], cwd=repository, capture_output=True, check=True,
+                               text=True).stdout.strip()
+    except (subprocess.CalledProcessError, OSError):
+        raise problem from None
+    if not re.fullmatch(r"[0-9a-f]{40,64}", found):
+        raise problem
+    return found
 
 
 def side(label: str, library: PolicyLibrary, region: str, as_of: date, overrides: dict[str, str]) -> Side:
@@ -88,7 +108,7 @@ def parse_spec(spec: str) -> tuple[str, date]:
     try:
         if not sep:
             raise ValueError
-        return region, date.fromisoformat(when)
+        return region, iso_date(when)
     except ValueError:
         raise DiagnosticError([Diagnostic("E-ARGS", f"{spec!r}: write REGION@YYYY-MM-DD, e.g. hebi@2017-07-01")]) \
             from None

@@ -18,6 +18,17 @@ from fractions import Fraction
 
 Number = Decimal | Fraction | int
 
+# The size any value may reach: digits before or after the point, or of a fraction's
+# numerator and denominator. A rule that squares another forty times would otherwise take
+# minutes and gigabytes; past this size the operation raises ``TooLarge``.
+MAX_DIGITS = 1000
+_MAX_BITS = 3322  # 2**3322 has 1000 digits
+
+
+class TooLarge(ArithmeticError):
+    """An arithmetic result with more than ``MAX_DIGITS`` digits."""
+
+
 # Quotients that end within 60 digits are computed as decimals; any other raises Inexact.
 _EXACT = Context(prec=60, traps=[Inexact])
 
@@ -25,6 +36,8 @@ _EXACT = Context(prec=60, traps=[Inexact])
 def normal(value: Fraction) -> Decimal | Fraction:
     """A fraction as a Decimal when its decimal expansion ends (denominator 2^a·5^b)."""
     denominator = value.denominator
+    if denominator.bit_length() > _MAX_BITS or value.numerator.bit_length() > _MAX_BITS:
+        raise TooLarge(f"a value has more than {MAX_DIGITS} digits")
     twos = (denominator & -denominator).bit_length() - 1
     rest = denominator >> twos
     fives = 0
@@ -46,27 +59,27 @@ def decimal_of(numerator: int, scale: int) -> Decimal:
 
 def add(a: Number, b: Number) -> Number:
     if type(a) is int and type(b) is int:
-        return a + b
+        return _int(a + b)
     try:
-        return _EXACT.add(a, b)  # type: ignore[arg-type]
+        return _decimal(_EXACT.add(a, b))  # type: ignore[arg-type]
     except (TypeError, Inexact):
         return normal(Fraction(a) + Fraction(b))
 
 
 def sub(a: Number, b: Number) -> Number:
     if type(a) is int and type(b) is int:
-        return a - b
+        return _int(a - b)
     try:
-        return _EXACT.subtract(a, b)  # type: ignore[arg-type]
+        return _decimal(_EXACT.subtract(a, b))  # type: ignore[arg-type]
     except (TypeError, Inexact):
         return normal(Fraction(a) - Fraction(b))
 
 
 def mul(a: Number, b: Number) -> Number:
     if type(a) is int and type(b) is int:
-        return a * b
+        return _int(a * b)
     try:
-        return _EXACT.multiply(a, b)  # type: ignore[arg-type]
+        return _decimal(_EXACT.multiply(a, b))  # type: ignore[arg-type]
     except (TypeError, Inexact):
         return normal(Fraction(a) * Fraction(b))
 
@@ -75,10 +88,22 @@ def div(a: Number, b: Number) -> Decimal | Fraction:
     """The exact quotient (``b`` is never zero here: callers guard it)."""
     if not isinstance(a, Fraction) and not isinstance(b, Fraction):
         try:
-            return _EXACT.divide(Decimal(a), Decimal(b))
+            return _decimal(_EXACT.divide(Decimal(a), Decimal(b)))
         except Inexact:
             pass
     return normal(Fraction(a) / Fraction(b))
+
+
+def _int(value: int) -> int:
+    if value.bit_length() > _MAX_BITS:
+        raise TooLarge(f"a value has more than {MAX_DIGITS} digits")
+    return value
+
+
+def _decimal(value: Decimal) -> Decimal:
+    if value and not -MAX_DIGITS <= value.adjusted() <= MAX_DIGITS:
+        raise TooLarge(f"a value has more than {MAX_DIGITS} digits")
+    return value
 
 
 def total(values: Iterable[Number], zero: Number) -> Number:

@@ -8,15 +8,17 @@ fields. The tree is data (``as_dict``); ``render_tree`` draws it for a terminal.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from engine import types as t
-from engine.clauses import clause_text, read_source
+from engine.clauses import clause_text, read_seed
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
@@ -39,15 +41,32 @@ class ExplainNode:
     children: list[ExplainNode] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """The tree as plain data (built without recursion: a chain of rules may be very deep)."""
+        root = self._own()
+        stack = [(self, root)]
+        while stack:
+            node, data = stack.pop()
+            if node.children:
+                data["children"] = [child._own() for child in node.children]
+                stack.extend(zip(node.children, data["children"], strict=True))
+        return root
+
+    def _own(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "name": self.name, "value": self.value}
         for key in ("label", "expr", "effective"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.source:
             data["source"] = self.source
-        if self.children:
-            data["children"] = [c.as_dict() for c in self.children]
         return data
+
+    def depth(self) -> int:
+        deepest, stack = 0, [(self, 1)]
+        while stack:
+            node, level = stack.pop()
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in node.children)
+        return deepest
 
 
 @dataclass
@@ -59,6 +78,23 @@ class Explanation:
         head = self.determination.to_json()
         return {key: head[key] for key in ("region", "date", "policy", "household")} | {
             "explain": [node.as_dict() for node in self.outputs]}
+
+    def to_json(self) -> str:
+        """The tree as indented JSON, however deep the chain of rules it explains."""
+        depth = max((node.depth() for node in self.outputs), default=0)
+        with _recursion_room(4 * depth):
+            return json.dumps(self.as_dict(), ensure_ascii=False, indent=2)
+
+
+@contextlib.contextmanager
+def _recursion_room(levels: int) -> Iterator[None]:
+    """Room for the JSON encoder to nest ``levels`` deep (it recurses once per level)."""
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(saved, levels + 1000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
 
 
 def explain(library: PolicyLibrary, household: Household, region: str, as_of: date,
@@ -88,30 +124,36 @@ class _TreeBuilder:
         return self.rule(name, None, kind="output")
 
     def rule(self, name: str, member: str | None, kind: str = "rule") -> ExplainNode:
+        """A rule's node and, below it, what it read (built without recursion: chains may be deep)."""
+        root = self.rule_node(name, member, kind)
+        stack = [(root, name, member)]
+        while stack:
+            node, rule_name, rule_member = stack.pop()
+            trace: RuleTrace | None = self.tracer.rules.get((rule_name, rule_member))
+            seen: set[str] = set()
+            for read_kind, read_name, read_value in trace.reads if trace else ():
+                if read_name in seen:
+                    continue
+                seen.add(read_name)
+                if read_kind == "rule":
+                    base, _, read_member = read_name.partition("[")
+                    child = self.rule_node(base, read_member.rstrip("]") or None)
+                    stack.append((child, base, read_member.rstrip("]") or None))
+                elif read_kind == "parameter":
+                    child = self.parameter(read_name, read_value)
+                else:
+                    child = ExplainNode("field", read_name, _plain(read_value))
+                node.children.append(child)
+        return root
+
+    def rule_node(self, name: str, member: str | None, kind: str = "rule") -> ExplainNode:
         rule = self.chain.rules[name]
         trace: RuleTrace | None = self.tracer.rules.get((name, member))
         variant = self.resolved.variants[name]
         value = render(trace.value, rule.type) if trace else None
-        node = ExplainNode(kind, f"{name}[{member}]" if member else name, value, rule.label,
-                           format_expression(variant.body), self.citation(variant.source), _dates(variant.start,
-                                                                                                  variant.end))
-        if trace is None:
-            return node
-        seen: set[str] = set()
-        for read_kind, read_name, read_value in trace.reads:
-            if read_name in seen:
-                continue
-            seen.add(read_name)
-            node.children.append(self.child(read_kind, read_name, read_value))
-        return node
-
-    def child(self, kind: str, name: str, value: Any) -> ExplainNode:
-        if kind == "rule":
-            base, _, member = name.partition("[")
-            return self.rule(base, member.rstrip("]") or None)
-        if kind == "parameter":
-            return self.parameter(name, value)
-        return ExplainNode("field", name, _plain(value))
+        return ExplainNode(kind, f"{name}[{member}]" if member else name, value, rule.label,
+                           format_expression(variant.body), self.citation(variant.source),
+                           _dates(variant.start, variant.end))
 
     def parameter(self, name: str, value: Any) -> ExplainNode:
         parameter = self.chain.parameters[name]
@@ -138,7 +180,7 @@ class _TreeBuilder:
         if citation.quote:
             data["quote"] = citation.quote
         elif document is not None and document.seed:
-            text = read_source(self.sources / document.seed)
+            text = read_seed(self.sources, document.seed)
             found = clause_text(text, citation.clause) if text else None
             if found:
                 data["text"] = found
@@ -162,37 +204,45 @@ def _plain(value: Any) -> Any:
 
 
 def render_tree(explanation: Explanation, show_quotes: bool = False) -> None:
-    """Draw the explanation as a coloured tree (wide characters are measured by rich)."""
+    """Draw the explanation as a coloured tree (wide characters are measured by rich).
+
+    Every name, label and value is drawn as plain text, never read as rich markup: a household
+    id or a label holding ``[/]`` or ``[link=…]`` prints as it is written."""
     from rich.console import Console
+    from rich.text import Text
     from rich.tree import Tree
 
     head = explanation.as_dict()
-    title = (f"[bold]{head['household']}[/] · {head['region']} on {head['date']} · policy "
-             f"{head['policy']['version']} {head['policy']['digest'][:19]}…")
+    title = Text.assemble((str(head["household"]), "bold"), f" · {head['region']} on {head['date']} · policy "
+                          f"{head['policy']['version']} {head['policy']['digest'][:19]}…")
     root = Tree(title)
-    for node in explanation.outputs:
-        _add(root, node, show_quotes)
-    Console().print(root)
+    stack: list[tuple[Any, ExplainNode]] = [(root, node) for node in reversed(explanation.outputs)]
+    while stack:  # no recursion: a chain of rules may be very deep
+        parent, node = stack.pop()
+        branch = _add(parent, node, show_quotes)
+        stack.extend((branch, child) for child in reversed(node.children))
+    with _recursion_room(4 * max((node.depth() for node in explanation.outputs), default=0)):
+        Console().print(root)
 
 
-def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
-    from rich.markup import escape
+def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> Any:
+    """Add one node's line (and its expression and words) under ``parent``; its branch."""
+    from rich.text import Text
 
     colour = {"output": "bold cyan", "rule": "cyan", "parameter": "magenta", "field": "green"}[node.kind]
     shown = json.dumps(node.value, ensure_ascii=False) if not isinstance(node.value, str) else node.value
-    text = f"[{colour}]{node.name}[/] = [bold]{escape(shown)}[/]"
+    text = Text.assemble((node.name, colour), " = ", (shown, "bold"))
     if node.label:
-        text += f"  {node.label}"
+        text.append(f"  {node.label}")
     if node.source and "doc" in node.source:
-        text += f"  [dim]({node.source['doc']} {node.source['clause']}"
-        text += f", {node.source['rule']})[/]" if "rule" in node.source else ")[/]"
+        rule = f", {node.source['rule']}" if "rule" in node.source else ""
+        text.append(f"  ({node.source['doc']} {node.source['clause']}{rule})", style="dim")
     if node.effective:
-        text += f"  [dim]in force {node.effective}[/]"
+        text.append(f"  in force {node.effective}", style="dim")
     branch = parent.add(text)
     if node.expr:
-        branch.add(f"[dim]= {escape(node.expr)}[/]")
+        branch.add(Text(f"= {node.expr}", style="dim"))
     words = (node.source or {}).get("quote") or (node.source or {}).get("text")
     if show_quotes and words:
-        branch.add(f"[italic]「{escape(words)}」[/]")
-    for child in node.children:
-        _add(branch, child, show_quotes)
+        branch.add(Text(f"「{words}」", style="italic"))
+    return branch

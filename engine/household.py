@@ -13,17 +13,20 @@ Contract of the stage
 * Every message starts with the field path, e.g.
   ``members[1].incomes[0].amount: must not be negative``; a problem with the record as a
   whole uses the path ``record``. When the record's ``id`` is a usable string the
-  message ends with ``(record <id>)`` so a batch run can name it. The span is
-  ``Span(source, line or 1, 1)``.
+  message ends with ``(record <id>)`` so a batch run can name it. Read from a file,
+  the span is the line and column where the value (or its key) is written; a record
+  handed in as Python data is placed at ``Span(source, line or 1, 1)``.
 * Structure (types, required fields, allowed values, unknown fields) is checked by a
   cerberus schema built once per thread; values (amounts, dates, names) by small
   ``check_with`` functions; cross-field rules (duplicate member ids, request member
   references, event causes) by small functions over the raw record.
 * Money is exact: amounts become ``decimal.Decimal``. JSON is parsed with
-  ``parse_float=Decimal`` and YAML floats are built from their text, so no binary float
-  is involved. A Python ``float`` handed in directly is read from its shortest
+  ``parse_float=Decimal``, and YAML by the strict loader policy files use
+  (``engine.yaml_source``): a number is plain decimal digits or it stays text, so
+  ``0750`` is the amount 750 and ``0x2EE`` or ``1_000`` are rejected, never converted, and
+  no binary float is involved. A Python ``float`` handed in directly is read from its shortest
   ``repr`` (``267.5`` -> ``Decimal("267.5")``), then checked like any other amount.
-* Dates become ``datetime.date``; YAML timestamps are kept as their text and parsed
+* Dates become ``datetime.date``; YAML dates are kept as their text and parsed
   here, so an impossible date is a located error rather than a loader crash.
 
 Defaults (each one documented, none silent)
@@ -80,10 +83,11 @@ from typing import Any, ClassVar, NamedTuple
 
 import cerberus
 import cerberus.errors
-import yaml
 
 from engine import exact
 from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
+from engine.json_source import JsonPositions
+from engine.yaml_source import load_yaml_text
 
 __all__ = [
     "CERTIFICATES",
@@ -880,7 +884,7 @@ def _id_words(identifier: str) -> str:
 
 
 def _diagnostics(
-    record: object, problems: list[_Problem], source: str, line: int | None
+    record: object, problems: list[_Problem], source: str, line: int | None, locate: Locate | None = None
 ) -> list[Diagnostic]:
     span = Span(source, line or 1, 1)
     identifier = record_id(record)
@@ -890,7 +894,7 @@ def _diagnostics(
         Diagnostic(
             _CODE,
             f"{_path_text(record, p.path)}: {p.message}{tail}",
-            span,
+            _place(locate, p.path, span),
             notes=p.notes,
             suggestion=p.suggestion,
         )
@@ -898,19 +902,28 @@ def _diagnostics(
     ]
 
 
+def _place(locate: Locate | None, path: tuple[object, ...], fallback: Span) -> Span:
+    if locate is None:
+        return fallback
+    try:
+        return locate(path)
+    except Exception:  # a locator is a reading aid: the problem is still reported at its record
+        return fallback
+
+
 # --------------------------------------------------------------------------------------
 # Public entry points: validate and normalise
 
 
 def household_errors(
-    record: object, *, source: str = "<household>", line: int | None = None
+    record: object, *, source: str = "<household>", line: int | None = None, locate: Locate | None = None
 ) -> list[Diagnostic]:
     """Every problem in ``record`` as ``E-HOUSEHOLD`` diagnostics; empty when it is valid."""
-    return _diagnostics(record, _problems(record), source, line)
+    return _diagnostics(record, _problems(record), source, line, locate)
 
 
 def validate_household(
-    record: object, *, source: str = "<household>", line: int | None = None
+    record: object, *, source: str = "<household>", line: int | None = None, locate: Locate | None = None
 ) -> Household:
     """The normalised household, or ``DiagnosticError`` with all of its problems.
 
@@ -923,7 +936,7 @@ def validate_household(
         return _household(record)
     problems = _problems(record)
     if problems:
-        raise DiagnosticError(_diagnostics(record, problems, source, line))
+        raise DiagnosticError(_diagnostics(record, problems, source, line, locate))
     assert isinstance(record, Mapping)
     return _household(record)
 
@@ -1149,64 +1162,9 @@ def _json(text: str) -> object:
     )
 
 
-class _ExactLoader(yaml.SafeLoader):
-    """Safe YAML that keeps numbers exact and dates as written, and rejects repeated keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode):
-            seen: set[object] = set()
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = self.construct_object(key_node, deep=deep)
-                try:
-                    repeated = key in seen
-                    seen.add(key)
-                except TypeError:
-                    continue  # the base class reports the unhashable key
-                if repeated:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping", node.start_mark,
-                        f"found duplicate key {_show(key)}", key_node.start_mark,
-                    )
-        return super().construct_mapping(node, deep=deep)
-
-
-def _yaml_scalar(node: yaml.Node, loader: yaml.SafeLoader, what: str) -> str:
-    if not isinstance(node, yaml.ScalarNode):  # an explicit tag on a list or mapping
-        raise yaml.constructor.ConstructorError(None, None, f"a {what} must be a single value", node.start_mark)
-    return str(loader.construct_scalar(node))
-
-
-def _yaml_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    text = _yaml_scalar(node, loader, "number").replace("_", "").lower()
-    special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
-    if text in special:
-        return Decimal(special[text])
-    try:
-        if ":" in text:  # YAML 1.1 base 60, e.g. 1:30.5
-            raise ArithmeticError
-        return Decimal(text)
-    except ArithmeticError:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text[:40]!r} is not a number this reader accepts", node.start_mark
-        ) from None
-
-
-def _yaml_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return _yaml_scalar(node, loader, "date")
-
-
-_ExactLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
-_ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _yaml_text)
-
-
-def _yaml(text: str) -> object:
-    return yaml.load(text, Loader=_ExactLoader)  # a SafeLoader subclass
-
-
 _FORMATS = {".json": "json", ".jsonl": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
-_PARSE_FAILURES = (ValueError, RecursionError, ArithmeticError, yaml.YAMLError)
+_PARSE_FAILURES = (ValueError, RecursionError, ArithmeticError)
+Locate = Callable[[tuple[object, ...]], Span]  # where the value at a path of the record is written
 
 
 def _io_error(source: str, message: str) -> DiagnosticError:
@@ -1259,15 +1217,30 @@ def _reason(error: BaseException) -> str:
 
 def read_household_text(text: str, *, fmt: str, source: str) -> Iterator[tuple[int, object]]:
     """``(line, raw_record)`` for each record in ``text`` (``Unreadable`` if unparsable)."""
+    for line, raw, _locate in _located_records(text, fmt=fmt, source=source):
+        yield line, raw
+
+
+def _located_records(text: str, *, fmt: str, source: str) -> Iterator[tuple[int, object, Locate | None]]:
+    """Each record with where its values are written (found only when a record has a problem)."""
     fmt = _format_of(Path(source), fmt)
     if fmt == "jsonl":
         for number, raw in enumerate(text.split("\n"), 1):
             if raw.strip():
-                yield number, _jsonl_record(raw, source, number)
+                yield number, _jsonl_record(raw, source, number), _json_locator(raw, source, number)
     elif fmt == "json":
-        yield 1, _json_document(text.removeprefix("\ufeff"), source)
+        text = text.removeprefix("\ufeff")
+        yield 1, _json_document(text, source), _json_locator(text, source, 1)
     else:
-        yield 1, _yaml_document(text.removeprefix("\ufeff"), source)
+        yield _yaml_document(text.removeprefix("\ufeff"), source)
+
+
+def _json_locator(text: str | bytes, source: str, line: int) -> Locate:
+    def locate(path: tuple[object, ...]) -> Span:
+        decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        return JsonPositions(decoded.removeprefix("\ufeff"), source, line).span(path)
+
+    return locate
 
 
 def _json_document(text: str, source: str) -> object:
@@ -1279,19 +1252,19 @@ def _json_document(text: str, source: str) -> object:
         return _unreadable("E-JSON", f"not valid JSON: {_reason(error)}", source, 1)
 
 
-def _yaml_document(text: str, source: str) -> object:
-    """One YAML document. PyYAML's constructors can fail in many ways on explicit tags
-    (``!!bool x``, ``!!str [1]``); every failure becomes an ``E-YAML`` diagnostic."""
+def _yaml_document(text: str, source: str) -> tuple[int, object, Locate | None]:
+    """One YAML document, read by the same strict loader as policy files: numbers are exact
+    (``0750``, ``0x2EE`` and ``1_000`` stay the text they are, never an octal, hexadecimal or
+    grouped number), dates stay text, tags and merge keys are refused."""
     try:
-        return _yaml(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "unreadable"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return _unreadable("E-YAML", f"not valid YAML: {problem}", source, line, column)
-    except Exception as error:  # a third-party parser's boundary: nothing escapes
-        reason = _reason(error)
-        return _unreadable("E-YAML", f"not valid YAML: a value could not be built ({reason})", source, 1)
+        loaded = load_yaml_text(text, source)
+    except DiagnosticError as error:
+        return 1, Unreadable(tuple(error.diagnostics)), None
+
+    def locate(path: tuple[object, ...]) -> Span:
+        return loaded.span(tuple(part for part in path if isinstance(part, (str, int))))
+
+    return 1, loaded.data, locate
 
 
 def _stdin_text() -> str:
@@ -1311,9 +1284,14 @@ def read_households(path: Path | str, *, fmt: str | None = None) -> Iterator[tup
     line yields an ``Unreadable`` so that nothing is lost. Raises ``DiagnosticError``
     (``E-IO``) when the file itself cannot be read or its format is unknown.
     """
+    for line, raw, _locate in _read_located(path, fmt=fmt):
+        yield line, raw
+
+
+def _read_located(path: Path | str, *, fmt: str | None = None) -> Iterator[tuple[int, object, Locate | None]]:
     path = Path(path)
     if str(path) == "-":
-        yield from read_household_text(_stdin_text(), fmt=fmt or "jsonl", source="<stdin>")
+        yield from _located_records(_stdin_text(), fmt=fmt or "jsonl", source="<stdin>")
         return
     source = str(path)
     fmt = _format_of(path, fmt)
@@ -1322,7 +1300,7 @@ def read_households(path: Path | str, *, fmt: str | None = None) -> Iterator[tup
             with path.open("rb") as stream:
                 for number, raw in enumerate(stream, 1):
                     if raw.strip():
-                        yield number, _jsonl_record(raw, source, number)
+                        yield number, _jsonl_record(raw, source, number), _json_locator(raw, source, number)
             return
         data = path.read_bytes()
     except OSError as error:
@@ -1331,16 +1309,16 @@ def read_households(path: Path | str, *, fmt: str | None = None) -> Iterator[tup
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         code = "E-YAML" if fmt == "yaml" else "E-JSON"
-        yield 1, _unreadable(code, f"not valid UTF-8 text: {error.reason}", source, 1)
+        yield 1, _unreadable(code, f"not valid UTF-8 text: {error.reason}", source, 1), None
         return
-    yield from read_household_text(text, fmt=fmt, source=source)
+    yield from _located_records(text, fmt=fmt, source=source)
 
 
-def _checked(line: int, raw: object, source: str) -> Household | list[Diagnostic]:
+def _checked(line: int, raw: object, source: str, locate: Locate | None = None) -> Household | list[Diagnostic]:
     if isinstance(raw, Unreadable):
         return list(raw.diagnostics)
     try:
-        return validate_household(raw, source=source, line=line)
+        return validate_household(raw, source=source, line=line, locate=locate)
     except DiagnosticError as error:
         return list(error.diagnostics)
 
@@ -1349,8 +1327,8 @@ def parse_household_text(
     text: str, *, fmt: str, source: str
 ) -> Iterator[Household | list[Diagnostic]]:
     """For each record in ``text``: the ``Household``, or the list of its diagnostics."""
-    for line, raw in read_household_text(text, fmt=fmt, source=source):
-        yield _checked(line, raw, source)
+    for line, raw, locate in _located_records(text, fmt=fmt, source=source):
+        yield _checked(line, raw, source, locate)
 
 
 def load_households(
@@ -1359,12 +1337,13 @@ def load_households(
     """For each record in a file: the ``Household``, or the list of its diagnostics.
 
     Exactly one item per record (per non-blank line of a JSON Lines file), so
-    records in = households + rejected records, always.
+    records in = households + rejected records, always. Each diagnostic is placed at the
+    line and column of the value it is about.
     """
     path = Path(path)
     source = "<stdin>" if str(path) == "-" else str(path)
-    for line, raw in read_households(path, fmt=fmt):
-        yield _checked(line, raw, source)
+    for line, raw, locate in _read_located(path, fmt=fmt):
+        yield _checked(line, raw, source, locate)
 
 
 def load_household(path: Path | str, *, fmt: str | None = None) -> Household:

@@ -5,6 +5,15 @@ compiler chose (no ``eval``, no attribute access from policy text). Evaluation i
 and memoised per household: an output is computed from what it needs, once. Money is
 exact ``Decimal``; nothing is rounded here (outputs round, see ``engine.outputs``).
 
+Evaluation has a budget, so that no policy can hang or exhaust the machine on one
+household: values have at most ``exact.MAX_DIGITS`` digits, and the aggregations of one
+household visit at most ``MAX_AGGREGATE_ITEMS`` items; past either, the rule stops with
+a located message naming it. Nor does it depend on Python's recursion depth: when rules
+read rules so deeply that lazy evaluation would nest too far (``Program.eager``), each
+household first evaluates the rules in dependency order, so every rule finds what it
+reads already computed (an error met on the way is kept and raised where the rule is
+read, as lazy evaluation would).
+
 A ``Tracer`` may observe evaluation (which rule read which values); control flow never
 depends on it.
 """
@@ -16,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from engine import exact
@@ -25,9 +35,12 @@ from engine.builtins import BUILTINS, BuiltinError, Duration, shift
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.fields import HOUSEHOLD_NAMES, MEMBER, RECORD_FIELDS, MissingValue
 from engine.household import Household
+from engine.rule_order import Key, dependency_order, nesting_depth, rule_reads
 
 Code = Callable[["Evaluation"], Any]
 ZERO = Decimal(0)
+MAX_AGGREGATE_ITEMS = 250_000  # items the aggregations of one household may visit
+EAGER_DEPTH = 150  # nesting of rules and expressions beyond which rules are evaluated in dependency order
 
 
 class EvaluationError(DiagnosticError):
@@ -96,7 +109,8 @@ class Tracer:
 class Evaluation:
     """The state of evaluating one household: memo of rule values and aggregation slots."""
 
-    __slots__ = ("as_of", "household", "member_values", "program", "slots", "tracer", "values")
+    __slots__ = ("as_of", "failures", "household", "items", "member_values", "program", "slots", "tracer",
+                 "unread", "values")
 
     def __init__(self, program: Program, household: Household, as_of: date, tracer: Tracer | None) -> None:
         self.program = program
@@ -104,19 +118,33 @@ class Evaluation:
         self.as_of = as_of
         self.values: dict[str, Any] = {}
         self.member_values: dict[tuple[str, str], Any] = {}
+        self.failures: dict[object, EvaluationError] = {}  # what evaluating ahead met, raised when read
+        self.unread: set[object] = set()  # evaluated ahead and not yet read by a rule (for the tracer)
         self.slots: list[Any] = [None] * program.slot_count
         self.tracer = tracer
+        self.items = 0
 
     def rule(self, name: str) -> Any:
         try:
-            return self.values[name]
+            value = self.values[name]
         except KeyError:
             pass
+        else:
+            if self.tracer is not None and name in self.unread:
+                self.unread.discard(name)
+                self.tracer.read("rule", name, value)
+            return value
+        failure = self.failures.get(name)
+        if failure is not None:
+            raise failure
         code = self.program.code[name]
         tracer = self.tracer
         if tracer is not None:
             tracer.enter(name, None)
-        value = code(self)
+        try:
+            value = code(self)
+        except exact.TooLarge as error:
+            raise self.program.too_large(name, error) from None
         if tracer is not None:
             tracer.leave(value)
         self.values[name] = value
@@ -125,9 +153,17 @@ class Evaluation:
     def member_rule(self, name: str, member: Any) -> Any:
         key = (name, member.id)
         try:
-            return self.member_values[key]
+            value = self.member_values[key]
         except KeyError:
             pass
+        else:
+            if self.tracer is not None and key in self.unread:
+                self.unread.discard(key)
+                self.tracer.read("rule", f"{name}[{member.id}]", value)
+            return value
+        failure = self.failures.get(key)
+        if failure is not None:
+            raise failure
         slot = self.program.member_slot[name]
         saved = self.slots[slot]
         self.slots[slot] = member
@@ -136,12 +172,45 @@ class Evaluation:
             tracer.enter(name, member.id)
         try:
             value = self.program.code[name](self)
+        except exact.TooLarge as error:
+            raise self.program.too_large(name, error) from None
         finally:
             self.slots[slot] = saved
         if tracer is not None:
             tracer.leave(value)
         self.member_values[key] = value
         return value
+
+    def count_items(self, count: int, rule: str, span: Span) -> None:
+        """Charge an aggregation's items to the household's budget."""
+        self.items += count
+        if self.items > MAX_AGGREGATE_ITEMS:
+            raise _fail(span, f"rule {rule} needs more work than one household may take: its aggregations "
+                        f"would visit more than {MAX_AGGREGATE_ITEMS:,} items (nested aggregations over the "
+                        "same list multiply their cost)")
+
+    def ahead(self, order: Iterable[Key]) -> None:
+        """Evaluate rules in dependency order, keeping any error for the place the rule is read."""
+        for scope, name in order:
+            if scope == "household":
+                if name not in self.values and name not in self.failures:
+                    self._ahead(name, partial(self.rule, name))
+                continue
+            for member in self.household.members:
+                key = (name, member.id)
+                if key not in self.member_values and key not in self.failures:
+                    self._ahead(key, partial(self.member_rule, name, member))
+
+    def _ahead(self, key: object, compute: Callable[[], Any]) -> None:
+        depth = len(self.tracer.stack) if self.tracer is not None else 0
+        try:
+            compute()
+        except EvaluationError as error:
+            self.failures[key] = error
+            if self.tracer is not None:  # the rules left unfinished by the error
+                del self.tracer.stack[depth:]
+            return
+        self.unread.add(key)
 
 
 class Program:
@@ -163,7 +232,25 @@ class Program:
                 compiler = _Compiler(self, {"member": self.member_slot[name]}, {"member": MEMBER})
             else:
                 compiler = _Compiler(self, {}, {})
-            self.code[name] = compiler.compile(rule.body)
+            self.code[name] = compiler.compile(rule.body, name)
+        self.reads = {name: rule_reads(rule.body, self.rules) for name, rule in self.rules.items()}
+        self.eager = nesting_depth(self.rules, self.reads) > EAGER_DEPTH
+        self._orders: dict[tuple[str, ...], list[Key]] = {}
+
+    def too_large(self, name: str, error: exact.TooLarge) -> EvaluationError:
+        return _fail(self.rules[name].body.span, f"rule {name}: {error} (the limit is {exact.MAX_DIGITS}); a rule "
+                     "that multiplies a value by itself again and again grows it past any amount of money")
+
+    def order(self, wanted: Iterable[str]) -> list[Key]:
+        """The rules that ``wanted`` reads, directly or not, each after the rules it reads."""
+        starts = tuple(wanted)
+        found = self._orders.get(starts)
+        if found is None:
+            found = dependency_order([(self.rules[n].scope, n) for n in starts], self.reads)
+            if len(self._orders) > 64:
+                self._orders.clear()
+            self._orders[starts] = found
+        return found
 
     def _new_slot(self) -> int:
         self.slot_count += 1
@@ -181,6 +268,8 @@ class Program:
         """
         evaluation = Evaluation(self, household, as_of, tracer)
         wanted = list(outputs) if outputs is not None else list(self.rules)
+        if self.eager:
+            evaluation.ahead(self.order(wanted))
         values: dict[str, Any] = {}
         members: dict[str, dict[str, Any]] = {m.id: {} for m in household.members}
         for name in wanted:
@@ -206,11 +295,14 @@ class _Compiler:
         self.program = program
         self.bound = bound
         self.var_types = var_types
+        self.rule = "<expression>"
 
     def type_of(self, node: s.Node) -> t.Type:
         return self.program.node_types.get(id(node), t.ANY)
 
-    def compile(self, node: s.Node) -> Code:
+    def compile(self, node: s.Node, rule: str | None = None) -> Code:
+        if rule is not None:
+            self.rule = rule
         method = getattr(self, f"c_{type(node).__name__}")
         code: Code = method(node)
         return code
@@ -379,10 +471,12 @@ class _Compiler:
         source_type = self.type_of(node.source)
         element = source_type.element if isinstance(source_type, t.ListOf) else t.ANY
         inner = _Compiler(self.program, {**self.bound, node.var: slot}, {**self.var_types, node.var: element})
+        inner.rule = self.rule
         body = inner.compile(node.body)
         condition = inner.compile(node.condition) if node.condition is not None else None
         default = self.compile(node.default) if node.default is not None else None
-        return _aggregate(node, self.type_of(node), slot, source, body, condition, default)
+        return _aggregate(node, self.type_of(node), slot, _counted(source, self.rule, node.span), body, condition,
+                          default)
 
     def c_If(self, node: s.If) -> Code:
         condition = self.compile(node.condition)
@@ -441,6 +535,19 @@ def _lambda_arith(function: Callable[[Any, Any], Any], left: Code, right: Code) 
     return lambda ev: function(left(ev), right(ev))
 
 
+def _counted(source: Code, rule: str, span: Span) -> Code:
+    """An aggregation's items, charged to the household's budget before they are visited."""
+
+    def items(ev: Evaluation) -> Any:
+        found = source(ev)
+        if not hasattr(found, "__len__"):
+            found = tuple(found)
+        ev.count_items(len(found), rule, span)
+        return found
+
+    return items
+
+
 def _zero_of(result: t.Type) -> Any:
     return 0 if result == t.INT else ZERO
 
@@ -482,3 +589,4 @@ def _aggregate(node: s.Aggregate, result: t.Type, slot: int, source: Code, body:
         return values[0] if kind == "first" else values[-1]
 
     return pick
+

@@ -21,7 +21,7 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.interpreter import Program, RuleCode
 from engine.parser import TextLocator, parse_expression
 from engine.policy_check import CheckedRegion, TreeCheck, check_tree, evaluate_constant
-from engine.policy_files import PolicyTree, load_tree
+from engine.policy_files import PolicyTree, load_tree, tree_files
 from engine.resolve import ResolvedPolicy, resolve
 
 DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -64,6 +64,8 @@ class PolicyLibrary:
         if problems:
             raise DiagnosticError(problems)
         checked = self.check.regions.get(name)
+        if checked is None and not self.regions and self.tree.diagnostics:  # no tree at all: say why
+            raise DiagnosticError(self.tree.diagnostics)
         if checked is None:
             hint = did_you_mean(name, self.regions)
             raise DiagnosticError([Diagnostic("E-REGION", f"unknown region {name!r}; the regions are: "
@@ -145,9 +147,14 @@ _PROGRAMS: dict[tuple[int, str, date], Program] = {}
 
 def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Names, sizes and modification times of the tree's YAML files: a changed file reloads."""
-    if not folder.is_dir():
-        return ()
-    return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*.yaml")))
+    found = []
+    for path in tree_files(folder):
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), status.st_size, status.st_mtime_ns))
+    return tuple(sorted(found))
 
 
 @lru_cache(maxsize=8)

@@ -10,6 +10,8 @@ nesting keep hostile input from exhausting the parser.
 from __future__ import annotations
 
 import calendar
+import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +31,9 @@ GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "rules.lark"
 MAX_EXPRESSION_LENGTH = 20_000
 MAX_NESTING = 64
 MAX_DIGITS = 30
+# Characters that change how text displays without showing: zero-width ones and bidirectional
+# controls. In a rule (strings and comments included) they could make it read as something it is not.
+_HIDDEN = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 _TERMINAL_WORDS = {
     "NAME": "a name",
@@ -111,6 +116,13 @@ def _check_bounds(text: str, where: Locator) -> None:
         raise DiagnosticError([Diagnostic(
             "E-LIMIT", f"the expression is {len(text)} characters long; the limit is {MAX_EXPRESSION_LENGTH}",
             where.span_at(0))])
+    hidden = _HIDDEN.search(text)
+    if hidden is not None:
+        char = hidden.group()
+        name = unicodedata.name(char, f"U+{ord(char):04X}").lower()
+        raise DiagnosticError([Diagnostic(
+            "E-SYNTAX", f"unexpected character {char!r} ({name}): an invisible or direction-changing character "
+            "would make the rule display differently from what it does; delete it", where.span_at(hidden.start()))])
     depth = 0
     for offset, char in enumerate(text):
         if char in "({":

@@ -74,7 +74,7 @@ def check_chain(chain: Chain) -> tuple[CheckedRegion, list[Diagnostic]]:
     problems = list(result.diagnostics)
     problems += _constant_values(chain)
     checked = CheckedRegion(chain, result)
-    if not problems:
+    if not any(p.severity == "error" for p in problems):
         checked.constants = constant_values(chain, result)
     problems += _citations(chain)
     problems += _overlaps(chain)

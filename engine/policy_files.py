@@ -5,10 +5,17 @@ A layer is a folder: ``policies/common``, ``policies/<region>``, or a sub-jurisd
 ``tests`` folder holds worked cases and is not a layer), checked against the JSON Schema,
 and turned into sources, parameters and rules whose expressions are parsed in place, so
 errors point at the line and column inside the YAML file.
+
+The tree is read as files, safely: a link is followed only while it stays inside the
+tree, a link to nothing and a special file named ``*.yaml`` (a FIFO, a device) are
+located errors rather than hangs, the top of the disk is refused as a policy folder, and
+a folder with no region in it is an error.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +26,7 @@ import jsonschema
 
 from engine import syntax as s
 from engine import types as t
+from engine.clauses import seed_problem
 from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.parser import TextLocator, parse_expression
 from engine.policy_model import Citation, DatedValue, Layer, Parameter, Rule, Source, Variant, availability_rule
@@ -43,35 +51,122 @@ class PolicyTree:
         return sorted(k for k, layer in self.layers.items() if layer.kind in ("region", "subregion"))
 
 
-def layer_folders(root: Path) -> Iterator[tuple[str, Path]]:
+def layer_folders(root: Path, problems: list[Diagnostic] | None = None) -> Iterator[tuple[str, Path]]:
     """(key, folder) of every layer under ``root``: top-level folders and their sub-jurisdictions."""
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in NOT_LAYERS):
-        if any(folder.glob("*.yaml")):
-            yield folder.name, folder
-        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in NOT_LAYERS):
-            if any(sub.glob("*.yaml")):
-                yield f"{folder.name}/{sub.name}", sub
+    for key, folder, _files in _layers(root, problems if problems is not None else []):
+        yield key, folder
+
+
+def _layers(root: Path, problems: list[Diagnostic]) -> Iterator[tuple[str, Path, list[Path]]]:
+    """(key, folder, YAML files) of every layer. Links are followed only while they stay inside the
+    tree; what is refused is reported once in ``problems``."""
+    inside = root.resolve()
+    folders, _files = _entries(root, inside, problems)
+    for folder in folders:
+        subfolders, files = _entries(folder, inside, problems)
+        if files:
+            yield folder.name, folder, files
+        for sub in subfolders:
+            _deeper, sub_files = _entries(sub, inside, problems)
+            if sub_files:
+                yield f"{folder.name}/{sub.name}", sub, sub_files
+
+
+def layer_files(folder: Path, root: Path, problems: list[Diagnostic] | None = None) -> list[Path]:
+    """The ``*.yaml`` files of one layer folder that are safe to read (regular files inside the tree)."""
+    return _entries(folder, root.resolve(), problems if problems is not None else [])[1]
+
+
+def tree_files(root: Path) -> list[Path]:
+    """Every policy file ``load_tree`` reads under ``root`` (to notice when one changes)."""
+    if not root.is_dir() or _whole_disk(root):
+        return []
+    return [path for _key, _folder, files in _layers(root, []) for path in files]
+
+
+def _entries(folder: Path, inside: Path, problems: list[Diagnostic]) -> tuple[list[Path], list[Path]]:
+    """(layer folders, YAML files) directly in ``folder``; links out of the tree, links to nothing and
+    special files (a FIFO, a device…) named ``*.yaml`` are reported and left out."""
+    folders: list[Path] = []
+    files: list[Path] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as error:
+        problems.append(Diagnostic("E-POLICY", f"cannot read the folder: {error.strerror or error}",
+                                   Span(display_name(folder), 1, 1)))
+        return folders, files
+    for entry in entries:
+        path = Path(entry.path)
+        is_yaml = entry.name.endswith(".yaml")
+        try:
+            if entry.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not target.exists():
+                    problems.append(_refused(path, "is a link to nothing"))
+                    continue
+                if target != inside and inside not in target.parents:
+                    problems.append(_refused(path, f"links outside the policy folder (to {target})"))
+                    continue
+            mode = path.stat().st_mode
+        except (OSError, ValueError) as error:
+            problems.append(_refused(path, f"cannot be read: {getattr(error, 'strerror', None) or error}"))
+            continue
+        if stat.S_ISDIR(mode):
+            if entry.name not in NOT_LAYERS and not is_yaml:
+                folders.append(path)
+        elif is_yaml and stat.S_ISREG(mode):
+            files.append(path)
+        elif is_yaml:
+            problems.append(_refused(path, "is not a regular file (a FIFO, a socket or a device is never read)"))
+    return folders, files
+
+
+def _refused(path: Path, why: str) -> Diagnostic:
+    return Diagnostic("E-POLICY", f"{path.name} {why}", Span(_unresolved_name(path), 1, 1))
+
+
+def _unresolved_name(path: Path) -> str:
+    """A path named as it is in the tree, its links not followed."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def _whole_disk(root: Path) -> bool:
+    resolved = root.resolve()
+    return resolved == Path(resolved.anchor)
 
 
 def load_tree(root: Path) -> PolicyTree:
     """Load every layer under ``root``; problems are collected, never raised."""
     tree = PolicyTree(root)
+    where = Span(display_name(root), 1, 1)
     if not root.is_dir():
-        tree.diagnostics.append(Diagnostic("E-POLICY", f"no policy folder at {root}", Span(display_name(root), 1, 1)))
+        tree.diagnostics.append(Diagnostic("E-POLICY", f"no policy folder at {root}", where))
         return tree
-    for key, folder in layer_folders(root):
-        layer, problems = load_layer(key, folder, root)
+    if _whole_disk(root):
+        tree.diagnostics.append(Diagnostic("E-POLICY", f"{root} is the top of the disk, not a policy folder; give the "
+                                           "folder that holds common/ and one folder per region", where))
+        return tree
+    for key, folder, files in _layers(root, tree.diagnostics):
+        layer, problems = load_layer(key, folder, root, files)
         tree.diagnostics.extend(problems)
         if layer is not None:
             tree.layers[key] = layer
+    if not tree.regions and not tree.diagnostics:
+        tree.diagnostics.append(Diagnostic("E-POLICY", f"no region found in {root}: a policy folder holds common/ "
+                                           "and one folder per region, each with its policy files (*.yaml)", where))
     return tree
 
 
-def load_layer(key: str, folder: Path, root: Path) -> tuple[Layer | None, list[Diagnostic]]:
-    """Read one folder's YAML files into a ``Layer``."""
+def load_layer(key: str, folder: Path, root: Path,
+               files: list[Path] | None = None) -> tuple[Layer | None, list[Diagnostic]]:
+    """Read one folder's YAML files (``files``, or those ``layer_files`` finds) into a ``Layer``."""
     problems: list[Diagnostic] = []
     documents: list[LoadedYaml] = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in files if files is not None else layer_files(folder, root, problems):
         try:
             loaded = load_yaml(path, name=display_name(path))
         except DiagnosticError as error:
@@ -322,6 +417,8 @@ class _LayerBuilder:
         for key in ("issued", "published"):
             if key in data:
                 self.read_date(doc, (*path, key))
+        if data.get("seed") is not None and seed_problem(str(data["seed"])):
+            self.error("E-SEED", f"seed {data['seed']!r}: {seed_problem(str(data['seed']))}", doc.span((*path, "seed")))
         layer.sources[source_id] = Source(
             id=source_id, title=data["title"], span=doc.key_span(path), number=data.get("number"),
             issued=data.get("issued"), published=data.get("published"), seed=data.get("seed"), url=data.get("url"),

@@ -38,16 +38,18 @@ def region_summaries(library: PolicyLibrary) -> list[dict[str, Any]]:
 def print_region_summaries(summaries: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="dibao regions")
     for column in ("region", "name", "version", "span", "digest", "outputs", "must be supplied"):
         table.add_column(column, overflow="fold")
-    for item in summaries:
+    for item in summaries:  # names from the policy files are plain text, never rich markup
         if "problems" in item:
-            table.add_row(item["region"], f"{item['problems']} problems: run dibao check", "", "", "", "", "")
+            table.add_row(Text(item["region"]), f"{item['problems']} problems: run dibao check", "", "", "", "", "")
             continue
-        table.add_row(item["region"], item["name"], item["version"], " – ".join(item["span"]),
-                      item["digest"][:19] + "…", str(len(item["outputs"])), "\n".join(item["must_supply"]) or "—")
+        table.add_row(*(Text(cell) for cell in (
+            item["region"], item["name"], item["version"], " – ".join(item["span"]), item["digest"][:19] + "…",
+            str(len(item["outputs"])), "\n".join(item["must_supply"]) or "—")))
     Console().print(table)
 
 
@@ -81,51 +83,51 @@ def print_comparison(comparison: dict[str, Any]) -> None:
     import json
 
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{comparison['household']} on {comparison['date']}")
+    table = Table(title=Text(f"{comparison['household']} on {comparison['date']}"))
     table.add_column("output")
     regions = comparison["regions"]
     for region in regions:
-        table.add_column(region, overflow="fold")
+        table.add_column(Text(region), overflow="fold")
     errors = {r: c["error"] for r, c in regions.items() if "error" in c}
-    for row in comparison["rows"]:
+    for row in comparison["rows"]:  # ids, names and values are plain text, never rich markup
         cells = []
         for region, column in regions.items():
             if region in errors:
-                cells.append("[red]error[/]")
+                cells.append(Text("error", style="red"))
             elif row in column:
                 value = column[row]
-                cells.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+                cells.append(Text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)))
             else:
-                cells.append("[dim]not defined[/]")
-        table.add_row(escape(row), *cells)
+                cells.append(Text("not defined", style="dim"))
+        table.add_row(Text(row), *cells)
     console = Console()
     console.print(table)
     for region, message in errors.items():
-        console.print(f"[red]{region}[/]: {message}", markup=True, highlight=False)
+        console.print(Text.assemble((region, "red"), f": {message}"))
 
 
 def print_diff(report: dict[str, Any]) -> None:
     """Changes side by side, then the population impact when there is one."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console()
-    console.print(f"[bold]{escape(report['old'])}[/] → [bold]{escape(report['new'])}[/]")
+    console = Console()  # names, expressions and ids are plain text, never rich markup
+    console.print(Text.assemble((report["old"], "bold"), " → ", (report["new"], "bold")))
     table = Table(show_lines=True)
     for column in ("", "name", "old", "new", "reaches"):
         table.add_column(column, overflow="fold")
     for change in report["changes"]:
-        old = escape(str(change.get("old", "")))
-        new = escape(str(change.get("new", "")))
+        old = Text(str(change.get("old", "")))
+        new = Text(str(change.get("new", "")))
         if change.get("old_source") or change.get("new_source"):
-            old += f"\n[dim]{escape(change.get('old_source', ''))}[/]"
-            new += f"\n[dim]{escape(change.get('new_source', ''))}[/]"
-        table.add_row(f"{change['kind']} {change['change']}", change["name"], old, new,
-                      "\n".join(change.get("reaches", [])))
+            old.append(f"\n{change.get('old_source', '')}", style="dim")
+            new.append(f"\n{change.get('new_source', '')}", style="dim")
+        table.add_row(f"{change['kind']} {change['change']}", Text(change["name"]), old, new,
+                      Text("\n".join(change.get("reaches", []))))
     if report["changes"]:
         console.print(table)
     else:
@@ -138,7 +140,7 @@ def print_diff(report: dict[str, Any]) -> None:
                   + (f" ({records['read']} read, {records['rejected']} rejected, {records['other_hukou']} "
                      "registered elsewhere)" if records else ""))
     for label, ids in impact["transitions"].items():
-        console.print(f"  {label}: {len(ids)}  ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})")
+        console.print(Text(f"  {label}: {len(ids)}  ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})"))
     console.print("  monthly benefit change: " + ", ".join(f"{k}: {v}" for k, v in
                                                              impact["benefit_change_buckets"].items()))
     cost = impact["monthly_cost"]
@@ -154,7 +156,7 @@ def print_consistency(library: PolicyLibrary, results: list[Any], comparison: di
     import json
 
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     if as_json:
         data = {"regions": [{"region": r.region, "checked": r.checked, "skipped": r.skipped,
@@ -169,16 +171,16 @@ def print_consistency(library: PolicyLibrary, results: list[Any], comparison: di
     console = Console()
     for result in results:
         held = [n for n in result.checked if n not in {v.invariant for v in result.violations}]
-        console.print(f"[bold]{escape(result.region)}[/]: {len(held)} invariants hold on "
-                      f"{sum(result.checked.values())} checks; {len(result.skipped)} do not apply")
+        console.print(Text.assemble((result.region, "bold"), f": {len(held)} invariants hold on "
+                                    f"{sum(result.checked.values())} checks; {len(result.skipped)} do not apply"))
         for diagnostic in result.problems:
-            console.print(f"  [red]{escape(diagnostic.one_line())}[/]")
+            console.print(Text(f"  {diagnostic.one_line()}", style="red"))
         for violation in result.violations:
-            console.print(f"  [red]violated[/]: {violation.invariant} on {violation.as_of}")
-            console.print("  " + escape(json.dumps(violation.household, ensure_ascii=False)))
+            console.print(Text.assemble("  ", ("violated", "red"), f": {violation.invariant} on {violation.as_of}"))
+            console.print(Text("  " + json.dumps(violation.household, ensure_ascii=False)))
             for name, value in violation.values.items():
                 shown = exact.as_decimal(value) if isinstance(value, Fraction) else value
-                console.print(f"    {escape(name)} = {escape(str(shown))}")
+                console.print(Text(f"    {name} = {shown}"))
             _explain_violation(library, violation)
     if comparison is not None:
         _print_cross_region(console, comparison)
@@ -203,18 +205,18 @@ def _explain_violation(library: PolicyLibrary, violation: Any) -> None:
 
 
 def _print_cross_region(console: Any, comparison: dict[str, Any]) -> None:
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     settings = ", ".join(f"{r} {s['date']}" for r, s in comparison["regions"].items())
-    table = Table(title=f"regions on the same {comparison['households']} households ({settings})")
+    table = Table(title=Text(f"regions on the same {comparison['households']} households ({settings})"))
     for column in ("regions", "eligibility differs", "benefit difference (mean / max)", "through"):
         table.add_column(column, overflow="fold")
     for pair in comparison["pairs"]:
         share = f"{pair['eligibility_disagreements']} ({pair['share']:.1%})" if pair["share"] is not None else "—"
         through = ", ".join(f"{k} ({v})" for k, v in list(pair["attributed_to"].items())[:4])
-        table.add_row(escape(" / ".join(pair["regions"])), share,
-                      f"{pair['benefit_difference']['mean']} / {pair['benefit_difference']['max']}", escape(through))
+        table.add_row(Text(" / ".join(pair["regions"])), share,
+                      f"{pair['benefit_difference']['mean']} / {pair['benefit_difference']['max']}", Text(through))
     console.print(table)
     for region, setting in comparison["regions"].items():
-        console.print(f"  {escape(region)}: {setting['date']}, {escape(setting['note'])}")
+        console.print(Text(f"  {region}: {setting['date']}, {setting['note']}"))

@@ -31,7 +31,10 @@ libyaml because its marks are character offsets that line up with the decoded te
 from __future__ import annotations
 
 import bisect
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -54,6 +57,7 @@ _WHITESPACE = " \t" + _BREAK_CHARS
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 _DECIMAL_RE = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -622,7 +626,19 @@ class _Loader:
             while end > start and self.text[end - 1] in _WHITESPACE:
                 end -= 1
         value = self._scalar_value(event, start, end)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            value = self._paired(value, start, end)
         return _Scalar(start, end, value, event.value, style, start, token_end)
+
+    def _paired(self, value: str, start: int, end: int) -> str:
+        """Escapes written as UTF-16 pairs (``"\\ud83d\\ude00"``) joined into the character they
+        stand for; half a pair is an error (it cannot be printed or saved as UTF-8)."""
+        joined = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        if "\ufffd" in joined and "\ufffd" not in value:
+            self.error("an escape is half of a UTF-16 pair (\\ud800–\\udfff); write the character itself",
+                       start, end)
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return joined
 
     def _scalar_value(self, event: yaml.ScalarEvent, start: int, end: int) -> object:
         raw = event.value
@@ -815,13 +831,21 @@ def load_yaml(path: Path, *, max_alias_expansions: int = 1000, max_bytes: int = 
     """Read and load one YAML file; see ``load_yaml_text``. ``name`` is how diagnostics name the file."""
     file = name or str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+        data = _read_regular(path, max_bytes + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DiagnosticError([Diagnostic(CODE, f"cannot read the file: {reason}", Span(file, 1, 1))]) from None
     return load_yaml_text(data, file, max_alias_expansions=max_alias_expansions, max_bytes=max_bytes,
                           max_depth=max_depth)
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a regular file; a FIFO, a device or a folder is refused, never waited on."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a folder is never read)")
+        return handle.read(limit)
 
 
 def load_yaml_text(text_or_bytes: str | bytes, file: str, *, max_alias_expansions: int = 1000,

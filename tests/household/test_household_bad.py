@@ -7,6 +7,7 @@ the number of diagnostics the record must produce.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,12 +36,22 @@ def test_bad_record_is_reported_at_its_path(case: Path) -> None:
         path = line.split(": ", 1)[0]
         assert any(m.startswith(path + ": ") and line in m for m in messages), (line, messages)
     assert len(diagnostics) == len(expected), messages
+    lines = case.read_text(encoding="utf-8").splitlines()
     for diagnostic in diagnostics:
         assert diagnostic.code == "E-HOUSEHOLD"
         assert diagnostic.span is not None
         assert diagnostic.span.file == str(case)
-        assert diagnostic.span.line == 1
         assert ": " in diagnostic.message
+        # placed where the value is written: at its key, or (a field missing) at the object that lacks it
+        assert 1 <= diagnostic.span.line <= len(lines)
+        here = lines[diagnostic.span.line - 1][diagnostic.span.column - 1:]
+        last = re.split(r"[.\[\]]", diagnostic.message.split(": ", 1)[0].rstrip("]"))[-1]
+        if last == "record":
+            assert (diagnostic.span.line, diagnostic.span.column) == (1, 1)
+        elif "is required" in diagnostic.message or not last or last.isdigit():
+            assert here[:1] in ("{", "[", '"'), (diagnostic.one_line(), here[:40])
+        else:
+            assert here.startswith(f'"{last}"'), (diagnostic.one_line(), here[:40])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.stem for case in CASES])

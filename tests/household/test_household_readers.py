@@ -133,7 +133,9 @@ def test_jsonl_bad_line_in_the_middle_loses_nothing(tmp_path: Path) -> None:
     (syntax,) = errors[0]
     assert syntax.one_line().startswith(f"{path}:4:1: error[E-JSON]: not valid JSON: ")
     (invalid_hukou,) = errors[1]
-    assert invalid_hukou.one_line().startswith(f"{path}:6:1: error[E-HOUSEHOLD]: hukou: ")
+    line_6 = path.read_text().splitlines()[5]
+    column = line_6.index('"hukou"') + 1  # where the value's key is written on its line
+    assert invalid_hukou.one_line().startswith(f"{path}:6:{column}: error[E-HOUSEHOLD]: hukou: ")
     assert invalid_hukou.message.endswith("(record HB-BAD)")
     (not_object,) = errors[2]
     assert not_object.one_line() == f"{path}:8:1: error[E-HOUSEHOLD]: record: must be an object, not a list"
@@ -187,7 +189,7 @@ members:
     incomes:
       - {kind: wages, amount: 267.50, per: month}
       - {kind: other, amount: 0.1, per: year}
-      - {kind: other, amount: 1_000, per: year}
+      - {kind: other, amount: 0750, per: year}   # the digits it shows, never octal 488
 status:
   dibao_since: 2016-01-01
 """
@@ -199,7 +201,7 @@ def test_yaml_unquoted_numbers_and_dates_are_exact(tmp_path: Path) -> None:
     household = load_household(path)
     member = household.members[0]
     assert member.birth_date == dt.date(1950, 3, 1)
-    assert [i.amount for i in member.incomes] == [Decimal("267.50"), Decimal("0.1"), Decimal(1000)]
+    assert [i.amount for i in member.incomes] == [Decimal("267.50"), Decimal("0.1"), Decimal(750)]
     assert str(member.incomes[0].amount) == "267.50"
     assert household.status.dibao_since == dt.date(2016, 1, 1)
 
@@ -208,8 +210,8 @@ def test_yaml_impossible_date_is_a_household_error() -> None:
     text = YAML_PLAIN.replace("1950-03-01", "2021-02-30")
     (result,) = parse_household_text(text, fmt="yaml", source="h.yaml")
     (diagnostic,) = rejected(result)
-    assert diagnostic.one_line() == (
-        "h.yaml:1:1: error[E-HOUSEHOLD]: members[0].birth_date: not a real date: 2021-02-30"
+    assert diagnostic.one_line() == (  # at the line and column of the date
+        "h.yaml:5:17: error[E-HOUSEHOLD]: members[0].birth_date: not a real date: 2021-02-30"
         " (record HB-0002)"
     )
 
@@ -225,14 +227,14 @@ def test_yaml_timestamp_with_time_is_rejected() -> None:
     ("text", "line", "part"),
     [
         ("id: A\nid: B\n", 2, "duplicate key 'id'"),
-        ("id: [unclosed\n", 2, "not valid YAML"),
-        ("a: !!python/object:os.system x\n", 1, "not valid YAML"),
-        ("--- 1\n--- 2\n", 2, "not valid YAML"),
-        ("id: 1:30.5\n", 1, "not valid YAML"),
-        ("a: !!float [1]\n", 1, "must be a single value"),
-        ("a: !!timestamp {x: 1}\n", 1, "must be a single value"),
-        ("a: !!float x\n", 1, "not a number"),
-        ("a: !!int x\n", 1, "not valid YAML"),
+        ("id: [unclosed\n", 2, "could not parse YAML"),
+        ("a: !!python/object:os.system x\n", 1, "YAML tags are not supported"),
+        ("--- 1\n--- 2\n", 2, "one YAML document per file"),
+        ("a: !!float [1]\n", 1, "YAML tags are not supported"),
+        ("a: !!timestamp {x: 1}\n", 1, "YAML tags are not supported"),
+        ("a: !!float x\n", 1, "YAML tags are not supported"),
+        ("a: !!int x\n", 1, "YAML tags are not supported"),
+        ("base: &b {id: x}\n<<: *b\n", 2, "merge keys ('<<') are not supported"),
     ],
 )
 def test_yaml_syntax_problems_are_located(text: str, line: int, part: str) -> None:
@@ -248,12 +250,15 @@ def test_yaml_syntax_problems_are_located(text: str, line: int, part: str) -> No
 def test_yaml_odd_keys_and_values() -> None:
     text = "id: A\nhukou: hebi\n1: x\n~: y\nmembers: [{id: p, birth_date: 1990-01-01, labour_capacity: full, 2.5: z}]\n"
     (result,) = parse_household_text(text, fmt="yaml", source="h.yaml")
-    messages = [d.message for d in rejected(result)]
-    assert sorted(messages) == [
-        "[1]: unknown field (field names must be text) (record A)",
-        "[null]: unknown field (field names must be text) (record A)",
-        "members[0][2.5]: unknown field (field names must be text) (record A)",
-    ]
+    found = [(d.code, d.message, d.span.line if d.span else 0) for d in rejected(result)]
+    assert found == [("E-YAML", "mapping keys must be text", 3), ("E-YAML", "mapping keys must be text", 4),
+                     ("E-YAML", "mapping keys must be text", 5)]
+
+
+def test_yaml_time_like_text_is_text() -> None:
+    """YAML 1.1 read 1:30.5 as the base-60 number 5430.5; it is the text it shows."""
+    ((_, raw),) = read_household_text("id: 1:30.5\n", fmt="yaml", source="h.yaml")
+    assert raw == {"id": "1:30.5"}
 
 
 def test_yaml_empty_document() -> None:
@@ -264,7 +269,8 @@ def test_yaml_empty_document() -> None:
 def test_yaml_recursive_alias_does_not_hang() -> None:
     text = "id: A\nhukou: hebi\nmembers: &m [*m]\n"
     (result,) = parse_household_text(text, fmt="yaml", source="h.yaml")
-    assert rejected(result)[0].message.startswith("members[0]: must be an object, not a list")
+    (problem,) = rejected(result)
+    assert problem.code == "E-YAML" and problem.message.startswith("recursive alias '*m'")
 
 
 def test_yaml_alias_bomb_is_bounded() -> None:
@@ -277,9 +283,8 @@ def test_yaml_alias_bomb_is_bounded() -> None:
         f"members: [{members}]\n"
     )
     (result,) = parse_household_text(text, fmt="yaml", source="bomb.yaml")
-    messages = [d.message for d in rejected(result)]
-    assert "members: must have at most 50 items, not 5000 (record A)" in messages
-    assert len(messages) < 200
+    (problem,) = rejected(result)
+    assert problem.code == "E-YAML" and "possible alias bomb" in problem.message
 
 
 # Files and standard input ------------------------------------------------------------
