@@ -30,6 +30,7 @@ from engine.household import Household, validate_household
 from engine.interpreter import Program, RuleCode, Unavailable
 from engine.library import PolicyLibrary
 from engine.parser import TextLocator, parse_expression
+from engine.resolve import value_in_force
 from engine.yaml_source import load_yaml
 
 CHANGES = ("raise_income",)
@@ -120,7 +121,6 @@ class RegionInvariants:
         self.checked = library.region(region)
         chain = self.checked.chain
         self.known = set(chain.rules) | set(chain.parameters) | set(HOUSEHOLD_NAMES)
-        self.supplied = stand_ins(chain)
         self.applicable: list[Invariant] = []
         self.skipped: dict[str, str] = {}
         self.problems: list[Diagnostic] = []
@@ -187,11 +187,7 @@ class RegionInvariants:
     def policy_on(self, as_of: date) -> tuple[Any, Program]:
         """The resolved policy and its program on a date (each resolved once)."""
         if as_of not in self._resolved:
-            resolved = self.library.resolve(self.region, as_of)
-            needed = {name: value for name, value in self.supplied.items()
-                      if isinstance(resolved.values.get(name), Unavailable)}
-            if needed:  # stand-ins only where the policy has no value on the date
-                resolved = self.library.resolve(self.region, as_of, needed)
+            resolved = self.library.resolve(self.region, as_of, stand_ins_on(self.checked.chain, as_of))
             self._resolved[as_of] = (resolved, self.library.program(resolved))
         return self._resolved[as_of]
 
@@ -210,6 +206,16 @@ class RegionInvariants:
 def _BOUND_HEADS(invariant: Invariant) -> set[str]:
     """Names bound inside the invariant by aggregations (their fields are not region names)."""
     return {node.var for node in s.walk(invariant.expr) if isinstance(node, s.Aggregate)}
+
+
+def stand_ins_on(chain: Any, as_of: date) -> dict[str, str]:
+    """Stand-ins only for what is left to be supplied on this date; a value the policy gives is kept."""
+    kept = {}
+    for name, value in stand_ins(chain).items():
+        in_force = value_in_force(chain.parameters[name], as_of)
+        if in_force is None or in_force.must_supply:
+            kept[name] = value
+    return kept
 
 
 def stand_ins(chain: Any) -> dict[str, str]:
@@ -358,12 +364,12 @@ def reference_setting(library: PolicyLibrary, region: str) -> RegionSetting:
     chain = library.region(region).chain
     standard = chain.parameters.get("dibao.standard_annual")
     known = [v for v in (standard.values if standard else ()) if v.expr is not None]
-    supplied = stand_ins(chain)
     if known:
         latest = max(known, key=lambda v: v.start)
         as_of = min(latest.end or chain.span_to, chain.span_to)
-        supplied.pop("dibao.standard_annual", None)
+        supplied = stand_ins_on(chain, as_of)
         return RegionSetting(region, as_of, supplied, f"standard from {latest.source}")
+    supplied = stand_ins_on(chain, chain.span_to)
     return RegionSetting(region, chain.span_to, supplied,
                          f"no published standard: stand-in {supplied.get('dibao.standard_annual')} yuan/year")
 
