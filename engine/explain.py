@@ -120,6 +120,8 @@ class _TreeBuilder:
             return ExplainNode("parameter", name, render(value, parameter.type), parameter.label,
                                source={"override": "--set"}, effective="this run")
         source = self.citation(chosen.source) if chosen else None
+        if chosen is not None and source is not None and name in self.resolved.supplied:
+            source = {"params": str(chosen.span), **source}
         effective = _dates(chosen.start, chosen.end) if chosen else ""
         shown = "must be supplied" if isinstance(value, Unavailable) else render(value, parameter.type)
         return ExplainNode("parameter", name, shown, parameter.label, source=source, effective=effective)
