@@ -129,11 +129,14 @@ def open_policies(policies: Policies, params: Params, region: str | None = None)
     """The library to use: an open one, a folder, or the one ``choose_tree`` finds; with the params files."""
     files = as_params(params)
     if isinstance(policies, PolicyLibrary):
-        library = policies.with_params(files) if files else policies
+        library = policies
     elif policies is None or isinstance(policies, (str, os.PathLike)):
-        library = PolicyLibrary.open(Path(policies) if policies is not None else None, files)
+        library = PolicyLibrary.open(Path(policies) if policies is not None else None)
     else:
         raise _bad("E-POLICY", f"policies: give a policy folder or a PolicyLibrary, not {type(policies).__name__}")
+    library.require_folder()
+    if files:
+        library = library.with_params(files)
     if region is not None and library.local is not None:
         library.local.require_for(region)
     return library

@@ -29,7 +29,7 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.interpreter import Program, RuleCode
 from engine.parser import TextLocator, parse_expression
 from engine.policy_check import CheckedRegion, TreeCheck, check_tree, evaluate_constant
-from engine.policy_files import PolicyTree, layer_folders, load_tree
+from engine.policy_files import PolicyTree, display_name, layer_folders, load_tree
 from engine.resolve import ResolvedPolicy, resolve
 from engine.resources import bundled_policies
 
@@ -105,11 +105,11 @@ class PolicyLibrary:
         return info
 
     def describe(self) -> str:
-        """One line for people: ``policies /path/policies (found; sha256:…)``."""
+        """One line for people: ``policy tree policies (found from the working folder; sha256:…)``."""
         how = {GIVEN: "given", FROM_ENVIRONMENT: f"from ${ENVIRONMENT_VARIABLE}", FOUND: "found from the working "
                "folder", BUNDLED: "bundled with dibao"}.get(self.found_by, self.found_by)
         local = f"; local values from {', '.join(f.path for f in self.local.files)}" if self.local else ""
-        return f"policy tree {self.root} ({how}; {self.digest[:19]}…){local}"
+        return f"policy tree {display_name(self.root)} ({how}; {self.digest[:19]}…){local}"
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -118,6 +118,11 @@ class PolicyLibrary:
     @property
     def regions(self) -> list[str]:
         return self.tree.regions
+
+    def require_folder(self) -> None:
+        """Stop when the chosen tree is not there at all (a mistyped --policies or $DIBAO_POLICIES)."""
+        if not self.root.is_dir():
+            raise DiagnosticError([Diagnostic("E-POLICY", f"no policy folder at {self.root} ({self.found_by})")])
 
     def require_clean(self) -> None:
         if not self.check.ok:
