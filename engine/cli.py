@@ -319,7 +319,8 @@ def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: 
     changes = compare_policies(*sides)
     report: dict[str, Any] = {"old": sides[0].label, "new": sides[1].label,
                               "old_digest": sides[0].resolved.digest, "new_digest": sides[1].resolved.digest,
-                              "changes": [c.as_dict() for c in changes]}
+                              "changes": [c.as_dict() for c in changes],
+                              "trees": {"old": sides[0].library.tree_info(), "new": sides[1].library.tree_info()}}
     if households:
         records = list(load_households(households))
         valid = [h for h in records if not isinstance(h, list)]
@@ -332,6 +333,8 @@ def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: 
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print_diff(report)
+        for which in dict.fromkeys(side.library.describe() for side in sides):
+            click.echo(which, err=True)
 
 
 def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,

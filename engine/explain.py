@@ -190,6 +190,8 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
         text += f", {node.source['rule']})[/]" if "rule" in node.source else ")[/]"
     if node.effective:
         text += f"  [dim]in force {node.effective}[/]"
+    if node.source and "params" in node.source:
+        text += f"  [dim]from {escape(node.source['params'])}[/]"
     branch = parent.add(text)
     if node.expr:
         branch.add(f"[dim]= {escape(node.expr)}[/]")

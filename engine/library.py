@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -65,11 +66,17 @@ def choose_tree(given: Path | str | None = None, *, start: Path | None = None,
 
 
 def holds_policy_tree(folder: Path) -> bool:
-    """A folder with at least one layer (a sub-folder holding YAML files)."""
+    """A folder with at least one layer: a sub-folder whose YAML files hold a ``policy:`` block."""
     try:
-        return folder.is_dir() and any(layer_folders(folder))
+        if not folder.is_dir():
+            return False
+        return any(_POLICY_BLOCK.search(path.read_text(encoding="utf-8", errors="replace"))
+                   for _key, layer in layer_folders(folder) for path in sorted(layer.glob("*.yaml")))
     except OSError:
         return False
+
+
+_POLICY_BLOCK = re.compile(r"^policy:", re.MULTILINE)
 
 
 @dataclass

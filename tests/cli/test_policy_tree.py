@@ -46,7 +46,8 @@ def test_discovery_order_given_then_environment_then_nearest_then_bundled(tree_c
     assert (from_env.path, from_env.found_by) == (tmp_path / "env", "DIBAO_POLICIES")
     found = choose_tree(start=nested, environ={})
     assert (found.path, found.found_by) == (tree_copy, FOUND)
-    (nested / "policies").mkdir()  # an empty policies/ folder holds no tree: the search goes on upwards
+    (nested / "policies" / "notes").mkdir(parents=True)  # a policies/ folder without a layer holds no tree
+    (nested / "policies" / "notes" / "todo.yaml").write_text("items: [raise the standard]\n")
     assert choose_tree(start=nested, environ={}).path == tree_copy
     lonely = tmp_path / "lonely"
     lonely.mkdir()
@@ -74,6 +75,8 @@ def test_an_edited_copy_is_used_and_every_output_says_so(tree_copy: Path, monkey
     compared = json.loads(dibao("compare", "--date", "2017-10-01", "--json", EXAMPLE).stdout)
     assert compared["policy"]["tree"]["path"] == str(tree_copy.resolve())
     assert compared["policy"]["regions"]["hebi"]["digest"] == answer["policy"]["digest"]
+    diff = json.loads(dibao("diff", "hebi@2017-06-30", "hebi@2017-07-01", "--json").stdout)
+    assert diff["trees"]["new"]["path"] == str(tree_copy.resolve())
     check = dibao("check")
     assert "policy tree policies (found from the working folder" in check.stderr
     assert check.stderr.rstrip().endswith("2 layers, 1 regions checked: 0 problems")
