@@ -22,7 +22,7 @@ demo: $(STAMP)
 	DIBAO=$(BIN)/dibao examples/demo.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine tests conftest.py bench
+	$(BIN)/ruff check engine tests bench
 	$(BIN)/mypy
 
 test: lint

@@ -1060,16 +1060,20 @@ def run_cli(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
     described = _note(described + (f" (stdin {stdin_data[:20]!r})" if "-" in argv else ""))
     out, err = io.StringIO(), io.StringIO()
     code: object = 0
-    saved_stdin, saved_default = sys.stdin, engine.library.DEFAULT_POLICIES
+    saved_stdin, saved_tree = sys.stdin, os.environ.get(engine.library.ENVIRONMENT_VARIABLE)
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin_data), encoding="utf-8")
-    engine.library.DEFAULT_POLICIES = state.root  # the run's copy, not a tree others may be editing
+    os.environ[engine.library.ENVIRONMENT_VARIABLE] = str(state.root)  # the run's copy, not a tree others edit
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             cli_main(argv)
     except SystemExit as done:
         code = done.code if done.code is not None else 0
     finally:
-        sys.stdin, engine.library.DEFAULT_POLICIES = saved_stdin, saved_default
+        sys.stdin = saved_stdin
+        if saved_tree is None:
+            os.environ.pop(engine.library.ENVIRONMENT_VARIABLE, None)
+        else:
+            os.environ[engine.library.ENVIRONMENT_VARIABLE] = saved_tree
     output = out.getvalue() + err.getvalue()
     if "Traceback" in output:
         raise Failure("traceback", f"exit {code}: {output[-300:]}")

@@ -1,12 +1,20 @@
 """dibao: social-assistance rules as data.
 
-The library API: ``evaluate`` (one household, a region, a date → a ``Determination``),
-``PolicyLibrary`` (a loaded and checked policy tree), ``validate_household``.
+The library API (docs/api.md): ``evaluate`` (one household, a region, a date → a
+``Determination`` with ``to_dict()`` and ``explain()``), ``evaluate_table`` (a caseload
+as pyarrow Tables or pandas DataFrames → outputs and rejected rows), ``PolicyLibrary``
+(a loaded and checked policy tree), ``validate_household``. Bad input raises
+``DiagnosticError``, which carries every located diagnostic.
 """
 
-from engine.evaluate import evaluate
-from engine.household import validate_household
+from engine.api import evaluate, evaluate_table
+from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.household import Household, validate_household
 from engine.library import PolicyLibrary
 from engine.outputs import Determination
+from engine.resources import package_version
 
-__all__ = ["Determination", "PolicyLibrary", "evaluate", "validate_household"]
+__version__ = package_version()
+
+__all__ = ["Determination", "Diagnostic", "DiagnosticError", "Household", "PolicyLibrary", "__version__",
+           "evaluate", "evaluate_table", "validate_household"]

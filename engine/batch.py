@@ -259,10 +259,10 @@ def read_jsonl_chunks(path: Path, size: int) -> Iterator[list[tuple[int, Househo
     """Chunks of (line, household or rejection) from a JSON Lines file (``-``: standard input)."""
     from engine.household import read_households
 
-    return _chunks(read_households(path, fmt="jsonl"), str(path), size)
+    return validated_chunks(read_households(path, fmt="jsonl"), str(path), size)
 
 
-def _chunks(records: Iterator[tuple[int, object]], source: str,
+def validated_chunks(records: Iterator[tuple[int, object]], source: str,
             size: int) -> Iterator[list[tuple[int, Household | Rejected]]]:
     """Validated records in chunks of ``size``, each with its line (or row)."""
     chunk: list[tuple[int, Household | Rejected]] = []
@@ -293,7 +293,7 @@ def read_table_chunks(folder: Path, size: int) -> Iterator[list[tuple[int, House
     """Chunks from a folder of tables (Parquet or CSV); the line of a household is its row (1-based)."""
     from engine.tables import records_from_tables
 
-    return _chunks(records_from_tables(folder), str(folder), size)
+    return validated_chunks(records_from_tables(folder), str(folder), size)
 
 
 def input_chunks(path: Path, size: int) -> Iterator[list[tuple[int, Household | Rejected]]]:
@@ -323,7 +323,7 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
                           n: evaluator.columnar.unsupported.get(n, "") for n in evaluator.interpreted_outputs})
     errors = errors or default_errors_path(out)
     metadata = {"dibao.region": region, "dibao.date": as_of.isoformat(), "dibao.version": summary.version,
-                "dibao.digest": summary.digest}
+                "dibao.digest": summary.digest, "dibao.tree": json.dumps(library.tree_info(), ensure_ascii=False)}
     writer = open_writer(out, evaluator, metadata)
     try:
         with errors.open("w", encoding="utf-8") as error_file:
@@ -347,7 +347,8 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
         writer.close()
     summary.seconds = time.perf_counter() - started
     sidecar = out.with_name(out.name + ".meta.json")
-    sidecar.write_text(json.dumps({**metadata, "summary": summary.as_dict()}, ensure_ascii=False, indent=2) + "\n",
+    sidecar.write_text(json.dumps({**metadata, "dibao.tree": library.tree_info(), "summary": summary.as_dict()},
+                                  ensure_ascii=False, indent=2) + "\n",
                        encoding="utf-8")
     return summary
 

@@ -1,8 +1,10 @@
 """The ``dibao`` command: a thin layer over the library API.
 
-Every command takes ``--policies DIR`` (default: the project's ``policies/``) so staff
-can work on a copy. Exit status: 0 done; 2 bad input or a policy that does not load
-(one located line per problem on stderr); 1 anything else. No traceback reaches a user.
+Every command takes ``--policies DIR`` (else ``$DIBAO_POLICIES``, else the nearest
+``policies/`` here or above, else the tree bundled with dibao) and ``--params FILE``
+(local parameter values, repeatable); ``dibao --version`` names the package version and
+the bundled tree's digest. Exit status: 0 done; 2 bad input or a policy that does not
+load (one located line per problem on stderr); 1 anything else. No traceback reaches a user.
 """
 
 from __future__ import annotations
@@ -25,9 +27,46 @@ from engine.library import PolicyLibrary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-policies_option = click.option(
-    "--policies", "policies", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="The policy folder to use (default: the project's policies/).")
+# --- the options every command shares: which policy tree, which local values --------------------------
+
+
+def policies_option(function: F) -> F:
+    """``--policies DIR`` and ``--params FILE`` (repeatable), given to the command as ``policies`` and ``params``."""
+    function = click.option(
+        "--params", "params", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+        help="Local parameter values: YAML, dated and sourced like policy files (repeatable; --set wins).")(function)
+    return click.option(
+        "--policies", "policies", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="The policy folder (default: $DIBAO_POLICIES, else the nearest policies/ here or above, else the "
+             "tree bundled with dibao).")(function)
+
+
+def open_library(policies: Path | None, params: Sequence[Path] = (), region: str | None = None) -> PolicyLibrary:
+    """The chosen policy tree with the run's local values; a run for one region refuses another region's file."""
+    library = PolicyLibrary.open(policies)
+    library.require_folder()
+    if params:
+        library = library.with_params(params)
+    if region is not None and library.local is not None:
+        library.local.require_for(region)
+    return library
+
+
+def say_tree(library: PolicyLibrary) -> None:
+    """Which policy tree (and local values) a command used, on stderr."""
+    click.echo(library.describe(), err=True)
+
+
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from engine.library import tree_digest
+    from engine.resources import bundled_policies, package_version
+
+    bundled = bundled_policies()
+    click.echo(f"dibao {package_version()}")
+    click.echo(f"bundled policy tree {tree_digest(bundled)} ({bundled})")
+    ctx.exit(0)
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -75,6 +114,8 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], carets: bool = False) -
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="The package version and the bundled policy tree's digest.")
 def cli() -> None:
     """dibao: social-assistance rules as data (低保, taper, monitoring)."""
 
@@ -88,9 +129,9 @@ def cli() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
 def evaluate_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
-                     outputs: tuple[str, ...], file: str) -> None:
+                     params: tuple[Path, ...], outputs: tuple[str, ...], file: str) -> None:
     """Evaluate one household (JSON or YAML; - for standard input) and print the contract JSON."""
-    library = PolicyLibrary.open(policies)
+    library = open_library(policies, params, region)
     household = load_household(file)
     determination = evaluate(household, region, as_of, overrides=overrides, outputs=outputs or None,
                              library=library)
@@ -101,10 +142,15 @@ def evaluate_command(region: str, as_of: date, overrides: dict[str, str], polici
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @policies_option
 @click.option("--json", "as_json", is_flag=True, help="Diagnostics as JSON.")
-def check_command(folder: Path | None, policies: Path | None, as_json: bool) -> None:
-    """Load and check every region: all diagnostics, located; exit 0 when clean, 2 otherwise."""
+def check_command(folder: Path | None, policies: Path | None, params: tuple[Path, ...], as_json: bool) -> None:
+    """Load and check every region (and --params files): all diagnostics, located; exit 0 when clean, 2 otherwise."""
     library = PolicyLibrary.open(folder or policies)
-    diagnostics = library.diagnostics
+    diagnostics = list(library.diagnostics)
+    if params:
+        try:
+            library = library.with_params(params)
+        except DiagnosticError as error:
+            diagnostics += error.diagnostics
     if as_json:
         click.echo(json.dumps([d.as_dict() for d in diagnostics], ensure_ascii=False, indent=2))
     else:
@@ -112,29 +158,33 @@ def check_command(folder: Path | None, policies: Path | None, as_json: bool) -> 
         layers = len(library.tree.layers)
         errors = sum(d.severity == "error" for d in diagnostics)
         warnings = len(diagnostics) - errors
-        click.echo(f"{layers} layers, {len(library.regions)} regions checked: "
+        files = f" and {len(params)} local parameter file{'s' if len(params) != 1 else ''}" if params else ""
+        say_tree(library)
+        click.echo(f"{layers} layers, {len(library.regions)} regions{files} checked: "
                    f"{errors} problem{'s' if errors != 1 else ''}"
                    + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""), err=True)
     sys.exit(0 if library.check.ok else 2)
 
 
 @cli.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of policy files (for YAML editors)."""
+@click.option("--of", "kind", type=click.Choice(["policy", "params"]), default="policy", show_default=True,
+              help="policy: policy files; params: local parameter files (--params FILE).")
+def schema_command(kind: str) -> None:
+    """Print the JSON Schema of policy files, or of local parameter files (for YAML editors)."""
     from engine.schema import schema_json
 
-    click.echo(schema_json(), nl=False)
+    click.echo(schema_json(kind), nl=False)
 
 
 @cli.command("regions")
 @policies_option
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @reports_problems
-def regions_command(policies: Path | None, as_json: bool) -> None:
+def regions_command(policies: Path | None, params: tuple[Path, ...], as_json: bool) -> None:
     """The regions, their versions, digests, outputs and the parameters each leaves to be supplied."""
     from engine.reports import region_summaries
 
-    library = PolicyLibrary.open(policies)
+    library = open_library(policies, params)
     if not library.regions:
         library.require_clean()
     summaries = region_summaries(library)
@@ -144,6 +194,7 @@ def regions_command(policies: Path | None, as_json: bool) -> None:
     from engine.reports import print_region_summaries
 
     print_region_summaries(summaries)
+    say_tree(library)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -183,11 +234,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
 def explain_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
-                    output: str | None, as_json: bool, quotes: bool, file: str) -> None:
+                    params: tuple[Path, ...], output: str | None, as_json: bool, quotes: bool, file: str) -> None:
     """Why a household got its answer: each output's rule, values, parameters and clauses."""
     from engine.explain import explain, render_tree
 
-    library = PolicyLibrary.open(policies)
+    library = open_library(policies, params, region)
     explanation = explain(library, load_household(file), region, as_of, overrides, output)
     if as_json:
         click.echo(explanation.to_json())
@@ -199,11 +250,12 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
 @click.option("--region", default=None, help="Only this region.")
 @policies_option
 @reports_problems
-def test_command(region: str | None, policies: Path | None) -> None:
+def test_command(region: str | None, policies: Path | None, params: tuple[Path, ...]) -> None:
     """Run the worked cases and report clause coverage (exit 1 when a case fails)."""
-    from engine.testing import explain_failure, run_worked_cases
+    from engine.testing import failure_lines, run_worked_cases
 
-    library = PolicyLibrary.open(policies)
+    library = open_library(policies, params, region)
+    say_tree(library)
     if region is not None:
         library.region(region)
     reports = run_worked_cases(library, region)
@@ -218,13 +270,8 @@ def test_command(region: str | None, policies: Path | None) -> None:
             click.echo(f"  {line}", err=True)
         for outcome in report.failed:
             failed += 1
-            click.echo(f"  FAIL {outcome.case.span}: {outcome.case.name} ({', '.join(outcome.case.checks)})")
-            if outcome.error:
-                click.echo(f"    error: {outcome.error}")
-            for name, want, got in outcome.mismatches:
-                click.echo(f"    {name}: expected {want!r}, got {got!r}")
-            for line in explain_failure(library, outcome):
-                click.echo(f"    {line}")
+            for line in failure_lines(library, outcome):
+                click.echo(f"  {line}")
     total = sum(len(r.outcomes) for r in reports)
     click.echo(f"{total - failed} passed, {failed} failed")
     if failed or any(r.load_errors for r in reports):
@@ -238,11 +285,12 @@ def test_command(region: str | None, policies: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
-def compare_command(as_of: date, overrides: dict[str, str], policies: Path | None, as_json: bool, file: str) -> None:
+def compare_command(as_of: date, overrides: dict[str, str], policies: Path | None, params: tuple[Path, ...],
+                    as_json: bool, file: str) -> None:
     """One household through every region side by side (--set applies where a region has the parameter)."""
     from engine.reports import compare_regions, print_comparison
 
-    library = PolicyLibrary.open(policies)
+    library = open_library(policies, params)
     comparison = compare_regions(library, load_household(file), as_of, overrides)
     if as_json:
         click.echo(json.dumps(comparison, ensure_ascii=False, indent=2))
@@ -267,17 +315,18 @@ def compare_command(as_of: date, overrides: dict[str, str], policies: Path | Non
 @reports_problems
 def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
                  households: str | None, any_hukou: bool, overrides: dict[str, str], policies: Path | None,
-                 as_json: bool) -> None:
+                 params: tuple[Path, ...], as_json: bool) -> None:
     """What changes between two policies (REGION@DATE, a folder, or --rev REV) and whom it affects."""
     from engine.diff import compare_policies, population_impact, tree_at_revision
     from engine.household import load_households
     from engine.reports import print_diff
 
-    sides = _diff_sides(old, new, revisions, region, as_of, overrides, policies, tree_at_revision)
+    sides = _diff_sides(old, new, revisions, region, as_of, overrides, policies, params, tree_at_revision)
     changes = compare_policies(*sides)
     report: dict[str, Any] = {"old": sides[0].label, "new": sides[1].label,
                               "old_digest": sides[0].resolved.digest, "new_digest": sides[1].resolved.digest,
-                              "changes": [c.as_dict() for c in changes]}
+                              "changes": [c.as_dict() for c in changes],
+                              "trees": {"old": sides[0].library.tree_info(), "new": sides[1].library.tree_info()}}
     if households:
         records = list(load_households(households))
         valid = [h for h in records if not isinstance(h, list)]
@@ -290,19 +339,22 @@ def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: 
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print_diff(report)
+        for which in dict.fromkeys(side.library.describe() for side in sides):
+            click.echo(which, err=True)
 
 
 def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
-                overrides: dict[str, str], policies: Path | None, at_revision: Callable[[str, Path], Path]) -> Any:
+                overrides: dict[str, str], policies: Path | None, params: tuple[Path, ...],
+                at_revision: Callable[[str, Path], Path]) -> Any:
     from engine.diff import parse_spec, side
 
-    here = PolicyLibrary.open(policies)
+    here = open_library(policies, params)
     if revisions:
         if not (region and as_of):
             raise DiagnosticError([Diagnostic("E-ARGS", "--rev needs --region and --date")])
         repository = here.root.parent
         trees = [at_revision(r, repository) for r in revisions]
-        libraries = [PolicyLibrary.open(t) for t in trees] + ([here] if len(trees) == 1 else [])
+        libraries = [PolicyLibrary.open(t, params) for t in trees] + ([here] if len(trees) == 1 else [])
         labels = [*revisions, "working tree"][:2]
         return [side(f"{region}@{as_of} ({label})", lib, region, as_of, overrides)
                 for label, lib in zip(labels, libraries, strict=True)]
@@ -313,7 +365,7 @@ def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: s
         return [side(old, here, r1, d1, overrides), side(new, here, r2, d2, overrides)]
     if not (region and as_of):
         raise DiagnosticError([Diagnostic("E-ARGS", "comparing folders needs --region and --date")])
-    return [side(f"{folder}", PolicyLibrary.open(folder), region, as_of, overrides) for folder in (old, new)]
+    return [side(f"{folder}", PolicyLibrary.open(folder, params), region, as_of, overrides) for folder in (old, new)]
 
 
 @cli.command("batch")
@@ -331,15 +383,20 @@ def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: s
 @click.option("--dask", "dask", default=None, metavar="SCHEDULER",
               help="Run per partition on Dask: a scheduler address, or 'local' for a local cluster.")
 @reports_problems
-def batch_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None, source: Path,
-                  out: Path, errors: Path | None, chunk_size: int, dask: str | None) -> None:
+def batch_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
+                  params: tuple[Path, ...], source: Path, out: Path, errors: Path | None, chunk_size: int,
+                  dask: str | None) -> None:
     """Evaluate a caseload (JSON Lines, or a folder of Parquet/CSV tables) and write one row per household."""
+    from engine.extras import require_extra
+
+    require_extra("batch", "dibao batch")
     from engine.batch import run_batch
 
     if str(source) != "-" and not source.exists():
         raise DiagnosticError([Diagnostic("E-IO", f"{source}: no such file or folder")])
-    library = PolicyLibrary.open(policies)
+    library = open_library(policies, params, region)
     if dask is not None:
+        require_extra("dask", "dibao batch --dask")
         from engine.distributed import run_on_dask
 
         summary = run_on_dask(library, region, as_of, source, out, dask, overrides, chunk_size)
@@ -360,6 +417,7 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
         click.echo("  rejected for: " + "; ".join(f"{reason} ({count})" for reason, count in top), err=True)
     if summary.interpreter_only:
         click.echo(f"outputs evaluated by the interpreter: {', '.join(summary.interpreter_only)}", err=True)
+    say_tree(library)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch
         raise DiagnosticError([Diagnostic("E-BATCH", "records in differ from rows out + errors")])
 
@@ -397,12 +455,17 @@ def _count_lines(source: Path) -> int | None:
 @policies_option
 @reports_problems
 def consistency_command(regions: tuple[str, ...], examples: int, population: int, invariants_file: Path | None,
-                        report: bool, as_json: bool, policies: Path | None) -> None:
+                        report: bool, as_json: bool, policies: Path | None, params: tuple[Path, ...]) -> None:
     """Check the invariants on generated households in every region (exit 1 on a violation)."""
+    from engine.extras import require_extra
+
+    require_extra("consistency", "dibao consistency")
     from engine.consistency import bundled_population, check_all, cross_region_report
     from engine.reports import print_consistency
 
-    library = PolicyLibrary.open(policies)
+    library = open_library(policies, params)
+    if not as_json:
+        say_tree(library)
     library.require_clean()
     for region in regions:
         library.region(region)

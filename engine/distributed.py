@@ -33,9 +33,9 @@ def partitions(source: Path) -> list[Path]:
 
 
 def run_partition(policies: str, region: str, day: str, part: str, out: str, overrides: dict[str, str],
-                  chunk_size: int) -> dict[str, Any]:
+                  chunk_size: int, params: tuple[str, ...] = ()) -> dict[str, Any]:
     """One task: a partition through the batch; returns its summary (plain data, to cross processes)."""
-    library = PolicyLibrary.open(policies)
+    library = PolicyLibrary.open(policies, params)
     summary = run_batch(library, region, date.fromisoformat(day), Path(part), Path(out), None, overrides,
                         chunk_size)
     return summary.as_dict()
@@ -60,7 +60,7 @@ def run_on_dask(library: PolicyLibrary, region: str, as_of: date, source: Path, 
         with Client(cluster if cluster is not None else scheduler) as client:
             futures = [client.submit(run_partition, str(library.root), region, as_of.isoformat(), str(part),
                                      str(folder / f"{part.stem}{suffix}"), dict(overrides or {}), chunk_size,
-                                     pure=False) for part in parts]
+                                     _params_of(library), pure=False) for part in parts]
             results = client.gather(futures)
     finally:
         if cluster is not None:
@@ -70,6 +70,11 @@ def run_on_dask(library: PolicyLibrary, region: str, as_of: date, source: Path, 
     (folder / "_summary.json").write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2) + "\n",
                                           encoding="utf-8")
     return summary
+
+
+def _params_of(library: PolicyLibrary) -> tuple[str, ...]:
+    """The run's --params files, as absolute paths a worker can open."""
+    return tuple(str(Path(f.path).resolve()) for f in library.local.files) if library.local is not None else ()
 
 
 def _combine(results: list[dict[str, Any]]) -> Summary:

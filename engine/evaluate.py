@@ -51,7 +51,7 @@ def evaluate_resolved(library: PolicyLibrary, resolved: ResolvedPolicy, househol
     types = {n: (chain.rules[n].type if n in chain.rules else chain.parameters[n].type) for n in wanted}
     household_values = {n: values[n] for n in sorted(values, key=lambda n: _CONTRACT_ORDER.get(n, len(ALL_OUTPUTS)))}
     return Determination(resolved.region, resolved.as_of, chain.version, resolved.digest, household.id,
-                         household_values, members, types)
+                         household_values, members, types, library.tree_info())
 
 
 _CONTRACT_ORDER = {name: index for index, name in enumerate(ALL_OUTPUTS)}

@@ -162,6 +162,8 @@ class _TreeBuilder:
             return ExplainNode("parameter", name, render(value, parameter.type), parameter.label,
                                source={"override": "--set"}, effective="this run")
         source = self.citation(chosen.source) if chosen else None
+        if chosen is not None and source is not None and name in self.resolved.supplied:
+            source = {"params": str(chosen.span), **source}
         effective = _dates(chosen.start, chosen.end) if chosen else ""
         shown = "must be supplied" if isinstance(value, Unavailable) else render(value, parameter.type)
         return ExplainNode("parameter", name, shown, parameter.label, source=source, effective=effective)
@@ -239,6 +241,8 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> Any:
         text.append(f"  ({node.source['doc']} {node.source['clause']}{rule})", style="dim")
     if node.effective:
         text.append(f"  in force {node.effective}", style="dim")
+    if node.source and "params" in node.source:
+        text.append(f"  from {node.source['params']}", style="dim")
     branch = parent.add(text)
     if node.expr:
         branch.add(Text(f"= {node.expr}", style="dim"))

@@ -26,8 +26,8 @@ from engine.household import (
     LABOUR_CAPACITIES,
     REQUEST_KINDS,
     TEKUN_SUPPORTS,
-    Expense,
     Event,
+    Expense,
     Household,
     Member,
 )

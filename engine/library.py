@@ -1,19 +1,28 @@
 """The policy library: one loaded, checked policy tree and what evaluation needs from it.
 
 ``PolicyLibrary.open(folder)`` loads and checks the tree once; ``resolve`` gives the
-policy in force for a region on a date (with ``--set`` overrides), and ``program``
-compiles it for the interpreter, cached by digest. This is the single place where the
-stages load → check → resolve → compile are chained.
+policy in force for a region on a date (local values from ``--params`` files, then
+``--set`` overrides), and ``program`` compiles it for the interpreter, cached by digest.
+This is the single place where the stages load → check → resolve → compile are chained.
+
+Which tree: ``choose_tree`` looks, in order, at the folder given (``--policies DIR``),
+the ``DIBAO_POLICIES`` environment variable, the nearest ``policies/`` folder holding a
+policy tree in the working folder or its parents (as git finds its repository), and
+last the tree bundled with the package. The library remembers how it was found, and
+``tree_info`` says so in every output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import types as t
 from engine.checker import check_expression
@@ -21,10 +30,53 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.interpreter import Program, RuleCode
 from engine.parser import TextLocator, parse_expression
 from engine.policy_check import CheckedRegion, TreeCheck, check_tree, evaluate_constant
-from engine.policy_files import PolicyTree, load_tree, tree_files
+from engine.policy_files import PolicyTree, display_name, layer_folders, load_tree, tree_files
 from engine.resolve import ResolvedPolicy, resolve
+from engine.resources import bundled_policies
 
-DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
+if TYPE_CHECKING:
+    from engine.local_params import LocalParams
+
+ENVIRONMENT_VARIABLE = "DIBAO_POLICIES"
+GIVEN, FROM_ENVIRONMENT, FOUND, BUNDLED = "given", ENVIRONMENT_VARIABLE, "found", "bundled"
+
+
+@dataclass(frozen=True)
+class TreeChoice:
+    """A policy folder and how it was chosen: given, from ``DIBAO_POLICIES``, found near here, or bundled."""
+
+    path: Path
+    found_by: str
+
+
+def choose_tree(given: Path | str | None = None, *, start: Path | None = None,
+                environ: Mapping[str, str] | None = None) -> TreeChoice:
+    """The policy tree to use: the folder given, ``DIBAO_POLICIES``, the nearest ``policies/``, the bundled one."""
+    if given is not None:
+        return TreeChoice(Path(given), GIVEN)
+    variable = (os.environ if environ is None else environ).get(ENVIRONMENT_VARIABLE, "").strip()
+    if variable:
+        return TreeChoice(Path(variable), FROM_ENVIRONMENT)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "policies"
+        if holds_policy_tree(candidate):
+            return TreeChoice(candidate, FOUND)
+    return TreeChoice(bundled_policies(), BUNDLED)
+
+
+def holds_policy_tree(folder: Path) -> bool:
+    """A folder with at least one layer: a sub-folder whose YAML files hold a ``policy:`` block."""
+    try:
+        if not folder.is_dir():
+            return False
+        return any(_POLICY_BLOCK.search(path.read_text(encoding="utf-8", errors="replace"))
+                   for _key, layer in layer_folders(folder) for path in sorted(layer.glob("*.yaml")))
+    except OSError:
+        return False
+
+
+_POLICY_BLOCK = re.compile(r"^policy:", re.MULTILINE)
 
 
 @dataclass
@@ -34,11 +86,37 @@ class PolicyLibrary:
     root: Path
     tree: PolicyTree
     check: TreeCheck
+    digest: str = ""
+    found_by: str = GIVEN
+    local: LocalParams | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, root: Path | str | None = None) -> PolicyLibrary:
-        folder = Path(root) if root is not None else DEFAULT_POLICIES
-        return _open_cached(folder.resolve(), _fingerprint(folder))
+    def open(cls, root: Path | str | None = None, params: Sequence[Path | str] = ()) -> PolicyLibrary:
+        """The tree at ``root`` (or the one ``choose_tree`` finds), with local values from ``params`` files."""
+        choice = choose_tree(root)
+        folder = choice.path
+        library = replace(_open_cached(folder.resolve(), _fingerprint(folder)), found_by=choice.found_by)
+        return library.with_params(params) if params else library
+
+    def with_params(self, params: Sequence[Path | str]) -> PolicyLibrary:
+        """This library with the local parameter values of ``params`` files (checked; located errors raise)."""
+        from engine.local_params import load_local_params
+
+        return replace(self, local=load_local_params([Path(p) for p in params], self))
+
+    def tree_info(self) -> dict[str, Any]:
+        """Which policy tree answered: its folder, how it was chosen, its digest, and the local value files."""
+        info: dict[str, Any] = {"path": str(self.root), "found_by": self.found_by, "digest": self.digest}
+        if self.local is not None:
+            info["params"] = [f.path for f in self.local.files]
+        return info
+
+    def describe(self) -> str:
+        """One line for people: ``policy tree policies (found from the working folder; sha256:…)``."""
+        how = {GIVEN: "given", FROM_ENVIRONMENT: f"from ${ENVIRONMENT_VARIABLE}", FOUND: "found from the working "
+               "folder", BUNDLED: "bundled with dibao"}.get(self.found_by, self.found_by)
+        local = f"; local values from {', '.join(f.path for f in self.local.files)}" if self.local else ""
+        return f"policy tree {display_name(self.root)} ({how}; {self.digest[:19]}…){local}"
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -47,6 +125,11 @@ class PolicyLibrary:
     @property
     def regions(self) -> list[str]:
         return self.tree.regions
+
+    def require_folder(self) -> None:
+        """Stop when the chosen tree is not there at all (a mistyped --policies or $DIBAO_POLICIES)."""
+        if not self.root.is_dir():
+            raise DiagnosticError([Diagnostic("E-POLICY", f"no policy folder at {self.root} ({self.found_by})")])
 
     def require_clean(self) -> None:
         if not self.check.ok:
@@ -83,7 +166,8 @@ class PolicyLibrary:
             raise DiagnosticError([Diagnostic("E-DATE", f"{region} answers for {chain.span_from} – {chain.span_to}; "
                                               f"{as_of} is outside its span", chain.top.span)])
         values = parse_overrides(checked, overrides or {})
-        return resolve(chain, as_of, checked.constants, values)
+        local = self.local.in_force(region, as_of) if self.local is not None else {}
+        return resolve(chain, as_of, checked.constants, values, local)
 
     def program(self, resolved: ResolvedPolicy) -> Program:
         checked = self.region(resolved.region)
@@ -157,7 +241,17 @@ def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(found))
 
 
+def tree_digest(folder: Path) -> str:
+    """SHA-256 over the tree's YAML files (relative path and content, in path order): the tree's identity."""
+    total = hashlib.sha256()
+    if folder.is_dir():
+        for path in sorted(tree_files(folder), key=lambda p: p.relative_to(folder).as_posix()):
+            total.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+            total.update(hashlib.sha256(path.read_bytes()).digest())
+    return "sha256:" + total.hexdigest()
+
+
 @lru_cache(maxsize=8)
 def _open_cached(folder: Path, _fingerprint: tuple[tuple[str, int, int], ...]) -> PolicyLibrary:
     tree = load_tree(folder)
-    return PolicyLibrary(folder, tree, check_tree(tree))
+    return PolicyLibrary(folder, tree, check_tree(tree), tree_digest(folder))

@@ -7,6 +7,7 @@ ISO strings, lists as arrays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,7 +20,11 @@ from engine import types as t
 
 @dataclass
 class Determination:
-    """The answer for one household: exact values and their types, with the policy's identity."""
+    """The answer for one household: exact values and their types, with the policy's identity.
+
+    ``tree`` says which policy tree answered (its folder, how it was chosen, its digest);
+    it is rendered as ``policy.tree`` beside the contract's ``version`` and ``digest``.
+    """
 
     region: str
     date: date
@@ -29,19 +34,34 @@ class Determination:
     outputs: dict[str, Any]
     members: dict[str, dict[str, Any]]
     types: dict[str, t.Type] = field(default_factory=dict)
+    tree: dict[str, Any] | None = None
+    explainer: Callable[[str | None], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON object."""
         members = {mid: {name: render(value, self.types[name]) for name, value in values.items()}
                    for mid, values in self.members.items() if values}
+        policy: dict[str, Any] = {"version": self.version, "digest": self.digest}
+        if self.tree is not None:
+            policy["tree"] = self.tree
         return {
             "region": self.region,
             "date": self.date.isoformat(),
-            "policy": {"version": self.version, "digest": self.digest},
+            "policy": policy,
             "household": self.household,
             "outputs": {name: render(value, self.types[name]) for name, value in self.outputs.items()},
             "members": members,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON object (what ``dibao evaluate`` prints)."""
+        return self.to_json()
+
+    def explain(self, output: str | None = None) -> dict[str, Any]:
+        """Why: the explain tree as data (what ``dibao explain --json`` prints), for every output or one."""
+        if self.explainer is None:
+            raise ValueError("this determination was not made by engine.evaluate, so it cannot explain itself")
+        return self.explainer(output)
 
 
 def round_money(value: exact.Number) -> Decimal:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from pathlib import Path
 from typing import Protocol
 
 from lark import Lark, Token, Tree
@@ -26,8 +25,8 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from engine import syntax as s
 from engine.builtins import AGGREGATES
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
+from engine.resources import grammar_path
 
-GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "rules.lark"
 MAX_EXPRESSION_LENGTH = 20_000
 MAX_NESTING = 64
 MAX_DIGITS = 30
@@ -88,7 +87,7 @@ class TextLocator:
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     return Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=True,

@@ -145,15 +145,15 @@ def _all_citations(chain: Chain) -> Iterator[tuple[Citation, str]]:
 def _overlaps(chain: Chain) -> Iterator[Diagnostic]:
     for parameter in chain.parameters.values():
         ranges = [(v.start, v.end, v.span) for v in parameter.values]
-        yield from _overlapping(parameter.name, "value", ranges)
+        yield from overlapping_ranges(parameter.name, "value", ranges)
         yield from _gaps(parameter.name, "value", ranges, chain)
     for rule in chain.rules.values():
         ranges = [(v.start or date.min, v.end, v.span) for v in rule.variants]
-        yield from _overlapping(rule.name, "variant", ranges)
+        yield from overlapping_ranges(rule.name, "variant", ranges)
         yield from _gaps(rule.name, "variant", ranges, chain)
 
 
-def _overlapping(name: str, what: str, ranges: list[tuple[date, date | None, Any]]) -> Iterator[Diagnostic]:
+def overlapping_ranges(name: str, what: str, ranges: list[tuple[date, date | None, Any]]) -> Iterator[Diagnostic]:
     ordered = sorted(ranges, key=lambda r: r[0])
     for (start_a, end_a, span_a), (start_b, _end_b, span_b) in itertools.pairwise(ordered):
         if end_a is None or start_b <= end_a:

@@ -174,11 +174,11 @@ def load_layer(key: str, folder: Path, root: Path,
             continue
         if loaded.data is None:
             continue
-        structural = list(_schema_errors(loaded))
+        structural = list(schema_problems(loaded))
         problems.extend(structural)
         if not structural:
             documents.append(loaded)
-    builder = _LayerBuilder(key, folder, problems)
+    builder = LayerBuilder(key, folder, problems)
     return builder.build(documents), problems
 
 
@@ -194,12 +194,14 @@ def display_name(path: Path) -> str:
 # --- structural validation ---------------------------------------------------------
 
 
-def _schema_errors(doc: LoadedYaml) -> Iterator[Diagnostic]:
+def schema_problems(doc: LoadedYaml, validator: jsonschema.protocols.Validator = _VALIDATOR,
+                    what: str = "a policy file is a mapping with policy, sources, parameters and rules",
+                    ) -> Iterator[Diagnostic]:
+    """The document's departures from a JSON Schema, each located at its YAML node."""
     if not isinstance(doc.data, dict):
-        yield Diagnostic("E-SCHEMA", "a policy file is a mapping with policy, sources, parameters and rules",
-                         doc.span(()))
+        yield Diagnostic("E-SCHEMA", what, doc.span(()))
         return
-    for error in sorted(_VALIDATOR.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for error in sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
         yield _schema_diagnostic(doc, error)
 
 
@@ -297,7 +299,7 @@ def _pattern_meaning(pattern: str) -> str:
 # --- building the model -------------------------------------------------------------
 
 
-class _LayerBuilder:
+class LayerBuilder:
     """Turns the validated documents of one folder into a ``Layer``."""
 
     def __init__(self, key: str, folder: Path, problems: list[Diagnostic]) -> None:

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.clauses import clause_text, read_source
+from engine.clauses import clause_text, read_seed
 from engine.formatter import format_expression
 from engine.library import PolicyLibrary
 from engine.outputs import render
@@ -86,7 +86,7 @@ class _Quoter:
     def _found(self, document: Source | None, clause: str) -> str | None:
         if document is None or not document.seed or self.folder is None:
             return None
-        text = read_source(self.folder / document.seed)
+        text = read_seed(self.folder, document.seed)
         return clause_text(text, clause) if text else None
 
 

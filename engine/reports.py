@@ -61,6 +61,7 @@ def compare_regions(library: PolicyLibrary, household: Any, as_of: date,
     from engine.evaluate import evaluate
 
     columns: dict[str, dict[str, Any]] = {}
+    policies: dict[str, Any] = {}
     for region in library.regions:
         try:
             applicable = {k: v for k, v in (overrides or {}).items()
@@ -69,6 +70,7 @@ def compare_regions(library: PolicyLibrary, household: Any, as_of: date,
         except DiagnosticError as error:
             columns[region] = {"error": error.diagnostics[0].message}
             continue
+        policies[region] = {"version": answer["policy"]["version"], "digest": answer["policy"]["digest"]}
         cells = dict(answer["outputs"])
         for member, values in answer["members"].items():
             for name, value in values.items():
@@ -76,7 +78,8 @@ def compare_regions(library: PolicyLibrary, household: Any, as_of: date,
         columns[region] = cells
     rows = [n for n in ALL_OUTPUTS if n not in MEMBER_OUTPUTS]
     member_rows = sorted({k for cells in columns.values() for k in cells if "[" in k})
-    return {"date": as_of.isoformat(), "household": household.id, "rows": rows + member_rows, "regions": columns}
+    return {"date": as_of.isoformat(), "household": household.id, "rows": rows + member_rows, "regions": columns,
+            "policy": {"tree": library.tree_info(), "regions": policies}}
 
 
 def print_comparison(comparison: dict[str, Any]) -> None:

@@ -102,6 +102,7 @@ class ResolvedPolicy:
     variants: dict[str, Variant]
     overrides: dict[str, Any]
     digest: str = ""
+    supplied: frozenset[str] = frozenset()  # parameters whose value came from a --params file
 
     @property
     def region(self) -> str:
@@ -125,25 +126,34 @@ def coverage_text(parameter: Parameter) -> str:
 
 
 def resolve(chain: Chain, as_of: date, constants: Mapping[int, Any],
-            overrides: Mapping[str, Any] | None = None) -> ResolvedPolicy:
-    """The policy in force on ``as_of``; ``constants`` maps id(value expression) → its value."""
+            overrides: Mapping[str, Any] | None = None,
+            local: Mapping[str, tuple[DatedValue, Any]] | None = None) -> ResolvedPolicy:
+    """The policy in force on ``as_of``; ``constants`` maps id(value expression) → its value.
+
+    ``local`` holds values supplied by ``--params`` files (the dated value and its exact
+    value): they take the place of the policy's own value on this date, and ``overrides``
+    (``--set``) win over both.
+    """
     overrides = dict(overrides or {})
+    local = local or {}
     values: dict[str, Any] = {}
     sources: dict[str, DatedValue | None] = {}
     for name, parameter in chain.parameters.items():
-        chosen = value_in_force(parameter, as_of)
+        chosen = local[name][0] if name in local else value_in_force(parameter, as_of)
         sources[name] = chosen
         if name in overrides:
             values[name] = overrides[name]
+        elif name in local:
+            values[name] = local[name][1]
         elif chosen is None:
             values[name] = Unavailable(name, (
                 f"{name} ({parameter.label}) has no value on {as_of} in {chain.region}; its values cover "
-                f"{coverage_text(parameter)}; supply one with --set {name}=VALUE"))
+                f"{coverage_text(parameter)}; supply one with --set {name}=VALUE or in a --params file"))
         elif chosen.must_supply is not None:
             values[name] = Unavailable(name, (
                 f"{name} ({parameter.label}) must be supplied for {chain.region} on {as_of}: "
                 f"{chosen.must_supply.rstrip('.;')}; its values cover {coverage_text(parameter)}; "
-                f"supply it with --set {name}=VALUE"))
+                f"supply it with --set {name}=VALUE or in a --params file"))
         else:
             assert chosen.expr is not None
             values[name] = constants[id(chosen.expr)]
@@ -154,7 +164,8 @@ def resolve(chain: Chain, as_of: date, constants: Mapping[int, Any],
             raise DiagnosticError([Diagnostic("E-COVERAGE", f"rule {name} has no variant in force on {as_of}",
                                               rule.span)])
         variants[name] = variant
-    resolved = ResolvedPolicy(chain, as_of, values, sources, variants, overrides)
+    resolved = ResolvedPolicy(chain, as_of, values, sources, variants, overrides,
+                              supplied=frozenset(n for n in local if n in chain.parameters and n not in overrides))
     resolved.digest = digest(resolved)
     return resolved
 

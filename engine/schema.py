@@ -2,6 +2,8 @@
 
 ``dibao schema`` prints it; ``schema/policy.schema.json`` is the exported copy policy
 files name in their ``yaml-language-server`` comment (a test keeps the two equal).
+``PARAMS_SCHEMA`` is the schema of local parameter files (``--params FILE``), built from
+the same parts, exported as ``schema/params.schema.json``.
 Validation errors are turned into diagnostics located at the YAML node they concern.
 """
 
@@ -178,6 +180,65 @@ POLICY_SCHEMA: dict[str, Any] = {
 }
 
 
-def schema_json() -> str:
-    """The schema as pretty JSON, as ``dibao schema`` prints it."""
-    return json.dumps(POLICY_SCHEMA, ensure_ascii=False, indent=2) + "\n"
+PARAMS_SCHEMA_ID = "https://dibao.example/schema/params.schema.json"
+
+_LOCAL_VALUE = {
+    "type": "object",
+    "description": "one dated local value of a parameter the policy defines",
+    "properties": {
+        "from": _DATE,
+        "to": {**_DATE, "description": "last day in force (inclusive); open-ended when absent"},
+        "value": {**_EXPRESSION, "description": "a constant in the rules language, e.g. 80 yuan/month"},
+        "source": _CITATION,
+        "note": {"type": "string"},
+    },
+    "required": ["from", "value", "source"],
+    "additionalProperties": False,
+}
+
+PARAMS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": PARAMS_SCHEMA_ID,
+    "title": "dibao local parameter values",
+    "description": "Values a region's policy leaves to the county or office (--params FILE): dated and sourced "
+                   "like the values of policy files.",
+    "type": "object",
+    "properties": {
+        "local": {
+            "type": "object",
+            "description": "whose values these are",
+            "properties": {
+                "region": {"type": "string", "description": "the region (or sub-jurisdiction) they apply to"},
+                "name": {"type": "string", "description": "who supplies them, e.g. the county's civil-affairs bureau"},
+                "note": {"type": "string"},
+            },
+            "required": ["region"],
+            "additionalProperties": False,
+        },
+        "sources": {"type": "object", "additionalProperties": _SOURCE,
+                    "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_.-]*$"}},
+        "parameters": {
+            "type": "object",
+            "propertyNames": {"pattern": _NAME},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string", "description": "the parameter's name in words, for readers"},
+                    "note": {"type": "string"},
+                    "values": {"type": "array", "items": _LOCAL_VALUE, "minItems": 1},
+                },
+                "required": ["values"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["local", "parameters"],
+    "additionalProperties": False,
+}
+
+SCHEMAS = {"policy": POLICY_SCHEMA, "params": PARAMS_SCHEMA}
+
+
+def schema_json(kind: str = "policy") -> str:
+    """A schema as pretty JSON, as ``dibao schema`` prints it: policy files, or ``params`` files."""
+    return json.dumps(SCHEMAS[kind], ensure_ascii=False, indent=2) + "\n"

@@ -74,15 +74,19 @@ def read_table(path: Path, name: str) -> pa.Table:
     except (pa.ArrowInvalid, OSError) as error:
         raise DiagnosticError([Diagnostic("E-TABLE", f"cannot read the {name} table: {error}",
                                           Span(str(path), 1, 1))]) from None
+    check_columns(table.column_names, name, Span(str(path), 1, 1))
+    return table
+
+
+def check_columns(columns: list[str], name: str, where: Span) -> None:
+    """A table's columns: every required one present, none the layout does not know."""
     required, optional = COLUMNS[name]
-    missing = [c for c in required if c not in table.column_names]
-    unknown = [c for c in table.column_names if c not in required + optional]
+    missing = [c for c in required if c not in columns]
+    unknown = [c for c in columns if c not in required + optional]
     if missing or unknown:
         problems = ([f"missing columns: {', '.join(missing)}"] if missing else []) + (
             [f"unknown columns: {', '.join(unknown)} (allowed: {', '.join(required + optional)})"] if unknown else [])
-        raise DiagnosticError([Diagnostic("E-TABLE", f"the {name} table: {'; '.join(problems)}",
-                                          Span(str(path), 1, 1))])
-    return table
+        raise DiagnosticError([Diagnostic("E-TABLE", f"the {name} table: {'; '.join(problems)}", where)])
 
 
 def records_from_tables(folder: Path) -> Iterator[tuple[int, object]]:
@@ -97,6 +101,11 @@ def records_from_tables(folder: Path) -> Iterator[tuple[int, object]]:
             tables[name] = []
             continue
         tables[name] = read_table(path, name).to_pylist()
+    return join_tables(tables)
+
+
+def join_tables(tables: dict[str, list[dict[str, Any]]]) -> Iterator[tuple[int, object]]:
+    """Rows of the six tables (absent optional ones empty) joined into CONTRACT records, as ``records_from_tables``."""
     children = _group_children(tables)
     known = set()
     for row, household in enumerate(tables["households"], 1):

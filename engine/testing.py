@@ -59,6 +59,17 @@ def _clause_order(clause: str) -> tuple[str, int]:
     return clause[:1], int(digits or 0)
 
 
+def failure_lines(library: PolicyLibrary, outcome: CaseOutcome) -> list[str]:
+    """How a failed case is reported (by ``dibao test`` and the pytest plugin): expected against actual, and why."""
+    case = outcome.case
+    lines = [f"FAIL {case.span}: {case.name} ({', '.join(case.checks)})"]
+    if outcome.error:
+        lines.append(f"  error: {outcome.error}")
+    lines += [f"  {name}: expected {want!r}, got {got!r}" for name, want, got in outcome.mismatches]
+    lines += [f"  {line}" for line in explain_failure(library, outcome)]
+    return lines
+
+
 def explain_failure(library: PolicyLibrary, outcome: CaseOutcome) -> list[str]:
     """The explain tree (as indented text) of each output whose value differs."""
     from engine.explain import explain

@@ -88,21 +88,10 @@ class TableWriter:
         self.writers: dict[str, Any] = {}
 
     def write(self, chunk: Chunk) -> None:
-        keep = chunk.keep
-        household = {"id": pa.array(np.asarray(chunk.ids, dtype=object)[keep], pa.string())}
-        for name in self.evaluator.household_outputs:
-            missing = chunk.unavailable.get(name)
-            household[name] = arrow_column(chunk.household[name][keep], self.evaluator.types[name],
-                                           None if missing is None else missing[keep])
-        self._append("household", pa.table(household))
-        if self.evaluator.member_outputs:
-            kept = keep[chunk.member_rows] if len(chunk.member_rows) else np.zeros(0, dtype=bool)
-            ids = np.asarray(chunk.member_ids, dtype=object).reshape(-1, 2)[kept] if chunk.member_ids else \
-                np.empty((0, 2), dtype=object)
-            member = {"household_id": pa.array(ids[:, 0], pa.string()), "member_id": pa.array(ids[:, 1], pa.string())}
-            for name in self.evaluator.member_outputs:
-                member[name] = arrow_column(chunk.member[name][kept], self.evaluator.types[name])
-            self._append("member", pa.table(member))
+        household, member = chunk_tables(chunk, self.evaluator)
+        self._append("household", household)
+        if member is not None:
+            self._append("member", member)
 
     def _append(self, which: str, table: pa.Table) -> None:
         if self.fmt == "parquet":
@@ -118,17 +107,42 @@ class TableWriter:
 
     def close(self) -> None:
         if "household" not in self.writers:  # every record was rejected: still write the (empty) tables
-            self._append("household", self._empty(["id"], self.evaluator.household_outputs))
-            if self.evaluator.member_outputs:
-                self._append("member", self._empty(["household_id", "member_id"], self.evaluator.member_outputs))
+            household, member = empty_tables(self.evaluator)
+            self._append("household", household)
+            if member is not None:
+                self._append("member", member)
         for writer in self.writers.values():
             writer.close()
 
 
-    def _empty(self, keys: list[str], outputs: list[str]) -> pa.Table:
+def chunk_tables(chunk: Chunk, evaluator: RegionEvaluator) -> tuple[pa.Table, pa.Table | None]:
+    """A chunk's answered households (``id`` and outputs) and their members' outputs (None: no member outputs)."""
+    keep = chunk.keep
+    household = {"id": pa.array(np.asarray(chunk.ids, dtype=object)[keep], pa.string())}
+    for name in evaluator.household_outputs:
+        missing = chunk.unavailable.get(name)
+        household[name] = arrow_column(chunk.household[name][keep], evaluator.types[name],
+                                       None if missing is None else missing[keep])
+    if not evaluator.member_outputs:
+        return pa.table(household), None
+    kept = keep[chunk.member_rows] if len(chunk.member_rows) else np.zeros(0, dtype=bool)
+    ids = np.asarray(chunk.member_ids, dtype=object).reshape(-1, 2)[kept] if chunk.member_ids else \
+        np.empty((0, 2), dtype=object)
+    member = {"household_id": pa.array(ids[:, 0], pa.string()), "member_id": pa.array(ids[:, 1], pa.string())}
+    for name in evaluator.member_outputs:
+        member[name] = arrow_column(chunk.member[name][kept], evaluator.types[name])
+    return pa.table(household), pa.table(member)
+
+
+def empty_tables(evaluator: RegionEvaluator) -> tuple[pa.Table, pa.Table | None]:
+    """The tables ``chunk_tables`` gives, with no rows."""
+    def empty(keys: list[str], outputs: list[str]) -> pa.Table:
         columns = {key: pa.array([], pa.string()) for key in keys}
-        columns.update({n: arrow_column(np.array([]), self.evaluator.types[n]) for n in outputs})
+        columns.update({n: arrow_column(np.array([]), evaluator.types[n]) for n in outputs})
         return pa.table(columns)
+
+    members = empty(["household_id", "member_id"], evaluator.member_outputs) if evaluator.member_outputs else None
+    return empty(["id"], evaluator.household_outputs), members
 
 
 def arrow_column(values: np.ndarray, type_: t.Type, missing: np.ndarray | None = None) -> pa.Array:

@@ -363,7 +363,8 @@ def test_a_date_a_parameter_does_not_cover_names_the_covered_dates() -> None:
     assert isinstance(in_the_gap, Unavailable)
     assert in_the_gap.message == (
         "dibao.standard_annual (农村低保标准) has no value on 2017-06-20 in demo; its values cover "
-        "2016-01-01 – 2017-06-14, 2017-07-01 – open; supply one with --set dibao.standard_annual=VALUE")
+        "2016-01-01 – 2017-06-14, 2017-07-01 – open; supply one with --set dibao.standard_annual=VALUE or in a "
+        "--params file")
 
 
 # --- the JSON Schema ------------------------------------------------------------------------------
