@@ -20,7 +20,9 @@ import click
 from engine.diagnostics import Diagnostic, DiagnosticError, render_with_caret
 from engine.evaluate import evaluate
 from engine.household import load_household
+from engine.i18n import tr, tr_message
 from engine.library import PolicyLibrary
+from engine.render import Column, Table, emit, format_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +50,8 @@ def _sets(_ctx: click.Context, _param: click.Parameter, values: Sequence[str]) -
     return found
 
 
+labels_option = click.option("--labels", type=click.Choice(["names", "zh"]), default="names", show_default=True,
+                             help="Name outputs by their names, or by their Chinese labels (zh).")
 region_option = click.option("--region", required=True, help="Region id, e.g. hebi or inner_mongolia/hinggan.")
 date_option = click.option("--date", "as_of", required=True, callback=_date, help="Evaluation date, YYYY-MM-DD.")
 set_option = click.option("--set", "overrides", multiple=True, callback=_sets, metavar="NAME=VALUE",
@@ -99,19 +103,46 @@ def evaluate_command(region: str, as_of: date, overrides: dict[str, str], polici
 @cli.command("check")
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="Diagnostics as JSON.")
-def check_command(folder: Path | None, policies: Path | None, as_json: bool) -> None:
+@format_option()
+@click.option("--json", "as_json", is_flag=True, help="Diagnostics as JSON (the same as --format json).")
+def check_command(folder: Path | None, policies: Path | None, fmt: str, as_json: bool) -> None:
     """Load and check every region: all diagnostics, located; exit 0 when clean, 2 otherwise."""
     library = PolicyLibrary.open(folder or policies)
     diagnostics = library.diagnostics
-    if as_json:
-        click.echo(json.dumps([d.as_dict() for d in diagnostics], ensure_ascii=False, indent=2))
-    else:
+    fmt = "json" if as_json else fmt
+    if fmt == "table":
         print_diagnostics(diagnostics, carets=True)
-        layers = len(library.tree.layers)
-        click.echo(f"{layers} layers, {len(library.regions)} regions checked: "
-                   f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}", err=True)
+        click.echo(check_summary(library), err=True)
+    else:
+        emit(fmt, diagnostics_table(diagnostics), [d.as_dict() for d in diagnostics])
     sys.exit(2 if diagnostics else 0)
+
+
+def check_summary(library: PolicyLibrary) -> str:
+    """``policy tree policies: 7 layers, 6 regions checked: 0 problems``, and what could not be checked."""
+    from engine.policy_files import display_name
+
+    skipped = library.check.not_checked
+    count = len(library.diagnostics)
+    checked = len([r for r in library.regions if r not in skipped])
+    text = tr("policy tree {tree}: {layers} layers, {regions} regions checked", tree=display_name(library.root),
+              layers=len(library.tree.layers), regions=checked)
+    if skipped:
+        files = sorted({f for found in skipped.values() for f in found})
+        text += tr(", {count} not checked ({regions}: {files} did not load)", count=len(skipped),
+                   regions=", ".join(sorted(skipped)), files=", ".join(files))
+    return text + (tr(": 1 problem") if count == 1 else tr(": {count} problems", count=count))
+
+
+def diagnostics_table(diagnostics: Sequence[Diagnostic]) -> Table:
+    table = Table([Column("file", "file"), Column("line", "line", "right"), Column("column", "column", "right"),
+                   Column("severity", "severity"), Column("code", "code"), Column("message", "message")])
+    for d in diagnostics:
+        table.add(file=d.span.file if d.span else "", line=d.span.line if d.span else "",
+                  column=d.span.column if d.span else "", severity=d.severity, code=d.code,
+                  message=tr_message(d.message) + (f" ({tr('did you mean')} {d.suggestion!r}?)" if d.suggestion
+                                                   else ""))
+    return table
 
 
 @cli.command("schema")
@@ -124,20 +155,16 @@ def schema_command() -> None:
 
 @cli.command("regions")
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option()
+@click.option("--json", "as_json", is_flag=True, help="As JSON (the same as --format json).")
 @reports_problems
-def regions_command(policies: Path | None, as_json: bool) -> None:
+def regions_command(policies: Path | None, fmt: str, as_json: bool) -> None:
     """The regions, their versions, digests, outputs and the parameters each leaves to be supplied."""
-    from engine.reports import region_summaries
+    from engine.reports import region_summaries, regions_table
 
     library = PolicyLibrary.open(policies)
     summaries = region_summaries(library)
-    if as_json:
-        click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
-        return
-    from engine.reports import print_region_summaries
-
-    print_region_summaries(summaries)
+    emit("json" if as_json else fmt, regions_table(summaries), summaries)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -192,36 +219,18 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
 @cli.command("test")
 @click.option("--region", default=None, help="Only this region.")
 @policies_option
+@format_option()
 @reports_problems
-def test_command(region: str | None, policies: Path | None) -> None:
+def test_command(region: str | None, policies: Path | None, fmt: str) -> None:
     """Run the worked cases and report clause coverage (exit 1 when a case fails)."""
-    from engine.testing import explain_failure, run_worked_cases
+    from engine.testing import report_data, report_table, run_worked_cases
 
     library = PolicyLibrary.open(policies)
     if region is not None:
         library.region(region)
     reports = run_worked_cases(library, region)
-    failed = 0
-    for report in reports:
-        passed = sum(o.passed for o in report.outcomes)
-        click.echo(f"{report.region}: {passed}/{len(report.outcomes)} worked cases pass; "
-                   f"clauses encoded {len(report.encoded)}, with worked cases {len(report.encoded & report.tested)}")
-        if report.untested:
-            click.echo(f"  clauses without a worked case: {', '.join(report.untested)}")
-        for line in report.load_errors:
-            click.echo(f"  {line}", err=True)
-        for outcome in report.failed:
-            failed += 1
-            click.echo(f"  FAIL {outcome.case.span}: {outcome.case.name} ({', '.join(outcome.case.checks)})")
-            if outcome.error:
-                click.echo(f"    error: {outcome.error}")
-            for name, want, got in outcome.mismatches:
-                click.echo(f"    {name}: expected {want!r}, got {got!r}")
-            for line in explain_failure(library, outcome):
-                click.echo(f"    {line}")
-    total = sum(len(r.outcomes) for r in reports)
-    click.echo(f"{total - failed} passed, {failed} failed")
-    if failed or any(r.load_errors for r in reports):
+    emit(fmt, report_table(library, reports), report_data(reports))
+    if any(r.failed or r.load_errors for r in reports):
         sys.exit(1)
 
 
@@ -229,25 +238,23 @@ def test_command(region: str | None, policies: Path | None) -> None:
 @date_option
 @set_option
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option()
+@labels_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON (the same as --format json).")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
-def compare_command(as_of: date, overrides: dict[str, str], policies: Path | None, as_json: bool, file: str) -> None:
+def compare_command(as_of: date, overrides: dict[str, str], policies: Path | None, fmt: str, labels: str | None,
+                    as_json: bool, file: str) -> None:
     """One household through every region side by side (--set applies where a region has the parameter)."""
-    from engine.reports import compare_regions, print_comparison
+    from engine.reports import compare_regions, comparison_table
 
     library = PolicyLibrary.open(policies)
     comparison = compare_regions(library, load_household(file), as_of, overrides)
-    if as_json:
-        click.echo(json.dumps(comparison, ensure_ascii=False, indent=2))
-    else:
-        print_comparison(comparison)
-
+    emit("json" if as_json else fmt, comparison_table(comparison, labels), comparison)
 
 
 @cli.command("diff")
-@click.argument("old")
-@click.argument("new", required=False)
+@click.argument("specs", nargs=-1, metavar="[OLD] [NEW]")
 @click.option("--rev", "revisions", multiple=True, help="A git revision of the policy tree (once: against the "
               "working tree; twice: old and new).")
 @click.option("--region", default=None, help="The region, when OLD/NEW are folders or --rev is used.")
@@ -257,57 +264,79 @@ def compare_command(as_of: date, overrides: dict[str, str], policies: Path | Non
 @click.option("--any-hukou", is_flag=True, help="Include households registered in other regions too.")
 @set_option
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option()
+@click.option("--json", "as_json", is_flag=True, help="As JSON (the same as --format json).")
 @reports_problems
-def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
+def diff_command(specs: tuple[str, ...], revisions: tuple[str, ...], region: str | None, as_of: date | None,
                  households: str | None, any_hukou: bool, overrides: dict[str, str], policies: Path | None,
-                 as_json: bool) -> None:
-    """What changes between two policies (REGION@DATE, a folder, or --rev REV) and whom it affects."""
-    from engine.diff import compare_policies, population_impact, tree_at_revision
-    from engine.household import load_households
-    from engine.reports import print_diff
+                 fmt: str, as_json: bool) -> None:
+    """What changes between two policies and whom it affects.
 
-    sides = _diff_sides(old, new, revisions, region, as_of, overrides, policies, tree_at_revision)
+    Sides: REGION@DATE REGION@DATE; two folders with --region and --date; or --rev REV
+    with REGION@DATE (or --region and --date) against the working tree.
+    """
+    from engine.diff import compare_policies, side_notes, tree_at_revision
+    from engine.reports import diff_table
+
+    sides = _diff_sides(specs, revisions, region, as_of, overrides, policies, tree_at_revision)
     changes = compare_policies(*sides)
-    report: dict[str, Any] = {"old": sides[0].label, "new": sides[1].label,
-                              "old_digest": sides[0].resolved.digest, "new_digest": sides[1].resolved.digest,
-                              "changes": [c.as_dict() for c in changes]}
+    report: dict[str, Any] = {
+        "old": sides[0].label, "new": sides[1].label,
+        "old_version": sides[0].version, "new_version": sides[1].version,
+        "old_digest": sides[0].resolved.digest if sides[0].resolved else None,
+        "new_digest": sides[1].resolved.digest if sides[1].resolved else None,
+        "notes": side_notes(sides[0], sides[1], changes),
+        "changes": [c.as_dict() for c in changes]}
     if households:
-        records = list(load_households(households))
-        valid = [h for h in records if not isinstance(h, list)]
-        home = sides[1].resolved.region.split("/")[0]
-        population = valid if any_hukou else [h for h in valid if h.hukou == home]
-        report["impact"] = population_impact(sides[0], sides[1], population).as_dict()
-        report["impact"]["records"] = {"read": len(records), "rejected": len(records) - len(valid),
-                                       "other_hukou": len(valid) - len(population)}
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print_diff(report)
+        report["impact"] = _impact(sides, households, any_hukou)
+    emit("json" if as_json else fmt, diff_table(report), report)
 
 
-def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
+def _impact(sides: Any, households: str, any_hukou: bool) -> dict[str, Any]:
+    from engine.diff import population_impact
+    from engine.household import load_households
+
+    records = list(load_households(households))
+    valid = [h for h in records if not isinstance(h, list)]
+    home = sides[1].region.split("/")[0]
+    population = valid if any_hukou else [h for h in valid if h.hukou == home]
+    impact: dict[str, Any] = population_impact(sides[0], sides[1], population).as_dict()
+    impact["records"] = {"read": len(records), "rejected": len(records) - len(valid),
+                         "other_hukou": len(valid) - len(population)}
+    return impact
+
+
+def _diff_sides(specs: tuple[str, ...], revisions: tuple[str, ...], region: str | None, as_of: date | None,
                 overrides: dict[str, str], policies: Path | None, at_revision: Callable[[str, Path], Path]) -> Any:
     from engine.diff import parse_spec, side
 
     here = PolicyLibrary.open(policies)
     if revisions:
+        if len(specs) == 1 and not (region or as_of):
+            region, as_of = parse_spec(specs[0])
+        elif specs:
+            raise DiagnosticError([Diagnostic("E-ARGS", "with --rev give one REGION@DATE (or --region and --date), "
+                                              f"not {' '.join(specs)}")])
         if not (region and as_of):
-            raise DiagnosticError([Diagnostic("E-ARGS", "--rev needs --region and --date")])
+            raise DiagnosticError([Diagnostic("E-ARGS", "--rev needs REGION@DATE, e.g. dibao diff --rev HEAD "
+                                              "hebi@2017-10-01")])
         repository = here.root.parent
         trees = [at_revision(r, repository) for r in revisions]
         libraries = [PolicyLibrary.open(t) for t in trees] + ([here] if len(trees) == 1 else [])
         labels = [*revisions, "working tree"][:2]
-        return [side(f"{region}@{as_of} ({label})", lib, region, as_of, overrides)
+        return [side(f"{region}@{as_of} ({label})", lib, region, as_of, overrides, may_lack=True, tree=label)
                 for label, lib in zip(labels, libraries, strict=True)]
-    if new is None:
-        raise DiagnosticError([Diagnostic("E-ARGS", "give two sides: REGION@DATE REGION@DATE, two folders, or --rev")])
+    if len(specs) != 2:
+        raise DiagnosticError([Diagnostic("E-ARGS", "give two sides: REGION@DATE REGION@DATE, two folders, or --rev "
+                                          "REV REGION@DATE")])
+    old, new = specs
     if "@" in old and "@" in new:
         (r1, d1), (r2, d2) = parse_spec(old), parse_spec(new)
         return [side(old, here, r1, d1, overrides), side(new, here, r2, d2, overrides)]
     if not (region and as_of):
         raise DiagnosticError([Diagnostic("E-ARGS", "comparing folders needs --region and --date")])
-    return [side(f"{folder}", PolicyLibrary.open(folder), region, as_of, overrides) for folder in (old, new)]
+    return [side(f"{folder}", PolicyLibrary.open(folder), region, as_of, overrides, may_lack=True, tree=folder)
+            for folder in (old, new)]
 
 
 @cli.command("batch")
