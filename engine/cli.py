@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from engine.cli_support import LocalizedGroup, localized
 from engine.diagnostics import Diagnostic, DiagnosticError, render_with_caret
 from engine.evaluate import evaluate
 from engine.household import load_household
@@ -73,11 +74,11 @@ def reports_problems(function: F) -> F:
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic], carets: bool = False) -> None:
-    for diagnostic in diagnostics:
+    for diagnostic in map(localized, diagnostics):
         click.echo(render_with_caret(diagnostic) if carets else diagnostic.one_line(), err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """dibao: social-assistance rules as data (低保, taper, monitoring)."""
 
@@ -439,5 +440,9 @@ def consistency_command(regions: tuple[str, ...], examples: int, population: int
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
+import engine.cli_params  # noqa: E402, F401  (registers ``dibao params`` on the group above)
+
+if __name__ == "__main__":  # run the commands of engine.cli itself, the module the others register on
+    from engine.cli import main as entry_point
+
+    entry_point()

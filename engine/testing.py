@@ -8,7 +8,6 @@ the explain tree of each differing output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from engine.diagnostics import DiagnosticError

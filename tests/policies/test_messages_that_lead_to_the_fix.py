@@ -63,7 +63,8 @@ def test_an_indentation_mistake_is_one_message_at_its_line(tmp_path: Path, new: 
 def test_a_file_that_does_not_load_brings_no_errors_from_the_files_that_use_it(tmp_path: Path) -> None:
     old = ("        value: '{\"survivor_compensation\", \"preferential_payment\"}'\n"
            "        source: {doc: mca-2021-57")
-    tree, line = copy_with(tmp_path, "inner_mongolia/parameters.yaml", old, old.replace("        source", "      source"))
+    dedented = old.replace("        source", "      source")
+    tree, line = copy_with(tmp_path, "inner_mongolia/parameters.yaml", old, dedented)
     done = check(tree)
     (message,) = errors(done)
     assert message.startswith(f"policies/inner_mongolia/parameters.yaml:{line + 1}:7: error[E-YAML]: indentation:")

@@ -1,0 +1,117 @@
+"""``dibao params``: a region's parameters as dated values, and in an Excel workbook.
+
+``dibao params REGION [NAME] [--date D]`` lists the dated values with their sources (or,
+with ``--date``, the value in force that day and whether it must be supplied);
+``dibao params export REGION --out FILE.xlsx`` writes them to a workbook and ``dibao
+params import FILE.xlsx`` shows what the workbook would change in the policy files,
+writing them only with ``--write``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli import cli, policies_option, reports_problems
+from engine.cli_support import LocalizedGroup
+from engine.i18n import tr
+from engine.library import PolicyLibrary
+from engine.render import emit, format_option
+
+
+class _ParamsGroup(LocalizedGroup):
+    """``dibao params REGION …`` is ``dibao params show REGION …``; ``export`` and ``import`` are subcommands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
+
+
+@cli.group("params", cls=_ParamsGroup)
+def params_group() -> None:
+    """A region's parameters: dated values with their sources; to and from Excel."""
+
+
+@params_group.command("show")
+@click.argument("region")
+@click.argument("name", required=False)
+@click.option("--date", "as_of", default=None, callback=_day, help="The values in force on this date, YYYY-MM-DD.")
+@policies_option
+@format_option()
+@reports_problems
+def show_command(region: str, name: str | None, as_of: date | None, policies: Path | None, fmt: str) -> None:
+    """The dated values of REGION's parameters (or only NAME) with source, clause and confidence."""
+    from engine.params import histories, history_table, on_date, on_date_table
+
+    library = PolicyLibrary.open(policies)
+    if as_of is not None:
+        rows = on_date(library, region, as_of, name)
+        emit(fmt, on_date_table(rows), rows)
+        return
+    found = histories(library, region, name)
+    emit(fmt, history_table(found), [h.as_dict() for h in found])
+
+
+@params_group.command("export")
+@click.argument("region")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The workbook to write (.xlsx).")
+@policies_option
+@reports_problems
+def export_command(region: str, out: Path, policies: Path | None) -> None:
+    """Write REGION's parameter histories to an Excel workbook, one sheet per parameter."""
+    from engine.diagnostics import Diagnostic, DiagnosticError
+    from engine.params import histories
+    from engine.workbook import export_histories
+
+    if out.suffix.lower() != ".xlsx":
+        raise DiagnosticError([Diagnostic("E-IO", f"{out}: the workbook's name ends in .xlsx")])
+    library = PolicyLibrary.open(policies)
+    found = histories(library, region)
+    export_histories(found, region, out)
+    click.echo(tr("{count} parameters of {region} written to {out}", count=len(found), region=region, out=out),
+               err=True)
+
+
+@params_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--region", default=None, help="The region (default: the one the workbook was exported from).")
+@click.option("--write", is_flag=True, help="Write the changes into the policy files (without it: only show them).")
+@policies_option
+@format_option()
+@reports_problems
+def import_command(file: Path, region: str | None, write: bool, policies: Path | None, fmt: str) -> None:
+    """Show what a workbook of parameter values would change in the policy files; --write makes the change."""
+    from engine.diagnostics import Diagnostic, DiagnosticError
+    from engine.policy_edit import apply, changes, changes_table, normalised
+    from engine.workbook import read_histories
+
+    library = PolicyLibrary.open(policies)
+    exported_from, imported = read_histories(file)
+    region = region or exported_from
+    if not region:
+        raise DiagnosticError([Diagnostic("E-ARGS", f"{file}: the workbook does not say its region; give --region")])
+    imported = normalised(library, region, imported)
+    found = changes(library, region, imported)
+    data: dict[str, Any] = {"region": region, "changes": [c.as_dict() for c in found], "written": []}
+    if write and found:
+        data["written"] = [str(p) for p in apply(library, region, imported, found)]
+    emit(fmt, changes_table(found), data)
+    if fmt == "table":
+        if data["written"]:
+            click.echo(tr("written: {files}", files=", ".join(data["written"])), err=True)
+        elif found:
+            click.echo(tr("nothing written: run again with --write to make these changes"), err=True)
