@@ -199,20 +199,28 @@ def main(argv: Sequence[str] | None = None) -> None:
 @date_option
 @set_option
 @policies_option
-@click.option("--output", "output", default=None, help="Explain only this output.")
-@click.option("--json", "as_json", is_flag=True, help="The tree as JSON.")
+@click.option("--output", "outputs", multiple=True, help="Explain only this output (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["tree", "json", "markdown", "html"]), default="tree",
+              show_default=True, help="A tree for the terminal, JSON, or a Markdown or HTML document for a case file.")
+@click.option("--json", "as_json", is_flag=True, help="The tree as JSON (the same as --format json).")
 @click.option("--quotes", is_flag=True, help="Show each clause's words (recorded in the policy, or found in sources/).")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
 def explain_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
-                    output: str | None, as_json: bool, quotes: bool, file: str) -> None:
-    """Why a household got its answer: each output's rule, values, parameters and clauses."""
+                    outputs: tuple[str, ...], fmt: str, as_json: bool, quotes: bool, file: str) -> None:
+    """Why a household got its answer: each output's rule, values, parameters and clauses, and each income."""
     from engine.explain import explain, render_tree
+    from engine.render import explanation_html, explanation_markdown
 
     library = PolicyLibrary.open(policies)
-    explanation = explain(library, load_household(file), region, as_of, overrides, output)
-    if as_json:
+    explanation = explain(library, load_household(file), region, as_of, overrides, outputs or None)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
         click.echo(json.dumps(explanation.as_dict(), ensure_ascii=False, indent=2))
+    elif fmt == "markdown":
+        click.echo(explanation_markdown(explanation.as_dict(), quotes), nl=False)
+    elif fmt == "html":
+        click.echo(explanation_html(explanation.as_dict(), quotes), nl=False)
     else:
         render_tree(explanation, quotes)
 

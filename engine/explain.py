@@ -9,17 +9,21 @@ fields. The tree is data (``as_dict``); ``render_tree`` draws it for a terminal.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import click
 
 from engine import types as t
 from engine.clauses import clause_text, read_source
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
+from engine.i18n import tr
+from engine.income_decisions import IncomeDecision, income_decisions
 from engine.interpreter import RuleTrace, Tracer, Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import Determination, render
@@ -54,23 +58,27 @@ class ExplainNode:
 class Explanation:
     determination: Determination
     outputs: list[ExplainNode]
+    incomes: list[IncomeDecision] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         head = self.determination.to_json()
         return {key: head[key] for key in ("region", "date", "policy", "household")} | {
-            "explain": [node.as_dict() for node in self.outputs]}
+            "explain": [node.as_dict() for node in self.outputs], "incomes": [i.as_dict() for i in self.incomes]}
 
 
 def explain(library: PolicyLibrary, household: Household, region: str, as_of: date,
-            overrides: Mapping[str, str] | None = None, output: str | None = None) -> Explanation:
+            overrides: Mapping[str, str] | None = None, output: str | Sequence[str] | None = None) -> Explanation:
+    """The tree of each output asked for (every output without ``output``), and how each income was counted."""
     resolved = library.resolve(region, as_of, overrides)
     tracer = Tracer()
-    determination = evaluate_resolved(library, resolved, household, [output] if output else None, tracer)
+    wanted = [output] if isinstance(output, str) else (list(output) if output else None)
+    determination = evaluate_resolved(library, resolved, household, wanted, tracer)
     builder = _TreeBuilder(resolved, tracer, library.root.parent / "sources")
     nodes = [builder.output(name) for name in determination.outputs]
     for member_id, values in determination.members.items():
         nodes += [builder.rule(name, member_id, kind="output") for name in values]
-    return Explanation(determination, nodes)
+    dependencies = library.region(region).result.dependencies
+    return Explanation(determination, nodes, income_decisions(resolved, household, dependencies))
 
 
 class _TreeBuilder:
@@ -155,24 +163,36 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (tuple, list)):
-        return f"{len(value)} items"
+        return f"{len(value)} item{'' if len(value) == 1 else 's'}"
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     return render(value, t.NUMBER)
 
 
 def render_tree(explanation: Explanation, show_quotes: bool = False) -> None:
-    """Draw the explanation as a coloured tree (wide characters are measured by rich)."""
+    """Draw the explanation as a coloured tree, then the incomes (wide characters are measured by rich).
+
+    On a terminal the tree wraps at its width; piped, no line is wrapped.
+    """
+    import sys
+
     from rich.console import Console
+    from rich.markup import escape
     from rich.tree import Tree
 
+    from engine.render import emit, income_rows
+
     head = explanation.as_dict()
-    title = (f"[bold]{head['household']}[/] · {head['region']} on {head['date']} · policy "
-             f"{head['policy']['version']} {head['policy']['digest'][:19]}…")
+    title = (f"[bold]{escape(head['household'])}[/] · {head['region']} {tr('on')} {head['date']} · "
+             f"{tr('policy')} {head['policy']['version']} {head['policy']['digest']}")
     root = Tree(title)
     for node in explanation.outputs:
         _add(root, node, show_quotes)
-    Console().print(root)
+    console = Console() if sys.stdout.isatty() else Console(width=100_000, soft_wrap=True)
+    console.print(root)
+    if head["incomes"]:
+        click.echo()
+        emit("table", income_rows(head["incomes"]))
 
 
 def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
@@ -187,7 +207,7 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
         text += f"  [dim]({node.source['doc']} {node.source['clause']}"
         text += f", {node.source['rule']})[/]" if "rule" in node.source else ")[/]"
     if node.effective:
-        text += f"  [dim]in force {node.effective}[/]"
+        text += f"  [dim]{tr('in force')} {node.effective}[/]"
     branch = parent.add(text)
     if node.expr:
         branch.add(f"[dim]= {escape(node.expr)}[/]")

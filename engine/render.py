@@ -193,3 +193,123 @@ def _cells(text: str) -> int:
     from rich.cells import cell_len
 
     return cell_len(text)
+
+
+# --- explanations as documents (Markdown, HTML) for a case file -------------------------------------
+
+
+def income_rows(incomes: list[dict[str, Any]]) -> Table:
+    """Each income with counted or excluded and what decided it."""
+    table = Table([Column("member", "member"), Column("income", "income"), Column("amount", "amount", "right"),
+                   Column("monthly", "per month", "right"), Column("counted", "counted"),
+                   Column("decided", "decided by")])
+    for item in incomes:
+        verdict = "?" if item["counted"] is None else tr("counted") if item["counted"] else tr("excluded")
+        decided = [f"{item['rule']} ({item['rule_source']})"]
+        if item["counted"] is True and item["parameters"]:
+            decided.append(tr("not excluded by {names}", names=", ".join(p["name"] for p in item["parameters"])))
+        elif item["counted"] is not True:
+            decided.append(item["decided_by"])
+            decided += [f"{p['name']} = {p['value']} ({p.get('source', '')}"
+                        + (f", {tr('in force')} {p['in_force']})" if p.get("in_force") else ")")
+                        for p in item["parameters"]]
+        table.add(member=item["member"], income=item["kind"], amount=f"{item['amount']}/{tr(item['per'])}",
+                  monthly=item["monthly"], counted=verdict, decided=decided)
+    return table
+
+
+def explanation_markdown(data: dict[str, Any], quotes: bool = False) -> str:
+    """The explanation as a Markdown document: heading, incomes table, then each output's tree as nested lists."""
+    out = [f"# {escape_markdown(data['household'])} · {data['region']} {tr('on')} {data['date']}", "",
+           f"{tr('policy')} {data['policy']['version']} `{data['policy']['digest']}`", ""]
+    if data.get("incomes"):
+        out += [f"## {tr('Incomes')}", "", to_markdown(income_rows(data["incomes"])), ""]
+    out += [f"## {tr('Outputs')}", ""]
+    for node in data["explain"]:
+        out += _markdown_node(node, 0, quotes)
+    return "\n".join(out) + "\n"
+
+
+def _markdown_node(node: dict[str, Any], depth: int, quotes: bool) -> list[str]:
+    pad = "  " * depth
+    line = f"{pad}- `{node['name']}` = **{escape_markdown(_value(node['value']))}**"
+    if node.get("label"):
+        line += f" {escape_markdown(node['label'])}"
+    citation = _citation(node.get("source"))
+    if citation:
+        line += f" ({escape_markdown(citation)})"
+    if node.get("effective"):
+        line += f", {tr('in force')} {node['effective']}"
+    out = [line]
+    if node.get("expr"):
+        out.append(f"{pad}  - `= {node['expr'].replace('`', '')}`")
+    words = (node.get("source") or {}).get("quote") or (node.get("source") or {}).get("text")
+    if quotes and words:
+        out.append(f"{pad}  - 「{escape_markdown(words)}」")
+    for child in node.get("children", []):
+        out += _markdown_node(child, depth + 1, quotes)
+    return out
+
+
+def explanation_html(data: dict[str, Any], quotes: bool = False) -> str:
+    """The explanation as a standalone HTML page (every text escaped)."""
+    from html import escape
+
+    title = f"{data['household']} · {data['region']} {tr('on')} {data['date']}"
+    parts = ["<!DOCTYPE html>", '<html lang="' + ("zh" if tr("on") != "on" else "en") + '">', "<head>",
+             '<meta charset="utf-8">', f"<title>{escape(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}code{background:#f4f4f4}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}"
+             ".value{font-weight:bold}.note{color:#555}</style>", "</head>", "<body>",
+             f"<h1>{escape(title)}</h1>",
+             f"<p>{escape(tr('policy'))} {escape(data['policy']['version'])} <code>"
+             f"{escape(data['policy']['digest'])}</code></p>"]
+    if data.get("incomes"):
+        parts += [f"<h2>{escape(tr('Incomes'))}</h2>", _html_table(income_rows(data["incomes"]))]
+    parts += [f"<h2>{escape(tr('Outputs'))}</h2>", "<ul>"]
+    parts += [_html_node(node, quotes) for node in data["explain"]]
+    parts += ["</ul>", "</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _html_node(node: dict[str, Any], quotes: bool) -> str:
+    from html import escape
+
+    text = f"<code>{escape(node['name'])}</code> = <span class=\"value\">{escape(_value(node['value']))}</span>"
+    if node.get("label"):
+        text += f" {escape(node['label'])}"
+    citation = _citation(node.get("source"))
+    if citation:
+        text += f" <span class=\"note\">({escape(citation)})</span>"
+    if node.get("effective"):
+        text += f" <span class=\"note\">{escape(tr('in force'))} {escape(node['effective'])}</span>"
+    inner = []
+    if node.get("expr"):
+        inner.append(f"<li><code>= {escape(node['expr'])}</code></li>")
+    words = (node.get("source") or {}).get("quote") or (node.get("source") or {}).get("text")
+    if quotes and words:
+        inner.append(f"<li>「{escape(words)}」</li>")
+    inner += [_html_node(child, quotes) for child in node.get("children", [])]
+    return f"<li>{text}" + (f"<ul>{''.join(inner)}</ul>" if inner else "") + "</li>"
+
+
+def _html_table(table: Table) -> str:
+    from html import escape
+
+    head = "".join(f"<th>{escape(tr(c.header))}</th>" for c in table.columns)
+    rows = "".join("<tr>" + "".join("<td>" + "<br>".join(escape(line) for line in lines_of(row.get(c.key)))
+                                    + "</td>" for c in table.columns) + "</tr>" for row in table.rows)
+    return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _citation(source: dict[str, Any] | None) -> str:
+    if not source:
+        return ""
+    if "override" in source:
+        return str(source["override"])
+    text = f"{source['doc']} {source['clause']}"
+    return text + (f", {source['rule']}" if source.get("rule") else "")
