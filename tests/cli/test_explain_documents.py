@@ -38,7 +38,8 @@ def test_each_income_is_counted_or_excluded_by_a_named_rule_and_clause() -> None
     assert (pension["kind"], pension["counted"]) == ("basic_pension_base", False)
     (decider,) = pension["parameters"]
     assert decider == {"name": "income.pension_base_excluded",
-                       "label": "中央确定的农村居民基本养老保险金暂不计入家庭收入", "value": "true", "source": "hebi-2017-14 三(二) (H5)", "in_force": "2016-01-01 – 2020-12-31"}
+                       "label": "中央确定的农村居民基本养老保险金暂不计入家庭收入", "value": "true",
+                       "source": "hebi-2017-14 三(二) (H5)", "in_force": "2016-01-01 – 2020-12-31"}
     done = run("explain", "--region", "hebi", "--date", "2021-06-30", "--set", "dibao.standard_annual=4800", "--json",
                str(EXAMPLE))
     assert [i["counted"] for i in json.loads(done.stdout)["incomes"]] == [True, True]  # the window ended in 2020
