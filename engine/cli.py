@@ -448,7 +448,7 @@ def consistency_command(regions: tuple[str, ...], examples: int, population: int
         sys.exit(1)
 
 
-import engine.cli_params  # noqa: E402, F401  (registers ``dibao params`` on the group above)
+import engine.cli_policy  # noqa: E402, F401  (registers ``dibao params`` and ``dibao doc`` on the group above)
 
 if __name__ == "__main__":  # run the commands of engine.cli itself, the module the others register on
     from engine.cli import main as entry_point

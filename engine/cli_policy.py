@@ -1,10 +1,12 @@
-"""``dibao params``: a region's parameters as dated values, and in an Excel workbook.
+"""``dibao params`` and ``dibao doc``: a region's parameters and rules as people keep and read them.
 
 ``dibao params REGION [NAME] [--date D]`` lists the dated values with their sources (or,
 with ``--date``, the value in force that day and whether it must be supplied);
 ``dibao params export REGION --out FILE.xlsx`` writes them to a workbook and ``dibao
 params import FILE.xlsx`` shows what the workbook would change in the policy files,
-writing them only with ``--write``.
+writing them only with ``--write``. ``dibao doc REGION`` prints the region's rules and
+parameters as a document (Markdown or HTML), and with ``--readme`` writes the generated
+tables into the region's README between their markers.
 """
 
 from __future__ import annotations
@@ -115,3 +117,59 @@ def import_command(file: Path, region: str | None, write: bool, policies: Path |
             click.echo(tr("written: {files}", files=", ".join(data["written"])), err=True)
         elif found:
             click.echo(tr("nothing written: run again with --write to make these changes"), err=True)
+
+
+@cli.command("doc")
+@click.argument("region")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown",
+              show_default=True, help="Markdown, a standalone HTML page, or the document's data as JSON.")
+@click.option("--readme", "readme", type=click.Choice(["write", "check"]), default=None,
+              help="Write the generated tables into the region's README.md between their markers, or check "
+                   "that they are current (exit 1 when not).")
+@policies_option
+@reports_problems
+def doc_command(region: str, fmt: str, readme: str | None, policies: Path | None) -> None:
+    """REGION's rules and parameters as a document: label, clause and its words, expression, reading, history."""
+    import json
+    import sys
+
+    from engine import policy_doc
+
+    library = PolicyLibrary.open(policies)
+    if readme is not None:
+        sys.exit(_readme(library, region, readme == "write"))
+    document = policy_doc.region_document(library, region)
+    if fmt == "json":
+        data = {**document, "entries": [e.as_dict() for e in document["entries"]]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        text = policy_doc.markdown(document) if fmt == "markdown" else policy_doc.html(document)
+        click.echo(text, nl=False)
+
+
+def _readme(library: PolicyLibrary, region: str, write: bool) -> int:
+    from engine import policy_doc
+    from engine.diagnostics import Diagnostic, DiagnosticError
+
+    from engine.policy_files import display_name
+
+    library.region(region)
+    path = library.root / region / "README.md"
+    shown = display_name(path)
+    if not path.is_file():
+        raise DiagnosticError([Diagnostic("E-IO", f"{path}: no README for {region}")])
+    text = path.read_text(encoding="utf-8")
+    names = policy_doc.block_names(text)
+    if not names:
+        raise DiagnosticError([Diagnostic("E-DOC", f"{path}: no <!-- dibao doc: NAME --> block to fill")])
+    updated = policy_doc.with_blocks(text, policy_doc.readme_blocks(library, region, names))
+    if updated == text:
+        click.echo(tr("{path}: current ({blocks})", path=shown, blocks=", ".join(names)), err=True)
+        return 0
+    if not write:
+        click.echo(tr("{path}: out of date; run dibao doc {region} --readme write", path=shown, region=region),
+                   err=True)
+        return 1
+    path.write_text(updated, encoding="utf-8")
+    click.echo(tr("{path}: written ({blocks})", path=shown, blocks=", ".join(names)), err=True)
+    return 0
