@@ -150,7 +150,6 @@ def doc_command(region: str, fmt: str, readme: str | None, policies: Path | None
 def _readme(library: PolicyLibrary, region: str, write: bool) -> int:
     from engine import policy_doc
     from engine.diagnostics import Diagnostic, DiagnosticError
-
     from engine.policy_files import display_name
 
     library.region(region)
