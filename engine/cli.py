@@ -362,15 +362,26 @@ def _diff_sides(specs: tuple[str, ...], revisions: tuple[str, ...], region: str 
               help="Households per chunk (memory is bounded by the chunk).")
 @click.option("--dask", "dask", default=None, metavar="SCHEDULER",
               help="Run per partition on Dask: a scheduler address, or 'local' for a local cluster.")
+@click.option("--encoding", default=None, metavar="ENCODING",
+              help="The encoding of CSV tables, e.g. gbk or gb18030 for files saved by Excel on a Chinese Windows "
+                   "(default: UTF-8, with or without a byte-order mark).")
+@click.option("--bom", is_flag=True, help="Write CSV with a UTF-8 byte-order mark, so Excel opens it right.")
+@labels_option
 @reports_problems
 def batch_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None, source: Path,
-                  out: Path, errors: Path | None, chunk_size: int, dask: str | None) -> None:
-    """Evaluate a caseload (JSON Lines, or a folder of Parquet/CSV tables) and write one row per household."""
+                  out: Path, errors: Path | None, chunk_size: int, dask: str | None, encoding: str | None,
+                  bom: bool, labels: str) -> None:
+    """Evaluate a caseload (JSON Lines, a folder of Parquet/CSV tables, or a workbook) and write one row per
+    household (.jsonl, .csv, .parquet or .xlsx)."""
     from engine.batch import run_batch
+    from engine.spreadsheets import WriteOptions, check_encoding
 
     if str(source) != "-" and not source.exists():
         raise DiagnosticError([Diagnostic("E-IO", f"{source}: no such file or folder")])
+    if encoding is not None:
+        check_encoding(encoding)
     library = PolicyLibrary.open(policies)
+    options = WriteOptions(bom, output_labels(library, region) if labels == "zh" else {})
     if dask is not None:
         from engine.distributed import run_on_dask
 
@@ -379,7 +390,8 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
         errors = out.with_name("*.errors.jsonl")
     else:
         summary = _with_progress(lambda progress: run_batch(
-            library, region, as_of, source, out, errors, overrides, chunk_size, progress), source)
+            library, region, as_of, source, out, errors, overrides, chunk_size, progress, encoding=encoding,
+            options=options), source)
     from engine.batch import default_errors_path, fen_text
 
     click.echo(f"{region} on {as_of}: {summary.records} records → {summary.rows} rows in {out}, "
@@ -394,6 +406,17 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
         click.echo(f"outputs evaluated by the interpreter: {', '.join(summary.interpreter_only)}", err=True)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch
         raise DiagnosticError([Diagnostic("E-BATCH", "records in differ from rows out + errors")])
+
+
+def output_labels(library: PolicyLibrary, region: str) -> dict[str, str]:
+    """Chinese column labels for a region's outputs: the catalogue's, else the rule's own label."""
+    from engine.i18n import label
+
+    chain = library.region(region).chain
+    found = {name: label(name, "zh", (chain.rules.get(name) or chain.parameters.get(name)).label)  # type: ignore[union-attr]
+             for name in chain.outputs()}
+    return found | {"id": label("id", "zh"), "household_id": label("household_id", "zh"),
+                    "member_id": label("member_id", "zh")}
 
 
 def _with_progress(run: Callable[[Callable[[int], None] | None], Any], source: Path) -> Any:
