@@ -32,6 +32,7 @@ from engine.household import Household, record_id, validate_household
 from engine.interpreter import EvaluationError, Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import round_money
+from engine.spreadsheets import WriteOptions
 
 CHUNK = 20_000
 
@@ -289,20 +290,22 @@ def _validated(raw: object, source: str, line: int) -> Household | Rejected:
         return Rejected(record_id(raw), line, "; ".join(d.message for d in error.diagnostics))
 
 
-def read_table_chunks(folder: Path, size: int) -> Iterator[list[tuple[int, Household | Rejected]]]:
-    """Chunks from a folder of tables (Parquet or CSV); the line of a household is its row (1-based)."""
+def read_table_chunks(folder: Path, size: int, encoding: str | None = None
+                      ) -> Iterator[list[tuple[int, Household | Rejected]]]:
+    """Chunks from a folder of tables (Parquet or CSV) or a workbook; the line of a household is its row (1-based)."""
     from engine.tables import records_from_tables
 
-    return validated_chunks(records_from_tables(folder), str(folder), size)
+    return validated_chunks(records_from_tables(folder, encoding), str(folder), size)
 
 
-def input_chunks(path: Path, size: int) -> Iterator[list[tuple[int, Household | Rejected]]]:
-    if path.is_dir():
-        return read_table_chunks(path, size)
+def input_chunks(path: Path, size: int, encoding: str | None = None
+                 ) -> Iterator[list[tuple[int, Household | Rejected]]]:
+    if path.is_dir() or path.suffix.lower() == ".xlsx":
+        return read_table_chunks(path, size, encoding)
     if str(path) == "-" or path.suffix in (".jsonl", ".ndjson"):
         return read_jsonl_chunks(path, size)
-    raise DiagnosticError([Diagnostic("E-IO", f"{path}: give a JSON Lines file (.jsonl) or a folder of tables "
-                                      "(households and members as .parquet or .csv)")])
+    raise DiagnosticError([Diagnostic("E-IO", f"{path}: give a JSON Lines file (.jsonl), a folder of tables "
+                                      "(households and members as .parquet or .csv) or an Excel workbook (.xlsx)")])
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -310,7 +313,8 @@ def input_chunks(path: Path, size: int) -> Iterator[list[tuple[int, Household | 
 
 def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, out: Path, errors: Path | None = None,
               overrides: dict[str, str] | None = None, chunk_size: int = CHUNK,
-              progress: Callable[[int], None] | None = None) -> Summary:
+              progress: Callable[[int], None] | None = None, *, encoding: str | None = None,
+              options: WriteOptions | None = None) -> Summary:
     """Evaluate every household of ``source`` and write ``out`` (by its suffix) and the errors file."""
     import time
 
@@ -324,10 +328,10 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
     errors = errors or default_errors_path(out)
     metadata = {"dibao.region": region, "dibao.date": as_of.isoformat(), "dibao.version": summary.version,
                 "dibao.digest": summary.digest, "dibao.tree": json.dumps(library.tree_info(), ensure_ascii=False)}
-    writer = open_writer(out, evaluator, metadata)
+    writer = open_writer(out, evaluator, metadata, options)
     try:
         with errors.open("w", encoding="utf-8") as error_file:
-            for chunk in input_chunks(source, chunk_size):
+            for chunk in input_chunks(source, chunk_size, encoding):
                 summary.records += len(chunk)
                 good = [(line, h) for line, h in chunk if isinstance(h, Household)]
                 rejected = [r for _line, r in chunk if isinstance(r, Rejected)]

@@ -20,10 +20,13 @@ from typing import Any, TypeVar
 import click
 
 from engine.builtins import iso_date
+from engine.cli_support import LocalizedGroup, localized
 from engine.diagnostics import Diagnostic, DiagnosticError, render_all
 from engine.evaluate import evaluate
 from engine.household import load_household
+from engine.i18n import tr, tr_message
 from engine.library import PolicyLibrary
+from engine.render import Column, Table, emit, format_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,6 +91,8 @@ def _sets(_ctx: click.Context, _param: click.Parameter, values: Sequence[str]) -
     return found
 
 
+labels_option = click.option("--labels", type=click.Choice(["names", "zh"]), default="names", show_default=True,
+                             help="Name outputs by their names, or by their Chinese labels (zh).")
 region_option = click.option("--region", required=True, help="Region id, e.g. hebi or inner_mongolia/hinggan.")
 date_option = click.option("--date", "as_of", required=True, callback=_date, help="Evaluation date, YYYY-MM-DD.")
 set_option = click.option("--set", "overrides", multiple=True, callback=_sets, metavar="NAME=VALUE",
@@ -109,11 +114,11 @@ def reports_problems(function: F) -> F:
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic], carets: bool = False) -> None:
-    for text in render_all(diagnostics, carets):
+    for text in render_all(list(map(localized, diagnostics)), carets):
         click.echo(text, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="The package version and the bundled policy tree's digest.")
 def cli() -> None:
@@ -141,8 +146,10 @@ def evaluate_command(region: str, as_of: date, overrides: dict[str, str], polici
 @cli.command("check")
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="Diagnostics as JSON.")
-def check_command(folder: Path | None, policies: Path | None, params: tuple[Path, ...], as_json: bool) -> None:
+@format_option()
+@click.option("--json", "as_json", is_flag=True, help="Diagnostics as JSON (the same as --format json).")
+def check_command(folder: Path | None, policies: Path | None, params: tuple[Path, ...], fmt: str,
+                  as_json: bool) -> None:
     """Load and check every region (and --params files): all diagnostics, located; exit 0 when clean, 2 otherwise."""
     library = PolicyLibrary.open(folder or policies)
     diagnostics = list(library.diagnostics)
@@ -151,19 +158,46 @@ def check_command(folder: Path | None, policies: Path | None, params: tuple[Path
             library = library.with_params(params)
         except DiagnosticError as error:
             diagnostics += error.diagnostics
-    if as_json:
-        click.echo(json.dumps([d.as_dict() for d in diagnostics], ensure_ascii=False, indent=2))
-    else:
+    fmt = "json" if as_json else fmt
+    if fmt == "table":
         print_diagnostics(diagnostics, carets=True)
-        layers = len(library.tree.layers)
-        errors = sum(d.severity == "error" for d in diagnostics)
-        warnings = len(diagnostics) - errors
-        files = f" and {len(params)} local parameter file{'s' if len(params) != 1 else ''}" if params else ""
-        say_tree(library)
-        click.echo(f"{layers} layers, {len(library.regions)} regions{files} checked: "
-                   f"{errors} problem{'s' if errors != 1 else ''}"
-                   + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""), err=True)
-    sys.exit(0 if library.check.ok else 2)
+        click.echo(check_summary(library, diagnostics, len(params)), err=True)
+    else:
+        emit(fmt, diagnostics_table(diagnostics), [d.as_dict() for d in diagnostics])
+    sys.exit(0 if library.check.ok and not any(d.severity == "error" for d in diagnostics) else 2)
+
+
+def check_summary(library: PolicyLibrary, diagnostics: Sequence[Diagnostic], param_files: int = 0) -> str:
+    """``policy tree policies: 7 layers, 6 regions checked: 0 problems``, and what could not be checked."""
+    from engine.policy_files import display_name
+
+    skipped = library.check.not_checked
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    checked = len([r for r in library.regions if r not in skipped])
+    text = tr("policy tree {tree}: {layers} layers, {regions} regions checked", tree=display_name(library.root),
+              layers=len(library.tree.layers), regions=checked)
+    if param_files:
+        text += tr(" with {count} local parameter files", count=param_files)
+    if skipped:
+        files = sorted({f for found in skipped.values() for f in found})
+        text += tr(", {count} not checked ({regions}: {files} did not load)", count=len(skipped),
+                   regions=", ".join(sorted(skipped)), files=", ".join(files))
+    text += tr(": 1 problem") if errors == 1 else tr(": {count} problems", count=errors)
+    if warnings:
+        text += tr(", 1 warning") if warnings == 1 else tr(", {count} warnings", count=warnings)
+    return text
+
+
+def diagnostics_table(diagnostics: Sequence[Diagnostic]) -> Table:
+    table = Table([Column("file", "file"), Column("line", "line", "right"), Column("column", "column", "right"),
+                   Column("severity", "severity"), Column("code", "code"), Column("message", "message")])
+    for d in diagnostics:
+        table.add(file=d.span.file if d.span else "", line=d.span.line if d.span else "",
+                  column=d.span.column if d.span else "", severity=d.severity, code=d.code,
+                  message=tr_message(d.message) + (f" ({tr('did you mean')} {d.suggestion!r}?)" if d.suggestion
+                                                   else ""))
+    return table
 
 
 @cli.command("schema")
@@ -178,22 +212,18 @@ def schema_command(kind: str) -> None:
 
 @cli.command("regions")
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option()
+@click.option("--json", "as_json", is_flag=True, help="As JSON (the same as --format json).")
 @reports_problems
-def regions_command(policies: Path | None, params: tuple[Path, ...], as_json: bool) -> None:
+def regions_command(policies: Path | None, params: tuple[Path, ...], fmt: str, as_json: bool) -> None:
     """The regions, their versions, digests, outputs and the parameters each leaves to be supplied."""
-    from engine.reports import region_summaries
+    from engine.reports import region_summaries, regions_table
 
     library = open_library(policies, params)
     if not library.regions:
         library.require_clean()
     summaries = region_summaries(library)
-    if as_json:
-        click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
-        return
-    from engine.reports import print_region_summaries
-
-    print_region_summaries(summaries)
+    emit("json" if as_json else fmt, regions_table(summaries), summaries)
     say_tree(library)
 
 
@@ -228,20 +258,29 @@ def main(argv: Sequence[str] | None = None) -> None:
 @date_option
 @set_option
 @policies_option
-@click.option("--output", "output", default=None, help="Explain only this output.")
-@click.option("--json", "as_json", is_flag=True, help="The tree as JSON.")
+@click.option("--output", "outputs", multiple=True, help="Explain only this output (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["tree", "json", "markdown", "html"]), default="tree",
+              show_default=True, help="A tree for the terminal, JSON, or a Markdown or HTML document for a case file.")
+@click.option("--json", "as_json", is_flag=True, help="The tree as JSON (the same as --format json).")
 @click.option("--quotes", is_flag=True, help="Show each clause's words (recorded in the policy, or found in sources/).")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
 def explain_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
-                    params: tuple[Path, ...], output: str | None, as_json: bool, quotes: bool, file: str) -> None:
-    """Why a household got its answer: each output's rule, values, parameters and clauses."""
+                    params: tuple[Path, ...], outputs: tuple[str, ...], fmt: str, as_json: bool, quotes: bool,
+                    file: str) -> None:
+    """Why a household got its answer: each output's rule, values, parameters and clauses, and each income."""
     from engine.explain import explain, render_tree
+    from engine.render import explanation_html, explanation_markdown
 
     library = open_library(policies, params, region)
-    explanation = explain(library, load_household(file), region, as_of, overrides, output)
-    if as_json:
+    explanation = explain(library, load_household(file), region, as_of, overrides, outputs or None)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
         click.echo(explanation.to_json())
+    elif fmt == "markdown":
+        click.echo(explanation_markdown(explanation.as_dict(), quotes), nl=False)
+    elif fmt == "html":
+        click.echo(explanation_html(explanation.as_dict(), quotes), nl=False)
     else:
         render_tree(explanation, quotes)
 
@@ -249,32 +288,19 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
 @cli.command("test")
 @click.option("--region", default=None, help="Only this region.")
 @policies_option
+@format_option()
 @reports_problems
-def test_command(region: str | None, policies: Path | None, params: tuple[Path, ...]) -> None:
+def test_command(region: str | None, policies: Path | None, params: tuple[Path, ...], fmt: str) -> None:
     """Run the worked cases and report clause coverage (exit 1 when a case fails)."""
-    from engine.testing import failure_lines, run_worked_cases
+    from engine.testing import report_data, report_table, run_worked_cases
 
     library = open_library(policies, params, region)
     say_tree(library)
     if region is not None:
         library.region(region)
     reports = run_worked_cases(library, region)
-    failed = 0
-    for report in reports:
-        passed = sum(o.passed for o in report.outcomes)
-        click.echo(f"{report.region}: {passed}/{len(report.outcomes)} worked cases pass; "
-                   f"clauses encoded {len(report.encoded)}, with worked cases {len(report.encoded & report.tested)}")
-        if report.untested:
-            click.echo(f"  clauses without a worked case: {', '.join(report.untested)}")
-        for line in report.load_errors:
-            click.echo(f"  {line}", err=True)
-        for outcome in report.failed:
-            failed += 1
-            for line in failure_lines(library, outcome):
-                click.echo(f"  {line}")
-    total = sum(len(r.outcomes) for r in reports)
-    click.echo(f"{total - failed} passed, {failed} failed")
-    if failed or any(r.load_errors for r in reports):
+    emit(fmt, report_table(library, reports), report_data(reports))
+    if any(r.failed or r.load_errors for r in reports):
         sys.exit(1)
 
 
@@ -282,26 +308,24 @@ def test_command(region: str | None, policies: Path | None, params: tuple[Path, 
 @date_option
 @set_option
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option()
+@labels_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON (the same as --format json).")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @reports_problems
 def compare_command(as_of: date, overrides: dict[str, str], policies: Path | None, params: tuple[Path, ...],
+                    fmt: str, labels: str | None,
                     as_json: bool, file: str) -> None:
     """One household through every region side by side (--set applies where a region has the parameter)."""
-    from engine.reports import compare_regions, print_comparison
+    from engine.reports import compare_regions, comparison_table
 
     library = open_library(policies, params)
     comparison = compare_regions(library, load_household(file), as_of, overrides)
-    if as_json:
-        click.echo(json.dumps(comparison, ensure_ascii=False, indent=2))
-    else:
-        print_comparison(comparison)
-
+    emit("json" if as_json else fmt, comparison_table(comparison, labels), comparison)
 
 
 @cli.command("diff")
-@click.argument("old")
-@click.argument("new", required=False)
+@click.argument("specs", nargs=-1, metavar="[OLD] [NEW]")
 @click.option("--rev", "revisions", multiple=True, help="A git revision of the policy tree (once: against the "
               "working tree; twice: old and new).")
 @click.option("--region", default=None, help="The region, when OLD/NEW are folders or --rev is used.")
@@ -311,61 +335,84 @@ def compare_command(as_of: date, overrides: dict[str, str], policies: Path | Non
 @click.option("--any-hukou", is_flag=True, help="Include households registered in other regions too.")
 @set_option
 @policies_option
-@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@format_option()
+@click.option("--json", "as_json", is_flag=True, help="As JSON (the same as --format json).")
 @reports_problems
-def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
+def diff_command(specs: tuple[str, ...], revisions: tuple[str, ...], region: str | None, as_of: date | None,
                  households: str | None, any_hukou: bool, overrides: dict[str, str], policies: Path | None,
-                 params: tuple[Path, ...], as_json: bool) -> None:
-    """What changes between two policies (REGION@DATE, a folder, or --rev REV) and whom it affects."""
-    from engine.diff import compare_policies, population_impact, tree_at_revision
-    from engine.household import load_households
-    from engine.reports import print_diff
+                 params: tuple[Path, ...], fmt: str, as_json: bool) -> None:
+    """What changes between two policies and whom it affects.
 
-    sides = _diff_sides(old, new, revisions, region, as_of, overrides, policies, params, tree_at_revision)
+    Sides: REGION@DATE REGION@DATE; two folders with --region and --date; or --rev REV
+    with REGION@DATE (or --region and --date) against the working tree.
+    """
+    from engine.diff import compare_policies, side_notes, tree_at_revision
+    from engine.reports import diff_table
+
+    sides = _diff_sides(specs, revisions, region, as_of, overrides, policies, params, tree_at_revision)
     changes = compare_policies(*sides)
-    report: dict[str, Any] = {"old": sides[0].label, "new": sides[1].label,
-                              "old_digest": sides[0].resolved.digest, "new_digest": sides[1].resolved.digest,
-                              "changes": [c.as_dict() for c in changes],
-                              "trees": {"old": sides[0].library.tree_info(), "new": sides[1].library.tree_info()}}
+    report: dict[str, Any] = {
+        "old": sides[0].label, "new": sides[1].label,
+        "old_version": sides[0].version, "new_version": sides[1].version,
+        "old_digest": sides[0].resolved.digest if sides[0].resolved else None,
+        "new_digest": sides[1].resolved.digest if sides[1].resolved else None,
+        "notes": side_notes(sides[0], sides[1], changes),
+        "changes": [c.as_dict() for c in changes],
+        "trees": {"old": sides[0].library.tree_info(), "new": sides[1].library.tree_info()}}
     if households:
-        records = list(load_households(households))
-        valid = [h for h in records if not isinstance(h, list)]
-        home = sides[1].resolved.region.split("/")[0]
-        population = valid if any_hukou else [h for h in valid if h.hukou == home]
-        report["impact"] = population_impact(sides[0], sides[1], population).as_dict()
-        report["impact"]["records"] = {"read": len(records), "rejected": len(records) - len(valid),
-                                       "other_hukou": len(valid) - len(population)}
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print_diff(report)
+        report["impact"] = _impact(sides, households, any_hukou)
+    emit("json" if as_json else fmt, diff_table(report), report)
+    if fmt == "table" and not as_json:
         for which in dict.fromkeys(side.library.describe() for side in sides):
             click.echo(which, err=True)
 
 
-def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: str | None, as_of: date | None,
+def _impact(sides: Any, households: str, any_hukou: bool) -> dict[str, Any]:
+    from engine.diff import population_impact
+    from engine.household import load_households
+
+    records = list(load_households(households))
+    valid = [h for h in records if not isinstance(h, list)]
+    home = sides[1].region.split("/")[0]
+    population = valid if any_hukou else [h for h in valid if h.hukou == home]
+    impact: dict[str, Any] = population_impact(sides[0], sides[1], population).as_dict()
+    impact["records"] = {"read": len(records), "rejected": len(records) - len(valid),
+                         "other_hukou": len(valid) - len(population)}
+    return impact
+
+
+def _diff_sides(specs: tuple[str, ...], revisions: tuple[str, ...], region: str | None, as_of: date | None,
                 overrides: dict[str, str], policies: Path | None, params: tuple[Path, ...],
                 at_revision: Callable[[str, Path], Path]) -> Any:
     from engine.diff import parse_spec, side
 
     here = open_library(policies, params)
     if revisions:
+        if len(specs) == 1 and not (region or as_of):
+            region, as_of = parse_spec(specs[0])
+        elif specs:
+            raise DiagnosticError([Diagnostic("E-ARGS", "with --rev give one REGION@DATE (or --region and --date), "
+                                              f"not {' '.join(specs)}")])
         if not (region and as_of):
-            raise DiagnosticError([Diagnostic("E-ARGS", "--rev needs --region and --date")])
+            raise DiagnosticError([Diagnostic("E-ARGS", "--rev needs REGION@DATE, e.g. dibao diff --rev HEAD "
+                                              "hebi@2017-10-01")])
         repository = here.root.parent
         trees = [at_revision(r, repository) for r in revisions]
         libraries = [PolicyLibrary.open(t, params) for t in trees] + ([here] if len(trees) == 1 else [])
         labels = [*revisions, "working tree"][:2]
-        return [side(f"{region}@{as_of} ({label})", lib, region, as_of, overrides)
+        return [side(f"{region}@{as_of} ({label})", lib, region, as_of, overrides, may_lack=True, tree=label)
                 for label, lib in zip(labels, libraries, strict=True)]
-    if new is None:
-        raise DiagnosticError([Diagnostic("E-ARGS", "give two sides: REGION@DATE REGION@DATE, two folders, or --rev")])
+    if len(specs) != 2:
+        raise DiagnosticError([Diagnostic("E-ARGS", "give two sides: REGION@DATE REGION@DATE, two folders, or --rev "
+                                          "REV REGION@DATE")])
+    old, new = specs
     if "@" in old and "@" in new:
         (r1, d1), (r2, d2) = parse_spec(old), parse_spec(new)
         return [side(old, here, r1, d1, overrides), side(new, here, r2, d2, overrides)]
     if not (region and as_of):
         raise DiagnosticError([Diagnostic("E-ARGS", "comparing folders needs --region and --date")])
-    return [side(f"{folder}", PolicyLibrary.open(folder, params), region, as_of, overrides) for folder in (old, new)]
+    return [side(f"{folder}", PolicyLibrary.open(folder, params), region, as_of, overrides, may_lack=True,
+                 tree=folder) for folder in (old, new)]
 
 
 @cli.command("batch")
@@ -382,19 +429,29 @@ def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: s
               help="Households per chunk (memory is bounded by the chunk).")
 @click.option("--dask", "dask", default=None, metavar="SCHEDULER",
               help="Run per partition on Dask: a scheduler address, or 'local' for a local cluster.")
+@click.option("--encoding", default=None, metavar="ENCODING",
+              help="The encoding of CSV tables, e.g. gbk or gb18030 for files saved by Excel on a Chinese Windows "
+                   "(default: UTF-8, with or without a byte-order mark).")
+@click.option("--bom", is_flag=True, help="Write CSV with a UTF-8 byte-order mark, so Excel opens it right.")
+@labels_option
 @reports_problems
 def batch_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
                   params: tuple[Path, ...], source: Path, out: Path, errors: Path | None, chunk_size: int,
-                  dask: str | None) -> None:
-    """Evaluate a caseload (JSON Lines, or a folder of Parquet/CSV tables) and write one row per household."""
+                  dask: str | None, encoding: str | None, bom: bool, labels: str) -> None:
+    """Evaluate a caseload (JSON Lines, a folder of Parquet/CSV tables, or a workbook) and write one row per
+    household (.jsonl, .csv, .parquet or .xlsx)."""
     from engine.extras import require_extra
 
     require_extra("batch", "dibao batch")
     from engine.batch import run_batch
+    from engine.spreadsheets import WriteOptions, check_encoding
 
     if str(source) != "-" and not source.exists():
         raise DiagnosticError([Diagnostic("E-IO", f"{source}: no such file or folder")])
+    if encoding is not None:
+        check_encoding(encoding)
     library = open_library(policies, params, region)
+    options = WriteOptions(bom, output_labels(library, region) if labels == "zh" else {})
     if dask is not None:
         require_extra("dask", "dibao batch --dask")
         from engine.distributed import run_on_dask
@@ -404,7 +461,8 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
         errors = out.with_name("*.errors.jsonl")
     else:
         summary = _with_progress(lambda progress: run_batch(
-            library, region, as_of, source, out, errors, overrides, chunk_size, progress), source)
+            library, region, as_of, source, out, errors, overrides, chunk_size, progress, encoding=encoding,
+            options=options), source)
     from engine.batch import default_errors_path, fen_text
 
     click.echo(f"{region} on {as_of}: {summary.records} records → {summary.rows} rows in {out}, "
@@ -420,6 +478,17 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
     say_tree(library)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch
         raise DiagnosticError([Diagnostic("E-BATCH", "records in differ from rows out + errors")])
+
+
+def output_labels(library: PolicyLibrary, region: str) -> dict[str, str]:
+    """Chinese column labels for a region's outputs: the catalogue's, else the rule's own label."""
+    from engine.i18n import label
+
+    chain = library.region(region).chain
+    found = {name: label(name, "zh", (chain.rules.get(name) or chain.parameters.get(name)).label)  # type: ignore[union-attr]
+             for name in chain.outputs()}
+    return found | {"id": label("id", "zh"), "household_id": label("household_id", "zh"),
+                    "member_id": label("member_id", "zh")}
 
 
 def _with_progress(run: Callable[[Callable[[int], None] | None], Any], source: Path) -> Any:
@@ -479,5 +548,9 @@ def consistency_command(regions: tuple[str, ...], examples: int, population: int
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
+import engine.cli_policy  # noqa: E402, F401  (registers ``dibao params`` and ``dibao doc`` on the group above)
+
+if __name__ == "__main__":  # run the commands of engine.cli itself, the module the others register on
+    from engine.cli import main as entry_point
+
+    entry_point()

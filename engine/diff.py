@@ -34,6 +34,7 @@ from engine.household import Household
 from engine.interpreter import Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import render, round_money
+from engine.render import show
 from engine.resolve import ResolvedPolicy
 
 BUCKETS = ((Decimal("-Infinity"), Decimal("-100")), (Decimal("-100"), Decimal("-10")), (Decimal("-10"), Decimal(0)),
@@ -43,9 +44,21 @@ BUCKETS = ((Decimal("-Infinity"), Decimal("-100")), (Decimal("-100"), Decimal("-
 
 @dataclass
 class Side:
+    """One side of a diff: a region on a date in a policy tree; ``resolved`` is None when the tree lacks the region."""
+
     label: str
     library: PolicyLibrary
-    resolved: ResolvedPolicy
+    resolved: ResolvedPolicy | None
+    region: str = ""
+    tree: str = ""  # where the policy tree came from: a revision, a folder, "working tree"
+
+    @property
+    def version(self) -> str | None:
+        return self.resolved.chain.version if self.resolved else None
+
+    @property
+    def digest(self) -> str | None:
+        return self.resolved.digest if self.resolved else None
 
 
 @dataclass
@@ -58,9 +71,10 @@ class Change:
     old_source: str = ""
     new_source: str = ""
     reaches: list[str] = field(default_factory=list)
+    layer: str = ""  # the layer that defines the changed name (on the new side, else the old)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "", [])}
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "", []) and k != "layer"}
 
 
 def tree_at_revision(revision: str, repository: Path) -> Path:
@@ -98,8 +112,40 @@ def verified_commit(revision: str, repository: Path) -> str:
     return found
 
 
-def side(label: str, library: PolicyLibrary, region: str, as_of: date, overrides: dict[str, str]) -> Side:
-    return Side(label, library, library.resolve(region, as_of, overrides))
+def side(label: str, library: PolicyLibrary, region: str, as_of: date, overrides: dict[str, str],
+         may_lack: bool = False, tree: str = "") -> Side:
+    """The region resolved on the date; with ``may_lack``, a tree without the region gives an empty side."""
+    if may_lack and region not in library.regions and not library.problems_of(region):
+        return Side(label, library, None, region, tree)
+    applicable = overrides
+    if may_lack:
+        parameters = library.region(region).chain.parameters
+        applicable = {k: v for k, v in overrides.items() if k in parameters}
+    return Side(label, library, library.resolve(region, as_of, applicable), region, tree)
+
+
+def side_notes(old: Side, new: Side, changes: list[Change]) -> list[str]:
+    """What the reader must know beside the changes: a region on one side only, and version changes."""
+    if old.resolved is None or new.resolved is None:
+        which, present, absent = ("new", new, old) if old.resolved is None else ("old", old, new)
+        return [f"{present.region} is only on the {which} side ({present.tree}): {absent.tree} has no region "
+                f"{present.region}"]
+    notes = []
+    if old.version != new.version:
+        notes.append(f"version {old.version} → {new.version}")
+    if old.library is new.library:
+        return notes  # two dates of one tree: values change by date, not by edits
+    for key in sorted({c.layer for c in changes if c.layer}):
+        before, after = _layer_version(old, key), _layer_version(new, key)
+        if before is not None and before == after:
+            notes.append(f"warning: the {key} layer changed but its version is still {after}; give it a new "
+                         "version (policy: version:)")
+    return notes
+
+
+def _layer_version(side_: Side, key: str) -> str | None:
+    layer = side_.library.tree.layers.get(key)
+    return layer.version if layer else None
 
 
 def parse_spec(spec: str) -> tuple[str, date]:
@@ -116,21 +162,38 @@ def parse_spec(spec: str) -> tuple[str, date]:
 
 def compare_policies(old: Side, new: Side) -> list[Change]:
     changes = _parameter_changes(old, new) + _rule_changes(old, new)
-    dependents = _dependents(new)
+    reference = new if new.resolved is not None else old
+    assert reference.resolved is not None
+    dependents = _dependents(reference)
+    outputs = set(reference.resolved.chain.outputs())
     for change in changes:
-        change.reaches = sorted(o for o in closure(dependents, [change.name]) if o in set(new.resolved.chain.outputs()))
+        change.reaches = sorted(o for o in closure(dependents, [change.name]) if o in outputs)
+        change.layer = _defining_layer(new, change.name) or _defining_layer(old, change.name)
     return changes
 
 
+def _defining_layer(side_: Side, name: str) -> str:
+    if side_.resolved is None:
+        return ""
+    chain = side_.resolved.chain
+    found = chain.parameters.get(name) or chain.rules.get(name)
+    return found.layer if found else ""
+
+
+def _values(side_: Side) -> dict[str, Any]:
+    return side_.resolved.values if side_.resolved else {}
+
+
 def _value_text(side_: Side, name: str) -> str:
+    assert side_.resolved is not None
     value = side_.resolved.values[name]
     if isinstance(value, Unavailable):
         return "must be supplied"
-    rendered = render(value, side_.resolved.chain.parameters[name].type)
-    return str(rendered)
+    return show(render(value, side_.resolved.chain.parameters[name].type))
 
 
 def _citation_text(side_: Side, name: str) -> str:
+    assert side_.resolved is not None
     chosen = side_.resolved.value_sources.get(name)
     if chosen is None:
         return ""
@@ -138,7 +201,7 @@ def _citation_text(side_: Side, name: str) -> str:
 
 
 def _parameter_changes(old: Side, new: Side) -> list[Change]:
-    before, after = old.resolved.values, new.resolved.values
+    before, after = _values(old), _values(new)
     changes = []
     for name in sorted(set(before) | set(after)):
         if name not in after:
@@ -153,22 +216,24 @@ def _parameter_changes(old: Side, new: Side) -> list[Change]:
 
 
 def _rule_changes(old: Side, new: Side) -> list[Change]:
-    before = {n: format_expression(v.body) for n, v in old.resolved.variants.items()}
-    after = {n: format_expression(v.body) for n, v in new.resolved.variants.items()}
+    old_variants = old.resolved.variants if old.resolved else {}
+    new_variants = new.resolved.variants if new.resolved else {}
+    before = {n: format_expression(v.body) for n, v in old_variants.items()}
+    after = {n: format_expression(v.body) for n, v in new_variants.items()}
     changes = []
     for name in sorted(set(before) | set(after)):
         if name not in after:
             changes.append(Change("rule", name, "removed", old=before[name]))
         elif name not in before:
-            changes.append(Change("rule", name, "added", new=after[name],
-                                  new_source=str(new.resolved.variants[name].source)))
+            changes.append(Change("rule", name, "added", new=after[name], new_source=str(new_variants[name].source)))
         elif before[name] != after[name]:
             changes.append(Change("rule", name, "changed", before[name], after[name],
-                                  str(old.resolved.variants[name].source), str(new.resolved.variants[name].source)))
+                                  str(old_variants[name].source), str(new_variants[name].source)))
     return changes
 
 
 def _dependents(side_: Side) -> dict[str, set[str]]:
+    assert side_.resolved is not None
     dependencies = side_.library.region(side_.resolved.region).result.dependencies
     reverse: dict[str, set[str]] = {}
     for rule, uses in dependencies.items():
@@ -207,6 +272,8 @@ _FLAGS = {"dibao.eligible": "eligibility", "taper.applies": "taper", "monitoring
 
 def population_impact(old: Side, new: Side, households: Iterable[Household]) -> Impact:
     impact = Impact()
+    if old.resolved is None or new.resolved is None:
+        return impact
     for household in households:
         impact.households += 1
         try:

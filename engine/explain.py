@@ -11,17 +11,21 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import click
 
 from engine import types as t
 from engine.clauses import clause_text, read_seed
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
+from engine.i18n import tr
+from engine.income_decisions import IncomeDecision, income_decisions
 from engine.interpreter import RuleTrace, Tracer, Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import Determination, render
@@ -73,11 +77,12 @@ class ExplainNode:
 class Explanation:
     determination: Determination
     outputs: list[ExplainNode]
+    incomes: list[IncomeDecision] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         head = self.determination.to_json()
         return {key: head[key] for key in ("region", "date", "policy", "household")} | {
-            "explain": [node.as_dict() for node in self.outputs]}
+            "explain": [node.as_dict() for node in self.outputs], "incomes": [i.as_dict() for i in self.incomes]}
 
     def to_json(self) -> str:
         """The tree as indented JSON, however deep the chain of rules it explains."""
@@ -98,15 +103,18 @@ def _recursion_room(levels: int) -> Iterator[None]:
 
 
 def explain(library: PolicyLibrary, household: Household, region: str, as_of: date,
-            overrides: Mapping[str, str] | None = None, output: str | None = None) -> Explanation:
+            overrides: Mapping[str, str] | None = None, output: str | Sequence[str] | None = None) -> Explanation:
+    """The tree of each output asked for (every output without ``output``), and how each income was counted."""
     resolved = library.resolve(region, as_of, overrides)
     tracer = Tracer()
-    determination = evaluate_resolved(library, resolved, household, [output] if output else None, tracer)
+    wanted = [output] if isinstance(output, str) else (list(output) if output else None)
+    determination = evaluate_resolved(library, resolved, household, wanted, tracer)
     builder = _TreeBuilder(resolved, tracer, library.root.parent / "sources")
     nodes = [builder.output(name) for name in determination.outputs]
     for member_id, values in determination.members.items():
         nodes += [builder.rule(name, member_id, kind="output") for name in values]
-    return Explanation(determination, nodes)
+    dependencies = library.region(region).result.dependencies
+    return Explanation(determination, nodes, income_decisions(resolved, household, dependencies))
 
 
 class _TreeBuilder:
@@ -199,32 +207,39 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (tuple, list)):
-        return f"{len(value)} items"
+        return f"{len(value)} item{'' if len(value) == 1 else 's'}"
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     return render(value, t.NUMBER)
 
 
 def render_tree(explanation: Explanation, show_quotes: bool = False) -> None:
-    """Draw the explanation as a coloured tree (wide characters are measured by rich).
+    """Draw the explanation as a coloured tree, then the incomes (wide characters are measured by rich).
 
     Every name, label and value is drawn as plain text, never read as rich markup: a household
-    id or a label holding ``[/]`` or ``[link=…]`` prints as it is written."""
+    id or a label holding ``[/]`` or ``[link=…]`` prints as it is written. On a terminal the
+    tree wraps at its width; piped, no line is wrapped."""
     from rich.console import Console
     from rich.text import Text
     from rich.tree import Tree
 
+    from engine.render import emit, income_rows
+
     head = explanation.as_dict()
-    title = Text.assemble((str(head["household"]), "bold"), f" · {head['region']} on {head['date']} · policy "
-                          f"{head['policy']['version']} {head['policy']['digest'][:19]}…")
+    title = Text.assemble((str(head["household"]), "bold"), f" · {head['region']} {tr('on')} {head['date']} · "
+                          f"{tr('policy')} {head['policy']['version']} {head['policy']['digest']}")
     root = Tree(title)
     stack: list[tuple[Any, ExplainNode]] = [(root, node) for node in reversed(explanation.outputs)]
     while stack:  # no recursion: a chain of rules may be very deep
         parent, node = stack.pop()
         branch = _add(parent, node, show_quotes)
         stack.extend((branch, child) for child in reversed(node.children))
+    console = Console() if sys.stdout.isatty() else Console(width=100_000, soft_wrap=True)
     with _recursion_room(4 * max((node.depth() for node in explanation.outputs), default=0)):
-        Console().print(root)
+        console.print(root)
+    if head["incomes"]:
+        click.echo()
+        emit("table", income_rows(head["incomes"]))
 
 
 def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> Any:
@@ -240,7 +255,7 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> Any:
         rule = f", {node.source['rule']}" if "rule" in node.source else ""
         text.append(f"  ({node.source['doc']} {node.source['clause']}{rule})", style="dim")
     if node.effective:
-        text.append(f"  in force {node.effective}", style="dim")
+        text.append(f"  {tr('in force')} {node.effective}", style="dim")
     if node.source and "params" in node.source:
         text.append(f"  from {node.source['params']}", style="dim")
     branch = parent.add(text)

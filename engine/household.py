@@ -338,23 +338,23 @@ def _parse_amount(value: object) -> Decimal:
             )
         amount = Decimal(value)
     elif isinstance(value, bool):
-        raise _Invalid("must be an amount, not true/false")
+        raise _Invalid(f"must be an amount, not true/false ({_show(value)})")
     elif isinstance(value, (int, Decimal)):
         amount = Decimal(value)
     elif isinstance(value, float):
         amount = Decimal(repr(value))
     else:
-        raise _Invalid(f"must be an amount, not {_kind_of(value)}")
+        raise _Invalid(f"must be an amount, not {_kind_of(value)}{_shown_after(value)}")
     if not amount.is_finite():
-        raise _Invalid("must be a finite amount")
+        raise _Invalid(f"must be a finite amount, not {_show(value)}")
     if amount < 0:
-        raise _Invalid("must not be negative")
+        raise _Invalid(f"must not be negative, not {_show(value)}")
     if amount > MAX_AMOUNT:
-        raise _Invalid(f"must not exceed {MAX_AMOUNT} yuan")
+        raise _Invalid(f"must not exceed {MAX_AMOUNT} yuan, not {_show(value)}")
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)  # finite
     if exponent < -2:
-        raise _Invalid("must have at most 2 decimal places (yuan.fen)")
+        raise _Invalid(f"must have at most 2 decimal places (yuan.fen), not {_show(value)}")
     if exponent > 0:
         amount = amount.quantize(_ONE, context=_EXACT)
     return abs(amount) if amount.is_zero() else amount
@@ -375,7 +375,7 @@ def _parse_date(value: object) -> dt.date:
         except ValueError:
             raise _Invalid(f"not a real date: {value}") from None
     else:
-        raise _Invalid(f"must be a date written YYYY-MM-DD, not {_kind_of(value)}")
+        raise _Invalid(f"must be a date written YYYY-MM-DD, not {_kind_of(value)}{_shown_after(value)}")
     if not _EARLIEST <= day <= _LATEST:
         raise _Invalid(f"must be between {_EARLIEST} and {_LATEST}, not {day}")
     return day
@@ -384,7 +384,7 @@ def _parse_date(value: object) -> dt.date:
 def _check_name(value: object) -> None:
     """Ids must contain something besides spaces."""
     if isinstance(value, str) and value and not value.strip():
-        raise _Invalid("must not be blank")
+        raise _Invalid(f"must not be blank, not {_show(value)}")
 
 
 # --------------------------------------------------------------------------------------
@@ -655,7 +655,7 @@ def _from_cerberus(error: Any) -> _Problem:
         return _Problem(path, "unknown field", hint, (f"allowed fields: {', '.join(fields)}",))
     if code in (cerberus.errors.BAD_TYPE.code, cerberus.errors.NOT_NULLABLE.code):
         words = _TYPE_WORDS.get(rules.get("type", ""), "has the wrong type")
-        return _Problem(path, f"{words}, not {_kind_of(value)}")
+        return _Problem(path, f"{words}, not {_kind_of(value)}{_shown_after(value)}")
     if code == cerberus.errors.UNALLOWED_VALUE.code:
         allowed = tuple(rules.get("allowed", ()))
         hint = did_you_mean(value, allowed) if isinstance(value, str) else None
@@ -813,6 +813,13 @@ def _show(value: object) -> str:
     return _kind_of(value)
 
 
+def _shown_after(value: object) -> str:
+    """`` (the value)`` after the words for its kind, for a value short enough to show; else nothing."""
+    if value is None or isinstance(value, (Mapping, list, tuple)):
+        return ""
+    return f" ({_show(value)})"
+
+
 def _kind_of(value: object) -> str:
     """What a value is, in the words of JSON."""
     if value is None:
@@ -919,7 +926,24 @@ def household_errors(
     record: object, *, source: str = "<household>", line: int | None = None, locate: Locate | None = None
 ) -> list[Diagnostic]:
     """Every problem in ``record`` as ``E-HOUSEHOLD`` diagnostics; empty when it is valid."""
+    record = _whole_numbers(record)
     return _diagnostics(record, _problems(record), source, line, locate)
+
+
+def _whole_numbers(record: object) -> object:
+    """The record with a whole number written ``2.0`` (as Excel and pandas write one) read as ``2``."""
+    members = record.get("members") if isinstance(record, Mapping) else None
+    if not isinstance(members, list) or not any(
+            isinstance(m, Mapping) and isinstance(m.get("disability"), Mapping)
+            and isinstance(m["disability"].get("grade"), (float, Decimal)) for m in members):
+        return record
+    from engine.spreadsheets import whole_number_text
+
+    copied = dict(record)  # type: ignore[call-overload]
+    copied["members"] = [
+        {**m, "disability": {**m["disability"], "grade": whole_number_text(m["disability"]["grade"])}}
+        if isinstance(m, Mapping) and isinstance(m.get("disability"), Mapping) else m for m in members]
+    return copied
 
 
 def validate_household(
@@ -934,6 +958,7 @@ def validate_household(
     if _plainly_valid(record):
         assert isinstance(record, Mapping)
         return _household(record)
+    record = _whole_numbers(record)
     problems = _problems(record)
     if problems:
         raise DiagnosticError(_diagnostics(record, problems, source, line, locate))

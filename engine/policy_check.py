@@ -41,6 +41,7 @@ class TreeCheck:
     regions: dict[str, CheckedRegion] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     region_problems: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    not_checked: dict[str, list[str]] = field(default_factory=dict)  # region → files of its layers that did not load
 
     @property
     def ok(self) -> bool:
@@ -52,6 +53,10 @@ def check_tree(tree: PolicyTree) -> TreeCheck:
     report = TreeCheck()
     found: list[Diagnostic] = list(tree.diagnostics)
     for region in tree.regions:
+        blocked = unloaded_files(tree, region)
+        if blocked:  # checking what did load would only report the names the broken file defines
+            report.not_checked[region] = blocked
+            continue
         try:
             chain = build_chain(tree.layers, region)
         except DiagnosticError as error:
@@ -64,8 +69,26 @@ def check_tree(tree: PolicyTree) -> TreeCheck:
         found.extend(problems)
         report.region_problems[region] = problems
         report.regions[region] = checked
+    for key, files in tree.unloaded.items():
+        if key not in tree.layers and key != "common":  # its header did not load: it is not even a region yet
+            report.not_checked[key] = files
     report.diagnostics = _unique(found)
     return report
+
+
+def unloaded_files(tree: PolicyTree, region: str) -> list[str]:
+    """Files of the region's layers (itself, what it inherits, up to the common layer) that did not load."""
+    key: str | None = region
+    seen: set[str] = set()
+    files: list[str] = []
+    while key is not None and key not in seen:
+        seen.add(key)
+        files += tree.unloaded.get(key, [])
+        layer = tree.layers.get(key)
+        key = layer.inherits if layer is not None else None
+    if "common" not in seen:
+        files += tree.unloaded.get("common", [])
+    return files
 
 
 def check_chain(chain: Chain) -> tuple[CheckedRegion, list[Diagnostic]]:
@@ -156,7 +179,11 @@ def _overlaps(chain: Chain) -> Iterator[Diagnostic]:
 def overlapping_ranges(name: str, what: str, ranges: list[tuple[date, date | None, Any]]) -> Iterator[Diagnostic]:
     ordered = sorted(ranges, key=lambda r: r[0])
     for (start_a, end_a, span_a), (start_b, _end_b, span_b) in itertools.pairwise(ordered):
-        if end_a is None or start_b <= end_a:
+        if start_a == start_b:
+            yield Diagnostic("E-OVERLAP", f"{name}: a second {what} from {start_b} (the {what} at line {span_a.line} "
+                             f"starts the same day); two {what}s cannot start together: replace the one at line "
+                             f"{span_a.line} with this one, or remove this one", span_b)
+        elif end_a is None or start_b <= end_a:
             until = "open-ended" if end_a is None else f"until {end_a}"
             yield Diagnostic("E-OVERLAP", f"{name}: this {what} from {start_b} overlaps the one from {start_a} "
                              f"({until}, at line {span_a.line}); end the earlier one the day before", span_b)

@@ -35,6 +35,7 @@ from engine.yaml_source import LoadedYaml, load_yaml
 
 Path_ = tuple[str | int, ...]
 NOT_LAYERS = {"tests", "__pycache__"}
+FILE_LEVEL = ("E-YAML", "E-SCHEMA")  # problems that keep a whole file out of its layer
 _VALIDATOR = jsonschema.Draft202012Validator(POLICY_SCHEMA)
 
 
@@ -45,6 +46,7 @@ class PolicyTree:
     root: Path
     layers: dict[str, Layer] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    unloaded: dict[str, list[str]] = field(default_factory=dict)  # layer key → its files that did not load
 
     @property
     def regions(self) -> list[str]:
@@ -153,6 +155,9 @@ def load_tree(root: Path) -> PolicyTree:
     for key, folder, files in _layers(root, tree.diagnostics):
         layer, problems = load_layer(key, folder, root, files)
         tree.diagnostics.extend(problems)
+        failed = sorted({d.span.file for d in problems if d.code in FILE_LEVEL and d.span is not None})
+        if failed:
+            tree.unloaded[key] = failed
         if layer is not None:
             tree.layers[key] = layer
     if not tree.regions and not tree.diagnostics:
@@ -313,7 +318,7 @@ class LayerBuilder:
     def build(self, documents: list[LoadedYaml]) -> Layer | None:
         headers = [d for d in documents if isinstance(d.data, dict) and "policy" in d.data]
         if not headers:
-            if documents or not self.problems:
+            if not any(d.code in FILE_LEVEL for d in self.problems):  # else the header may be in a broken file
                 where = Span(display_name(self.folder / "policy.yaml"), 1, 1)
                 self.error("E-POLICY", f"the folder {self.folder.name} has no `policy:` block (id, kind, name, "
                            "version, span)", where)

@@ -1,4 +1,8 @@
-"""Reports: region summaries for ``dibao regions`` (as data, then rendered with rich)."""
+"""Reports: what ``regions``, ``compare``, ``diff`` and ``consistency`` print, as data and as tables.
+
+Each report is built as data first (what ``--format json`` prints), then as a
+``render.Table`` for the other formats.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from fractions import Fraction
 from typing import Any
 
 from engine import exact
+from engine.i18n import label, tr, tr_message
 from engine.library import PolicyLibrary
+from engine.render import Column, Table, show
 
 
 def region_summaries(library: PolicyLibrary) -> list[dict[str, Any]]:
@@ -35,22 +41,18 @@ def region_summaries(library: PolicyLibrary) -> list[dict[str, Any]]:
     return summaries
 
 
-def print_region_summaries(summaries: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="dibao regions")
-    for column in ("region", "name", "version", "span", "digest", "outputs", "must be supplied"):
-        table.add_column(column, overflow="fold")
-    for item in summaries:  # names from the policy files are plain text, never rich markup
+def regions_table(summaries: list[dict[str, Any]]) -> Table:
+    """One row per region; a region with problems says so instead of its figures."""
+    table = Table([Column("region", "region"), Column("name", "name"), Column("version", "version"),
+                   Column("span", "span"), Column("digest", "digest"), Column("outputs", "outputs", "right"),
+                   Column("must_supply", "must be supplied")])
+    for item in summaries:
         if "problems" in item:
-            table.add_row(Text(item["region"]), f"{item['problems']} problems: run dibao check", "", "", "", "", "")
+            table.add(region=item["region"], name=tr("{count} problems: run dibao check", count=item["problems"]))
             continue
-        table.add_row(*(Text(cell) for cell in (
-            item["region"], item["name"], item["version"], " – ".join(item["span"]), item["digest"][:19] + "…",
-            str(len(item["outputs"])), "\n".join(item["must_supply"]) or "—")))
-    Console().print(table)
+        table.add(region=item["region"], name=item["name"], version=item["version"], span=" – ".join(item["span"]),
+                  digest=item["digest"], outputs=len(item["outputs"]), must_supply=item["must_supply"] or ["—"])
+    return table
 
 
 def compare_regions(library: PolicyLibrary, household: Any, as_of: date,
@@ -82,75 +84,63 @@ def compare_regions(library: PolicyLibrary, household: Any, as_of: date,
             "policy": {"tree": library.tree_info(), "regions": policies}}
 
 
-def print_comparison(comparison: dict[str, Any]) -> None:
-    import json
-
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=Text(f"{comparison['household']} on {comparison['date']}"))
-    table.add_column("output")
+def comparison_table(comparison: dict[str, Any], labels: str | None = None) -> Table:
+    """Outputs down, regions across; a region that cannot answer says why below the table."""
     regions = comparison["regions"]
-    for region in regions:
-        table.add_column(Text(region), overflow="fold")
+    table = Table([Column("output", "output"), *(Column(r, r) for r in regions)],
+                  title=f"{comparison['household']} {tr('on')} {comparison['date']}")
     errors = {r: c["error"] for r, c in regions.items() if "error" in c}
-    for row in comparison["rows"]:  # ids, names and values are plain text, never rich markup
-        cells = []
+    for row in comparison["rows"]:
+        base, _, member = row.partition("[")
+        name = label(base, labels) + (f"[{member}" if member else "")
+        cells: dict[str, Any] = {"output": name}
         for region, column in regions.items():
             if region in errors:
-                cells.append(Text("error", style="red"))
-            elif row in column:
-                value = column[row]
-                cells.append(Text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)))
+                cells[region] = tr("error")
             else:
-                cells.append(Text("not defined", style="dim"))
-        table.add_row(Text(row), *cells)
-    console = Console()
-    console.print(table)
-    for region, message in errors.items():
-        console.print(Text.assemble((region, "red"), f": {message}"))
+                cells[region] = column[row] if row in column else tr("not defined")
+        table.add(**cells)
+    table.after = [f"{region}: {tr_message(message)}" for region, message in errors.items()]
+    return table
 
 
-def print_diff(report: dict[str, Any]) -> None:
-    """Changes side by side, then the population impact when there is one."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console()  # names, expressions and ids are plain text, never rich markup
-    console.print(Text.assemble((report["old"], "bold"), " → ", (report["new"], "bold")))
-    table = Table(show_lines=True)
-    for column in ("", "name", "old", "new", "reaches"):
-        table.add_column(column, overflow="fold")
+def diff_table(report: dict[str, Any]) -> Table:
+    """Changes side by side (each value with its source below it), then the impact."""
+    table = Table([Column("change", "change"), Column("name", "name"), Column("old", "old"), Column("new", "new"),
+                   Column("reaches", "reaches")], title=f"{report['old']} → {report['new']}")
     for change in report["changes"]:
-        old = Text(str(change.get("old", "")))
-        new = Text(str(change.get("new", "")))
+        old, new = [show(change.get("old", ""))], [show(change.get("new", ""))]
         if change.get("old_source") or change.get("new_source"):
-            old.append(f"\n{change.get('old_source', '')}", style="dim")
-            new.append(f"\n{change.get('new_source', '')}", style="dim")
-        table.add_row(f"{change['kind']} {change['change']}", Text(change["name"]), old, new,
-                      Text("\n".join(change.get("reaches", []))))
-    if report["changes"]:
-        console.print(table)
-    else:
-        console.print("no changes in parameters or rules")
+            old.append(change.get("old_source", ""))
+            new.append(change.get("new_source", ""))
+        table.add(change=f"{tr(change['kind'])} {tr(change['change'])}", name=change["name"], old=old, new=new,
+                  reaches=change.get("reaches", []) or [""])
+    table.before = [tr_message(note) for note in report.get("notes", [])]
+    table.when_empty = tr("no changes in parameters or rules")
+    table.after = _impact_lines(report)
+    return table
+
+
+def _impact_lines(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     impact = report.get("impact")
     if not impact:
-        return
+        return lines
     records = impact.get("records", {})
-    console.print(f"\n[bold]impact[/] on {impact['households']} households"
-                  + (f" ({records['read']} read, {records['rejected']} rejected, {records['other_hukou']} "
-                     "registered elsewhere)" if records else ""))
-    for label, ids in impact["transitions"].items():
-        console.print(Text(f"  {label}: {len(ids)}  ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})"))
-    console.print("  monthly benefit change: " + ", ".join(f"{k}: {v}" for k, v in
-                                                             impact["benefit_change_buckets"].items()))
+    lines.append("")
+    lines.append(tr("impact on {count} households", count=impact["households"])
+                 + (" " + tr("({read} read, {rejected} rejected, {other} registered elsewhere)", read=records["read"],
+                             rejected=records["rejected"], other=records["other_hukou"]) if records else ""))
+    for name, ids in impact["transitions"].items():
+        lines.append(f"  {tr(name)}: {len(ids)}  ({', '.join(ids[:10])}{' …' if len(ids) > 10 else ''})")
+    lines.append("  " + tr("monthly benefit change") + ": " + ", ".join(
+        f"{tr(k)}: {v}" for k, v in impact["benefit_change_buckets"].items()))
     cost = impact["monthly_cost"]
-    console.print(f"  monthly cost {cost['old']} → {cost['new']} ({cost['change']}); "
-                  f"annual change {impact['annual_cost_change']}")
+    lines.append("  " + tr("monthly cost {old} → {new} ({change}); annual change {annual}", old=cost["old"],
+                           new=cost["new"], change=cost["change"], annual=impact["annual_cost_change"]))
     if impact["failed"]:
-        console.print(f"  [red]{len(impact['failed'])} households could not be evaluated[/]")
+        lines.append("  " + tr("{count} households could not be evaluated", count=len(impact["failed"])))
+    return lines
 
 
 def print_consistency(library: PolicyLibrary, results: list[Any], comparison: dict[str, Any] | None,

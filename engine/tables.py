@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
+from engine.spreadsheets import read_csv, read_workbook, whole_number_text
 
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # table → (required, optional)
     "households": (("id", "hukou"), ("registered_poor", "lifted_out", "tekun", "children_support_sufficient",
@@ -60,14 +61,11 @@ def find_table(folder: Path, name: str) -> Path | None:
     return None
 
 
-def read_table(path: Path, name: str) -> pa.Table:
-    """One table, every column as read; CSV columns as text so amounts stay exact."""
+def read_table(path: Path, name: str, encoding: str | None = None) -> pa.Table:
+    """One table, every column as read; CSV columns as text (in ``encoding``) so amounts stay exact."""
     try:
         if path.suffix == ".csv":
-            names = pacsv.read_csv(path, read_options=pacsv.ReadOptions(skip_rows_after_names=0)).column_names
-            types = {c: pa.string() for c in names}
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types,
-                                                                                strings_can_be_null=True))
+            table = read_csv(path, encoding)
         else:
             fmt = "csv" if path.is_dir() and any(path.glob("*.csv")) else "parquet"
             table = ds.dataset(path, format=fmt).to_table()
@@ -75,6 +73,12 @@ def read_table(path: Path, name: str) -> pa.Table:
         raise DiagnosticError([Diagnostic("E-TABLE", f"cannot read the {name} table: {error}",
                                           Span(str(path), 1, 1))]) from None
     check_columns(table.column_names, name, Span(str(path), 1, 1))
+    return table
+
+
+def checked_columns(table: pa.Table, name: str, where: str) -> pa.Table:
+    """The table, if it has the required columns and no unknown one."""
+    check_columns(table.column_names, name, Span(where, 1, 1))
     return table
 
 
@@ -89,10 +93,23 @@ def check_columns(columns: list[str], name: str, where: Span) -> None:
         raise DiagnosticError([Diagnostic("E-TABLE", f"the {name} table: {'; '.join(problems)}", where)])
 
 
-def records_from_tables(folder: Path) -> Iterator[tuple[int, object]]:
-    """(row, CONTRACT record) per household row; child rows without a household come out as bad records."""
+def records_from_tables(folder: Path, encoding: str | None = None) -> Iterator[tuple[int, object]]:
+    """(row, CONTRACT record) per household row; child rows without a household come out as bad records.
+
+    ``folder`` is a folder of tables, or an Excel workbook (.xlsx) with one sheet per table.
+    """
     tables: dict[str, list[dict[str, Any]]] = {}
+    sheets = read_workbook(folder, list(COLUMNS)) if folder.suffix.lower() == ".xlsx" else None
     for name in COLUMNS:
+        if sheets is not None:
+            if name in sheets:
+                sheet, where = sheets[name]
+                tables[name] = checked_columns(sheet, name, where).to_pylist()
+                continue
+            if name in ("households", "members"):
+                raise DiagnosticError([Diagnostic("E-TABLE", f"{folder}: no {name!r} sheet", Span(str(folder), 1, 1))])
+            tables[name] = []
+            continue
         path = find_table(folder, name)
         if path is None:
             if name in ("households", "members"):
@@ -100,7 +117,7 @@ def records_from_tables(folder: Path) -> Iterator[tuple[int, object]]:
                                                   f"{name}.csv)", Span(str(folder), 1, 1))])
             tables[name] = []
             continue
-        tables[name] = read_table(path, name).to_pylist()
+        tables[name] = read_table(path, name, encoding).to_pylist()
     return join_tables(tables)
 
 
@@ -152,8 +169,8 @@ def _member(member: dict[str, Any], hid: Any, children: dict[str, dict[Any, list
     out: dict[str, Any] = {"id": mid, "birth_date": _plain(member.get("birth_date")),
                            "labour_capacity": member.get("labour_capacity")}
     if member.get("disability_grade") is not None:
-        grade = member["disability_grade"]
-        out["disability"] = {"grade": int(grade) if str(grade).isdigit() else grade,
+        grade = whole_number_text(member["disability_grade"])
+        out["disability"] = {"grade": grade,
                              "category": member.get("disability_category"),
                              "certificate": member.get("disability_certificate")}
     for flag in MEMBER_FLAGS:

@@ -8,9 +8,12 @@ the explain tree of each differing output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.diagnostics import DiagnosticError
+from engine.i18n import tr, tr_message
 from engine.library import PolicyLibrary
+from engine.render import Column, Table, show
 from engine.resolve import build_chain
 from engine.worked_cases import CaseOutcome, case_files, load_cases, run_case
 
@@ -91,10 +94,59 @@ def explain_failure(library: PolicyLibrary, outcome: CaseOutcome) -> list[str]:
 
 
 def _indent(node: dict[str, object], depth: int) -> list[str]:
-    text = f"{' ' * depth}{node['name']} = {node['value']}"
+    text = f"{' ' * depth}{node['name']} = {show(node['value'])}"
     if "expr" in node:
         text += f"    [{node['expr']}]"
     out = [text]
     for child in node.get("children", []):  # type: ignore[attr-defined]
         out += _indent(child, depth + 2)
     return out
+
+
+def value_text(value: Any) -> str:
+    """An expected or actual value as a worked case writes it: "430.00", true, null."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def report_data(reports: list[RegionReport]) -> dict[str, Any]:
+    """What ``dibao test --format json`` prints."""
+    regions = []
+    for report in reports:
+        regions.append({
+            "region": report.region, "passed": sum(o.passed for o in report.outcomes), "cases": len(report.outcomes),
+            "clauses_encoded": sorted(report.encoded, key=_clause_order),
+            "clauses_with_worked_cases": sorted(report.encoded & report.tested, key=_clause_order),
+            "clauses_without_worked_cases": report.untested, "load_errors": report.load_errors,
+            "failed": [{"case": o.case.name, "at": str(o.case.span), "checks": list(o.case.checks), "error": o.error,
+                        "mismatches": [{"output": n, "expected": w, "actual": g} for n, w, g in o.mismatches]}
+                       for o in report.failed]})
+    failed = sum(len(r.failed) for r in reports)
+    return {"regions": regions, "passed": sum(len(r.outcomes) for r in reports) - failed, "failed": failed}
+
+
+def report_table(library: PolicyLibrary, reports: list[RegionReport]) -> Table:
+    """One row per region; failures (with the explain tree of each differing output) below."""
+    table = Table([Column("region", "region"), Column("passed", "passed", "right"), Column("cases", "cases", "right"),
+                   Column("encoded", "clauses encoded", "right"), Column("tested", "with worked cases", "right"),
+                   Column("untested", "clauses without a worked case")])
+    after: list[str] = []
+    for report in reports:
+        table.add(region=report.region, passed=sum(o.passed for o in report.outcomes), cases=len(report.outcomes),
+                  encoded=len(report.encoded), tested=len(report.encoded & report.tested),
+                  untested=", ".join(report.untested))
+        after += [tr_message(line) for line in report.load_errors]
+        for outcome in report.failed:
+            after.append(f"{tr('FAIL')} {outcome.case.span}: {outcome.case.name} ({', '.join(outcome.case.checks)})")
+            if outcome.error:
+                after.append(f"  {tr('error')}: {tr_message(outcome.error)}")
+            for name, want, got in outcome.mismatches:
+                after.append("  " + tr("{name}: expected {want}, got {got}", name=name, want=value_text(want),
+                                       got=value_text(got)))
+            after += [f"  {line}" for line in explain_failure(library, outcome)]
+    total = sum(len(r.outcomes) for r in reports)
+    failed = sum(len(r.failed) for r in reports)
+    after.append(tr("{passed} passed, {failed} failed", passed=total - failed, failed=failed))
+    table.after = after
+    return table

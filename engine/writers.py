@@ -17,12 +17,12 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from engine import types as t
 from engine.batch import Chunk, RegionEvaluator, render_canonical
 from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.spreadsheets import CsvWriter, WriteOptions, XlsxWriter
 
 CENT = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
 
@@ -32,15 +32,20 @@ class Writer(Protocol):
     def close(self) -> None: ...
 
 
-def open_writer(out: Path, evaluator: RegionEvaluator, metadata: dict[str, str]) -> Writer:
+def open_writer(out: Path, evaluator: RegionEvaluator, metadata: dict[str, str],
+                options: WriteOptions | None = None) -> Writer:
     out.parent.mkdir(parents=True, exist_ok=True)
+    options = options or WriteOptions()
     if out.suffix in (".jsonl", ".ndjson"):
         return JsonLinesWriter(out, evaluator)
     if out.suffix == ".csv":
-        return TableWriter(out, evaluator, metadata, "csv")
+        return TableWriter(out, evaluator, metadata, "csv", options)
+    if out.suffix == ".xlsx":
+        return XlsxWriter(out, evaluator, metadata, options)
     if out.suffix == ".parquet":
         return TableWriter(out, evaluator, metadata, "parquet")
-    raise DiagnosticError([Diagnostic("E-IO", f"{out}: the output's suffix says its format: .jsonl, .csv or .parquet")])
+    raise DiagnosticError([Diagnostic("E-IO", f"{out}: the output's suffix says its format: .jsonl, .csv, .parquet "
+                                      "or .xlsx")])
 
 
 def member_path(out: Path) -> Path:
@@ -80,11 +85,13 @@ class JsonLinesWriter:
 class TableWriter:
     """Household and member tables, appended chunk by chunk."""
 
-    def __init__(self, out: Path, evaluator: RegionEvaluator, metadata: dict[str, str], fmt: str) -> None:
+    def __init__(self, out: Path, evaluator: RegionEvaluator, metadata: dict[str, str], fmt: str,
+                 options: WriteOptions | None = None) -> None:
         self.paths = {"household": out, "member": member_path(out)}
         self.evaluator = evaluator
         self.metadata = {k.encode(): v.encode() for k, v in metadata.items()}
         self.fmt = fmt
+        self.options = options or WriteOptions()
         self.writers: dict[str, Any] = {}
 
     def write(self, chunk: Chunk) -> None:
@@ -100,9 +107,10 @@ class TableWriter:
                 self.writers[which] = pq.ParquetWriter(self.paths[which], table.schema)
             self.writers[which].write_table(table)
             return
-        table = pa.table({name: _csv_column(table[name]) for name in table.column_names})
+        table = pa.table({label: _csv_column(table[name]) for name, label in
+                          zip(table.column_names, self.options.header(table.column_names), strict=True)})
         if which not in self.writers:
-            self.writers[which] = pacsv.CSVWriter(self.paths[which], table.schema)
+            self.writers[which] = CsvWriter(self.paths[which], table.schema, self.options.bom)
         self.writers[which].write_table(table)
 
     def close(self) -> None:

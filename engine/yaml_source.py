@@ -914,7 +914,7 @@ def _load(source: str | bytes, file: str, max_alias_expansions: int, max_bytes: 
     except _Stop:
         raise DiagnosticError(loader.diagnostics) from None
     except yaml.MarkedYAMLError as exc:
-        raise DiagnosticError([*loader.diagnostics, _syntax_diagnostic(exc, file)]) from None
+        raise DiagnosticError([*loader.diagnostics, _syntax_diagnostic(exc, file, text)]) from None
     except yaml.reader.ReaderError as exc:
         line, col = _line_col(lines, min(max(exc.position, 0), len(text)))
         raise DiagnosticError([
@@ -935,9 +935,17 @@ _HINTS = {
 }
 
 
-def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, text: str = "") -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
+    if mark is not None and exc.problem and text:
+        from engine.yaml_indent import explain_indentation
+
+        context = exc.context_mark
+        found = explain_indentation(text, mark.line + 1, exc.problem, exc.context,
+                                    context.line + 1 if context else None, context.column + 1 if context else None)
+        if found is not None:
+            return Diagnostic(CODE, f"indentation: {found.message}", Span(file, found.line, found.column))
     notes: list[str] = []
     if exc.context and exc.problem and exc.context_mark is not None:
         notes.append(f"{exc.context} at line {exc.context_mark.line + 1} column {exc.context_mark.column + 1}")

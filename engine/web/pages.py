@@ -243,8 +243,8 @@ def _diff(request: Request, library: PolicyLibrary, form: dict[str, str], upload
     except DiagnosticError as error:
         return _page(request, "diff.html", status=422, form=form, regions=library.regions, report=None,
                      problems=[d.message for d in error.diagnostics])
-    report = {"old": old.label, "new": new.label, "old_digest": old.resolved.digest,
-              "new_digest": new.resolved.digest, "changes": [c.as_dict() for c in changes], "impact": impact}
+    report = {"old": old.label, "new": new.label, "old_digest": old.digest, "new_digest": new.digest,
+              "changes": [c.as_dict() for c in changes], "impact": impact}
     chart = None
     if impact is not None:
         words = _words(request)

@@ -117,7 +117,7 @@ def test_runs_are_byte_identical(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["missing.jsonl", "--out", "x.jsonl"], "no such file"),
-    ([str(HEBI), "--out", "x.txt"], ".jsonl, .csv or .parquet"),
+    ([str(HEBI), "--out", "x.txt"], ".jsonl, .csv, .parquet or .xlsx"),
     ([str(HEBI)], "--out"),
     ([str(HEBI), "--out", "x.jsonl", "--chunk-size", "0"], "chunk-size"),
 ])

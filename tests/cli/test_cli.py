@@ -173,7 +173,8 @@ def test_compare_has_a_column_per_region() -> None:
 def test_test_command_runs_worked_cases_and_reports_coverage() -> None:
     done = run("test", "--region", "hebi")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "worked cases pass" in done.stdout and " 0 failed" in done.stdout
+    assert done.stdout.splitlines()[2].split() == ["hebi", "34", "34", "8", "8"]
+    assert done.stdout.endswith("34 passed, 0 failed\n")
 
 
 def test_diff_of_two_dates_reports_the_changed_standard_and_what_it_reaches() -> None:
@@ -215,8 +216,10 @@ def test_diff_of_folders_sees_a_raised_standard(tmp_path: Path) -> None:
 
 
 def test_diff_reads_git_revisions() -> None:
-    done = run("diff", "x", "--rev", "HEAD", "--rev", "HEAD", "--region", "hebi", "--date", "2017-10-01", "--json")
+    done = run("diff", "--rev", "HEAD", "--rev", "HEAD", "hebi@2017-10-01", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["changes"] == []
-    done = run("diff", "x", "--rev", "no-such-revision", "--region", "hebi", "--date", "2017-10-01")
+    done = run("diff", "--rev", "HEAD", "--rev", "HEAD", "--region", "hebi", "--date", "2017-10-01", "--json")
+    assert done.returncode == 0, done.stderr
+    done = run("diff", "--rev", "no-such-revision", "hebi@2017-10-01")
     assert done.returncode == 2 and "no-such-revision" in done.stderr

@@ -218,7 +218,7 @@ def test_validate_raises_with_all_problems() -> None:
         validate_household(record, source="cases.jsonl", line=12)
     lines = str(raised.value).splitlines()
     assert lines == [
-        "cases.jsonl:12:1: error[E-HOUSEHOLD]: hukou: must be a string, not an integer (record X-1)",
+        "cases.jsonl:12:1: error[E-HOUSEHOLD]: hukou: must be a string, not an integer (7) (record X-1)",
         "cases.jsonl:12:1: error[E-HOUSEHOLD]: members[0].salary: unknown field (record X-1)",
     ]
 

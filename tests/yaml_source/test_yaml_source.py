@@ -580,7 +580,7 @@ def test_multiple_documents_are_an_error() -> None:
         ("a: b: c\n", "t.yaml:1:5", "mapping values are not allowed here"),
         ("a: [1, 2\nb: 3\n", "t.yaml:", "could not parse YAML"),
         ("a: 'unterminated\n", "t.yaml:2:1", "could not parse YAML"),
-        ("a:\n  - 1\n b: 2\n", "t.yaml:3:", "could not parse YAML"),
+        ("a:\n  - 1\n b: 2\n", "t.yaml:3:2", "indentation: `b:` is at column 2, more than `a:` on line 1"),
         ("@foo: 1\n", "t.yaml:1:1", "cannot start any token"),
     ],
 )

@@ -1,0 +1,274 @@
+"""Edit parameter histories in policy files: what would change, and the change made in place.
+
+``changes`` compares histories read from elsewhere (a workbook) with a region's
+parameters, value by value (matched by the day each starts): a value added, removed,
+or a field of it changed. ``apply`` writes those parameters' ``values:`` lists back
+into the YAML files that define them, touching nothing else: every other line of the
+file (comments, notes, the other parameters, the way each is wrapped) stays as it
+was, and so does every value that did not change. A changed value is written in the
+files' own style (``- from:``, ``to:``, ``value:``, ``source: {...}``, ``note:``).
+Before anything is written the edited tree is loaded and checked in a temporary copy;
+a problem the edit brings stops it, and each file is then replaced atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine import types as t
+from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.library import PolicyLibrary, _with_unit
+from engine.params import History, ValueRow, history_of
+from engine.render import Column, Table
+from engine.yaml_source import LoadedYaml, load_yaml
+
+FIELDS = ("to", "value", "must_supply", "doc", "clause", "rule", "confidence", "quote", "note")
+
+
+@dataclass
+class Change:
+    parameter: str
+    start: date
+    field: str  # a field name, or "value added" / "value removed"
+    old: str = ""
+    new: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"parameter": self.parameter, "from": self.start.isoformat(), "field": self.field, "old": self.old,
+                "new": self.new}
+
+
+def normalised(library: PolicyLibrary, region: str, imported: list[History]) -> list[History]:
+    """Imported histories with bare numbers given their parameter's unit, checked to be the region's parameters."""
+    chain = library.region(region).chain
+    unknown = [h.name for h in imported if h.name not in chain.parameters]
+    if unknown:
+        raise DiagnosticError([Diagnostic("E-PARAMETER", f"{region} has no parameter {name!r} (a workbook edits the "
+                                          "values of existing parameters)") for name in unknown])
+    for history in imported:
+        type_ = chain.parameters[history.name].type
+        for row in history.values:
+            if row.value is not None and isinstance(type_, t.Money):
+                row.value = _with_unit(row.value, type_)
+    return imported
+
+
+def changes(library: PolicyLibrary, region: str, imported: list[History]) -> list[Change]:
+    chain = library.region(region).chain
+    found: list[Change] = []
+    for history in imported:
+        current = {row.start: row for row in history_of(chain.parameters[history.name]).values}
+        wanted = {row.start: row for row in history.values}
+        for start in sorted(set(current) | set(wanted)):
+            before, after = current.get(start), wanted.get(start)
+            if before is None:
+                assert after is not None
+                found.append(Change(history.name, start, "value added", "", _summary(after)))
+            elif after is None:
+                found.append(Change(history.name, start, "value removed", _summary(before), ""))
+            else:
+                found += [Change(history.name, start, name, old, new) for name, old, new in _differences(before, after)]
+    return found
+
+
+def _fields(row: ValueRow) -> dict[str, str]:
+    return {"to": row.end.isoformat() if row.end else "", "value": row.value or "",
+            "must_supply": (row.must_supply or "").strip(), **{k: row.source.get(k, "").strip() for k in
+                                                                ("doc", "clause", "rule", "confidence", "quote")},
+            "note": " ".join((row.note or "").split())}
+
+
+def _differences(before: ValueRow, after: ValueRow) -> list[tuple[str, str, str]]:
+    old, new = _fields(before), _fields(after)
+    return [(name, old[name], new[name]) for name in FIELDS if old[name] != new[name]]
+
+
+def _summary(row: ValueRow) -> str:
+    shown = row.value if row.value is not None else f"must be supplied: {row.must_supply}"
+    return f"{shown} ({row.start} – {row.end or 'open'}; {row.source.get('doc', '')} {row.source.get('clause', '')})"
+
+
+def changes_table(found: list[Change]) -> Table:
+    table = Table([Column("parameter", "parameter"), Column("from", "from"), Column("field", "field"),
+                   Column("old", "old"), Column("new", "new")], when_empty="no changes")
+    for change in found:
+        table.add(parameter=change.parameter, **{"from": change.start.isoformat()}, field=change.field,
+                  old=change.old, new=change.new)
+    return table
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def apply(library: PolicyLibrary, region: str, imported: list[History], found: list[Change]) -> list[Path]:
+    """Write the changed parameters' values into their files; the files written."""
+    chain = library.region(region).chain
+    touched = {c.parameter for c in found}
+    by_file: dict[Path, list[History]] = {}
+    for history in imported:
+        if history.name in touched:
+            by_file.setdefault(Path(chain.parameters[history.name].span.file), []).append(history)
+    texts = {path: _edited(path, edits) for path, edits in by_file.items()}
+    _check_in_a_copy(library, region, texts)
+    for path, text in texts.items():
+        _write_atomically(path, text)
+    return sorted(texts)
+
+
+def _edited(path: Path, edits: list[History]) -> str:
+    loaded = load_yaml(path, name=str(path))
+    lines = loaded.text.splitlines(keepends=True)
+    spans = sorted(((_values_block(loaded, h.name), h) for h in edits), key=lambda item: -item[0][0])
+    for (first, last, items), history in spans:  # from the bottom up, so line numbers above stay right
+        block = _new_block(lines, items, history)
+        lines[first - 1: last] = block
+    return "".join(lines)
+
+
+def _values_block(loaded: LoadedYaml, name: str) -> tuple[int, int, list[tuple[int, int, ValueRow, int]]]:
+    """(first line, last line, items): each item's lines (with the blank or comment lines after it), its value
+    and the column its keys start at."""
+    path = ("parameters", name, "values")
+    data = loaded.data["parameters"][name]["values"]  # type: ignore[index]
+    spans = [loaded.span((*path, index)) for index in range(len(data))]
+    items = []
+    for index, (raw, span) in enumerate(zip(data, spans, strict=True)):
+        last = spans[index + 1].line - 1 if index + 1 < len(spans) else (span.end_line or span.line)
+        items.append((span.line, last, _row_of(raw), span.column))
+    return items[0][0], items[-1][1], items
+
+
+def _row_of(raw: dict[str, Any]) -> ValueRow:
+    source = {k: str(v).strip() for k, v in (raw.get("source") or {}).items()}
+    end = raw.get("to")
+    return ValueRow(date.fromisoformat(str(raw["from"])), date.fromisoformat(str(end)) if end else None,
+                    None if "value" not in raw else _plain_text(raw["value"]),
+                    str(raw["must_supply"]).strip() if raw.get("must_supply") else None, source,
+                    str(raw["note"]) if raw.get("note") else None)
+
+
+def _plain_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _new_block(lines: list[str], items: list[tuple[int, int, ValueRow, int]], history: History) -> list[str]:
+    """The values as imported: an unchanged value keeps its lines as written, a new or changed one is written anew."""
+    column = items[0][3]
+    originals = {row.start: (first, last, row) for first, last, row, _ in items}
+    block: list[str] = []
+    for row in sorted(history.values, key=lambda r: r.start):
+        kept = originals.get(row.start)
+        if kept is not None and not _text_differs(kept[2], row):
+            block += lines[kept[0] - 1: kept[1]]
+        else:
+            block += [line + "\n" for line in emit_value(row, column)]
+    return block
+
+
+def _text_differs(before: ValueRow, after: ValueRow) -> bool:
+    old, new = _fields(before), _fields(after)
+    old["value"] = _canonical_value(old["value"])
+    new["value"] = _canonical_value(new["value"])
+    return old != new
+
+
+def _canonical_value(text: str) -> str:
+    if not text:
+        return text
+    from engine.formatter import format_expression
+    from engine.parser import TextLocator, parse_expression
+
+    try:
+        return format_expression(parse_expression(text, TextLocator("value", text)))
+    except DiagnosticError:
+        return text
+
+
+def emit_value(row: ValueRow, column: int) -> list[str]:
+    """One dated value in the policy files' style; ``column`` is where its keys start (1-based)."""
+    pad = " " * (column - 1)
+    out = [f"{pad[:-2]}- from: {row.start.isoformat()}"]
+    if row.end is not None:
+        out.append(f"{pad}to: {row.end.isoformat()}")
+    if row.value is not None:
+        out.append(f"{pad}value: {scalar(row.value)}")
+    else:
+        out.append(f"{pad}must_supply: {scalar(row.must_supply or '')}")
+    source = {k: row.source[k] for k in ("doc", "clause", "rule", "confidence", "quote") if row.source.get(k)}
+    out += wrapped(f"{pad}source: ", source)
+    if row.note:
+        out.append(f"{pad}note: {scalar(' '.join(row.note.split()))}")
+    return out
+
+
+def scalar(text: str) -> str:
+    """A text as a one-line YAML scalar: plain where YAML reads it back as the same text, else quoted."""
+    dumped = yaml.safe_dump(text, allow_unicode=True, width=1_000_000, default_flow_style=True)
+    return dumped.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def wrapped(head: str, mapping: dict[str, str], width: int = 120) -> list[str]:
+    """``source: {doc: …, clause: …}``, continued under its first key when a line would pass ``width`` columns."""
+    from rich.cells import cell_len
+
+    entries = [yaml.safe_dump({k: v}, allow_unicode=True, width=1_000_000, default_flow_style=True).strip()[1:-1]
+               for k, v in mapping.items()]
+    lines = [head + "{"]
+    for index, entry in enumerate(entries):
+        text = entry + ("}" if index == len(entries) - 1 else ",")
+        if index and cell_len(lines[-1]) + 1 + cell_len(text) > width:
+            lines.append(" " * (len(head) + 1) + text)
+        else:
+            lines[-1] += ("" if index == 0 else " ") + text
+    return lines
+
+
+def _check_in_a_copy(library: PolicyLibrary, region: str, texts: dict[Path, str]) -> None:
+    """Load and check the tree with the edited files; problems the edit brings stop it."""
+    root = library.root
+    before = {d.one_line() for d in library.problems_of(region)}
+    with tempfile.TemporaryDirectory(prefix="dibao-import-") as folder:
+        copy = Path(folder) / "policies"
+        shutil.copytree(root, copy)
+        for path, text in texts.items():
+            (copy / path.resolve().relative_to(root)).write_text(text, encoding="utf-8")
+        checked = PolicyLibrary.open(copy)
+        new = [d for d in checked.problems_of(region) if d.one_line().replace(str(copy), str(root)) not in before]
+        if new:
+            raise DiagnosticError([_relocated(d, copy, root) for d in new])
+
+
+def _relocated(diagnostic: Diagnostic, copy: Path, root: Path) -> Diagnostic:
+    from dataclasses import replace
+
+    from engine.policy_files import display_name
+
+    if diagnostic.span is None:
+        return diagnostic
+    try:
+        inside = Path(diagnostic.span.file).resolve().relative_to(copy.resolve())
+    except ValueError:
+        return diagnostic
+    where = replace(diagnostic.span, file=display_name(root / inside))
+    return replace(diagnostic, span=where, message=f"the import would give: {diagnostic.message}")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
