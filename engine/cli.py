@@ -263,15 +263,12 @@ def diff_command(old: str, new: str | None, revisions: tuple[str, ...], region: 
                  households: str | None, any_hukou: bool, overrides: dict[str, str], policies: Path | None,
                  as_json: bool) -> None:
     """What changes between two policies (REGION@DATE, a folder, or --rev REV) and whom it affects."""
-    from engine.diff import compare_policies, population_impact, tree_at_revision
+    from engine.diff import diff_report, population_impact, tree_at_revision
     from engine.household import load_households
     from engine.reports import print_diff
 
     sides = _diff_sides(old, new, revisions, region, as_of, overrides, policies, tree_at_revision)
-    changes = compare_policies(*sides)
-    report: dict[str, Any] = {"old": sides[0].label, "new": sides[1].label,
-                              "old_digest": sides[0].resolved.digest, "new_digest": sides[1].resolved.digest,
-                              "changes": [c.as_dict() for c in changes]}
+    report = diff_report(*sides)
     if households:
         records = list(load_households(households))
         valid = [h for h in records if not isinstance(h, list)]
@@ -409,6 +406,16 @@ def consistency_command(regions: tuple[str, ...], examples: int, population: int
     if any(r.violations or r.problems for r in results):
         sys.exit(1)
 
+
+def _add_service_commands() -> None:
+    """serve, decisions and replay live with the service (their dependencies are the serve extra)."""
+    from engine.service.commands import decisions_group, replay_command, serve_command
+
+    for command in (serve_command, decisions_group, replay_command):
+        cli.add_command(command)
+
+
+_add_service_commands()
 
 if __name__ == "__main__":
     main()

@@ -94,6 +94,12 @@ def parse_spec(spec: str) -> tuple[str, date]:
             from None
 
 
+def diff_report(old: Side, new: Side) -> dict[str, Any]:
+    """The two sides, their digests and the changes between them, as data (``dibao diff --json``)."""
+    return {"old": old.label, "new": new.label, "old_digest": old.resolved.digest, "new_digest": new.resolved.digest,
+            "changes": [c.as_dict() for c in compare_policies(old, new)]}
+
+
 def compare_policies(old: Side, new: Side) -> list[Change]:
     changes = _parameter_changes(old, new) + _rule_changes(old, new)
     dependents = _dependents(new)
@@ -195,11 +201,12 @@ def population_impact(old: Side, new: Side, households: Iterable[Household]) -> 
         except DiagnosticError as error:
             impact.failed[household.id] = error.diagnostics[0].message
             continue
-        _count(impact, household.id, before, after)
+        count_change(impact, household.id, before, after)
     return impact
 
 
-def _count(impact: Impact, household_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+def count_change(impact: Impact, household_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Add one household's outputs before and after to the impact: flags gained or lost, benefit and cost."""
     changed = False
     for output, label in _FLAGS.items():
         was, now = bool(before.get(output, False)), bool(after.get(output, False))

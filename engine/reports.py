@@ -131,8 +131,15 @@ def print_diff(report: dict[str, Any]) -> None:
     else:
         console.print("no changes in parameters or rules")
     impact = report.get("impact")
-    if not impact:
-        return
+    if impact:
+        print_impact(impact, console)
+
+
+def print_impact(impact: dict[str, Any], console: Any = None) -> None:
+    """A population impact (``dibao diff --households``, ``dibao replay``): transitions, benefit, cost."""
+    from rich.console import Console
+
+    console = console or Console()
     records = impact.get("records", {})
     console.print(f"\n[bold]impact[/] on {impact['households']} households"
                   + (f" ({records['read']} read, {records['rejected']} rejected, {records['other_hukou']} "
