@@ -415,7 +415,9 @@ def _add_service_commands() -> None:
         cli.add_command(command)
 
 
-_add_service_commands()
+if __name__ == "__main__":  # python -m engine.cli: run the module under its own name, where all commands are
+    from engine.cli import main as installed_main
 
-if __name__ == "__main__":
-    main()
+    installed_main()
+else:
+    _add_service_commands()
