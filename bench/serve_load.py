@@ -64,6 +64,20 @@ class Served:
                 time.sleep(0.1)
         raise SystemExit("dibao serve did not start")
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time used so far by the server and its worker processes."""
+        import psutil
+
+        parent = psutil.Process(self.process.pid)
+        total = 0.0
+        for process in [parent, *parent.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -118,6 +132,7 @@ class Run:
     p50_ms: float
     p99_ms: float
     load: float
+    cpu_ms: float
     logged: int | None = None
 
 
@@ -166,11 +181,13 @@ def measure(seconds: int, workers_options: tuple[int, ...]) -> list[Run]:
                     drive(served.url, script, 8, 2)  # warm up: every worker loaded and compiled
                     for clients in CLIENTS:
                         before = logged_rows(database) if log == "SQLite" else 0
+                        cpu = served.cpu_seconds()
                         requests, bad, per_second, p50, p99 = drive(served.url, script, clients, seconds)
                         time.sleep(0.5)  # requests wrk left in flight at its deadline are finished
+                        cpu_ms = (served.cpu_seconds() - cpu) * 1000 / max(requests, 1)
                         logged = logged_rows(database) - before if log == "SQLite" else None
                         runs.append(Run(log, workers, clients, requests, bad, per_second, p50, p99,
-                                        os.getloadavg()[0], logged))
+                                        os.getloadavg()[0], cpu_ms, logged))
                         print(runs[-1], flush=True)
                 finally:
                     served.stop()
@@ -188,15 +205,19 @@ def table(runs: list[Run], seconds: int) -> str:
         "machine: loopback). Each row is one wrk run of that many seconds after a warm-up; requests cycle "
         "through the valid households of examples/caseload/hebi.jsonl (hebi on 2017-10-01). The SQLite log "
         "commits each answer before it is sent (WAL, synchronous=FULL: an fsync per group commit). "
-        "'load' is the machine's 1-minute load average after the run (other processes share the 2 cores).",
+        "'load' is the machine's 1-minute load average after the run (other processes share the 2 cores); "
+        "'server CPU ms' is the CPU time the server's processes used per answered request, so "
+        "1000 / that is what one fully free core would serve.",
         "",
-        "| log | workers | clients | evaluations/s | p50 ms | p99 ms | requests | failed | rows logged | load |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| log | workers | clients | evaluations/s | p50 ms | p99 ms | requests | failed | rows logged | "
+        "server CPU ms per request | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         logged = "—" if run.logged is None else f"{run.logged:,}"
         lines.append(f"| {run.log} | {run.workers} | {run.clients} | {run.per_second:,.0f} | {run.p50_ms:.1f} | "
-                     f"{run.p99_ms:.1f} | {run.requests:,} | {run.failed} | {logged} | {run.load:.1f} |")
+                     f"{run.p99_ms:.1f} | {run.requests:,} | {run.failed} | {logged} | {run.cpu_ms:.2f} | "
+                     f"{run.load:.1f} |")
     lines += ["", "Goal: ≥ 1,000 evaluations/s with the SQLite log, p99 ≤ 50 ms. 'rows logged' ≥ requests: a "
               "request in flight when wrk stops is still answered and logged, but wrk no longer counts it."]
     return "\n".join(lines) + "\n"

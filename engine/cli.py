@@ -419,5 +419,5 @@ if __name__ == "__main__":  # python -m engine.cli: run the module under its own
     from engine.cli import main as installed_main
 
     installed_main()
-else:
+elif __name__ == "engine.cli":  # not when a process pool re-imports the main module as __mp_main__
     _add_service_commands()

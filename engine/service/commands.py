@@ -7,7 +7,6 @@ each says how to install it and exits 2.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from datetime import date
@@ -80,6 +79,8 @@ def serve_command(host: str, port: int, policies: Path | None, log_url: str | No
 
 
 def _logging(access_log: bool) -> None:
+    import logging
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for name in ("dibao.serve", "uvicorn.error"):

@@ -203,6 +203,9 @@ def as_data(diagnostic: Diagnostic, path: Path | None = None,
     return data
 
 
+LOCATE_BYTES = 200_000  # past this a body's problems are named by path only: finding places costs time
+
+
 class _Locator:
     """Positions of paths in a JSON body, read with the position-keeping YAML loader (JSON is YAML)."""
 
@@ -212,7 +215,7 @@ class _Locator:
         self.tried = False
 
     def place(self, path: Path | None) -> tuple[int, int] | None:
-        if path is None or not self.text:
+        if path is None or not self.text or len(self.text) > LOCATE_BYTES:
             return None
         if not self.tried:
             self.tried = True
