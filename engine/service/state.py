@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
+from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.service.config import ServiceConfig
 from engine.service.decision_log import DecisionLog
 from engine.service.policies import LoadedPolicies
@@ -26,6 +27,9 @@ class ServiceState:
     def start(cls, config: ServiceConfig) -> ServiceState:
         """Open the policy tree and the log (creating or migrating its schema); raises ``DiagnosticError``."""
         policies = LoadedPolicies.open(config)
+        if not policies.library.regions:
+            raise DiagnosticError(policies.library.diagnostics or [Diagnostic(
+                "E-POLICY", f"{policies.library.root}: no region to serve")])
         problems = len(policies.library.diagnostics)
         if problems:
             log.warning("the policy tree has %d problems (dibao check); the regions they concern answer 422",

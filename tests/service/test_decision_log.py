@@ -222,3 +222,34 @@ def test_replay_under_another_tree(server: Callable[..., Server], log_url: str, 
     assert report["impact"]["monthly_cost"]["change"] != "0.00"
     printed = dibao("replay", "--log", log_url, "--policies", str(tree))
     assert printed.returncode == 1 and "eligibility gained" in printed.stdout
+
+
+def test_nothing_is_decided_when_the_log_cannot_record_it(server: Callable[..., Server], tmp_path: Path) -> None:
+    database = tmp_path / "decisions.db"
+    running = server("--log", str(database))
+    assert running.call("POST", "/v1/evaluate", HEBI).status == 200
+    engine = sa.create_engine(database_url(str(database)))
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE decisions RENAME TO decisions_moved"))
+    engine.dispose()
+    refused = running.call("POST", "/v1/evaluate", HEBI)
+    assert refused.status == 503 and "decision_id" not in refused.json
+    assert "nothing was decided" in refused.json["error"]
+    assert b"HB-0001" not in refused.body
+
+
+def test_two_worker_processes_share_one_log(server: Callable[..., Server], tmp_path: Path) -> None:
+    database = str(tmp_path / "decisions.db")
+    running = server("--log", database, "--workers", "2")
+    acknowledged = _load(running, clients=8, each=10)
+    running.stop()
+    log = DecisionLog(database)
+    try:
+        assert sorted(d.id for d in log.all()) == sorted(acknowledged)
+    finally:
+        log.close()
+
+
+def test_a_tree_without_regions_stops_the_start(tmp_path: Path) -> None:
+    started = dibao("serve", "--port", "1", "--policies", str(tmp_path / "missing"))
+    assert started.returncode == 2 and "no policy folder" in started.stderr
