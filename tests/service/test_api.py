@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.service.conftest import EXAMPLE, ROOT, Server, dibao
+from tests.service.support import EXAMPLE, ROOT, Server, dibao
 
 HEBI = {"region": "hebi", "date": "2017-10-01", "household": EXAMPLE}
 

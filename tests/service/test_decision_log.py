@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.service.decision_log import SCHEMA_VERSION, DecisionLog, database_url, schema_table
-from tests.service.conftest import EXAMPLE, Server, dibao
+from tests.service.support import EXAMPLE, ROOT, Server, dibao
 
 TOKEN = "test-token-3f9a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -189,10 +190,6 @@ def test_an_unreachable_log_stops_the_start(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("edit", ["raise", "none"])
 def test_replay_under_another_tree(server: Callable[..., Server], log_url: str, tmp_path: Path, edit: str) -> None:
-    import shutil
-
-    from tests.service.conftest import ROOT
-
     running = server("--log", log_url)
     households = [_household(n) for n in range(12)]
     for household in households:
