@@ -346,19 +346,11 @@ def diff_command(specs: tuple[str, ...], revisions: tuple[str, ...], region: str
     Sides: REGION@DATE REGION@DATE; two folders with --region and --date; or --rev REV
     with REGION@DATE (or --region and --date) against the working tree.
     """
-    from engine.diff import compare_policies, side_notes, tree_at_revision
+    from engine.diff import diff_report, tree_at_revision
     from engine.reports import diff_table
 
     sides = _diff_sides(specs, revisions, region, as_of, overrides, policies, params, tree_at_revision)
-    changes = compare_policies(*sides)
-    report: dict[str, Any] = {
-        "old": sides[0].label, "new": sides[1].label,
-        "old_version": sides[0].version, "new_version": sides[1].version,
-        "old_digest": sides[0].resolved.digest if sides[0].resolved else None,
-        "new_digest": sides[1].resolved.digest if sides[1].resolved else None,
-        "notes": side_notes(sides[0], sides[1], changes),
-        "changes": [c.as_dict() for c in changes],
-        "trees": {"old": sides[0].library.tree_info(), "new": sides[1].library.tree_info()}}
+    report = diff_report(*sides)
     if households:
         report["impact"] = _impact(sides, households, any_hukou)
     emit("json" if as_json else fmt, diff_table(report), report)
@@ -548,9 +540,19 @@ def consistency_command(regions: tuple[str, ...], examples: int, population: int
         sys.exit(1)
 
 
+def _add_service_commands() -> None:
+    """serve, decisions and replay live with the service (their dependencies are the serve extra)."""
+    from engine.service.commands import decisions_group, replay_command, serve_command
+
+    for command in (serve_command, decisions_group, replay_command):
+        cli.add_command(command)
+
+
 import engine.cli_policy  # noqa: E402, F401  (registers ``dibao params`` and ``dibao doc`` on the group above)
 
-if __name__ == "__main__":  # run the commands of engine.cli itself, the module the others register on
-    from engine.cli import main as entry_point
+if __name__ == "__main__":  # python -m engine.cli: run the module under its own name, where all commands are
+    from engine.cli import main as installed_main
 
-    entry_point()
+    installed_main()
+elif __name__ == "engine.cli":  # not when a process pool re-imports the main module as __mp_main__
+    _add_service_commands()

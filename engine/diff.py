@@ -160,6 +160,16 @@ def parse_spec(spec: str) -> tuple[str, date]:
             from None
 
 
+def diff_report(old: Side, new: Side) -> dict[str, Any]:
+    """The two sides, their versions, digests and trees, and the changes between them, as data (``dibao diff
+    --json``, ``GET /v1/diff``)."""
+    changes = compare_policies(old, new)
+    return {"old": old.label, "new": new.label, "old_version": old.version, "new_version": new.version,
+            "old_digest": old.digest, "new_digest": new.digest, "notes": side_notes(old, new, changes),
+            "changes": [c.as_dict() for c in changes],
+            "trees": {"old": old.library.tree_info(), "new": new.library.tree_info()}}
+
+
 def compare_policies(old: Side, new: Side) -> list[Change]:
     changes = _parameter_changes(old, new) + _rule_changes(old, new)
     reference = new if new.resolved is not None else old
@@ -282,11 +292,12 @@ def population_impact(old: Side, new: Side, households: Iterable[Household]) -> 
         except DiagnosticError as error:
             impact.failed[household.id] = error.diagnostics[0].message
             continue
-        _count(impact, household.id, before, after)
+        count_change(impact, household.id, before, after)
     return impact
 
 
-def _count(impact: Impact, household_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+def count_change(impact: Impact, household_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Add one household's outputs before and after to the impact: flags gained or lost, benefit and cost."""
     changed = False
     for output, label in _FLAGS.items():
         was, now = bool(before.get(output, False)), bool(after.get(output, False))

@@ -946,6 +946,16 @@ def _whole_numbers(record: object) -> object:
     return copied
 
 
+def located_household_errors(
+    record: object, *, source: str = "<household>", line: int | None = None
+) -> list[tuple[tuple[object, ...], Diagnostic]]:
+    """Each problem of ``household_errors`` with the path of the field it is about
+    (keys and indices), so that a caller holding the record inside a larger document
+    can point at the field there."""
+    problems = sorted(_problems(record), key=lambda p: (_path_key(p.path), p.message))
+    return list(zip((p.path for p in problems), _diagnostics(record, problems, source, line), strict=True))
+
+
 def validate_household(
     record: object, *, source: str = "<household>", line: int | None = None, locate: Locate | None = None
 ) -> Household:

@@ -89,6 +89,7 @@ class PolicyLibrary:
     digest: str = ""
     found_by: str = GIVEN
     local: LocalParams | None = field(default=None, repr=False)
+    _problems: dict[str, list[Diagnostic]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, root: Path | str | None = None, params: Sequence[Path | str] = ()) -> PolicyLibrary:
@@ -136,7 +137,15 @@ class PolicyLibrary:
             raise DiagnosticError(self.check.diagnostics)
 
     def problems_of(self, region: str) -> list[Diagnostic]:
-        """What stops a region: load errors in its layers' folders and what checking its chain found."""
+        """What stops a region: load errors in its layers' folders and what checking its chain found.
+
+        Found once per region: a loaded library does not change, and every evaluation asks."""
+        found = self._problems.get(region)
+        if found is None:
+            found = self._problems[region] = self._find_problems(region)
+        return found
+
+    def _find_problems(self, region: str) -> list[Diagnostic]:
         folders = {(self.root / key).resolve() for key in {region, "common", region.split("/")[0]}}
         loading = [d for d in self.tree.diagnostics if d.severity == "error" and (
             d.span is None or Path(d.span.file).resolve().parent in folders)]

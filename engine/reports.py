@@ -10,6 +10,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+import click
+
 from engine import exact
 from engine.i18n import label, tr, tr_message
 from engine.library import PolicyLibrary
@@ -126,6 +128,18 @@ def _impact_lines(report: dict[str, Any]) -> list[str]:
     impact = report.get("impact")
     if not impact:
         return lines
+    return lines + impact_lines(impact)
+
+
+def print_impact(impact: dict[str, Any]) -> None:
+    """A population impact (``dibao diff --households``, ``dibao replay``): transitions, benefit, cost."""
+    for line in impact_lines(impact):
+        click.echo(line)
+
+
+def impact_lines(impact: dict[str, Any]) -> list[str]:
+    """The lines of a population impact, as the diff and replay reports show it."""
+    lines: list[str] = []
     records = impact.get("records", {})
     lines.append("")
     lines.append(tr("impact on {count} households", count=impact["households"])

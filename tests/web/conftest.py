@@ -7,55 +7,26 @@ with a message saying how to install it: they are never skipped.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.service.support import Server
+
 CHROMIUM = Path(os.environ.get("DIBAO_CHROMIUM", "/usr/bin/chromium"))
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = os.environ.get("DIBAO_SCREENSHOTS")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.web.pages_app:create_app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    """``dibao serve`` on a free loopback port: the pages as staff get them."""
+    running = Server([], {k: v for k, v in os.environ.items() if k != "DIBAO_TOKEN"}).start()
     try:
-        _wait_for(base, process)
-        yield base
+        yield f"http://127.0.0.1:{running.port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_for(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"the server stopped at start:\n{output}")
-        try:
-            httpx.get(base + "/static/site.css", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not answer within 30 s")
+        running.stop()
 
 
 @pytest.fixture(scope="session")

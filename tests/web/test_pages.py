@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.service.app import create_app
 from engine.web.text import WORDS
-from tests.web.pages_app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORD = json.loads((ROOT / "examples" / "households" / "contract_example.json").read_text(encoding="utf-8"))
