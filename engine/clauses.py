@@ -12,8 +12,12 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+from engine.policy_model import Citation, Source
 
 _NUMERAL = "一二三四五六七八九十"
 _TOKENS = re.compile(rf"[{_NUMERAL}]+是|\(\s*[{_NUMERAL}]+\s*\)|\(\s*\d+\s*\)|\d+|[①-⑳]|[{_NUMERAL}]+")
@@ -87,3 +91,26 @@ def _read_text(path: Path) -> str | None:
             return handle.read(_MAX_SOURCE_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def citation_data(documents: Mapping[str, Source], citation: Citation, sources: Path) -> dict[str, Any]:
+    """A citation as data: document, clause, catalogue id, confidence, title and number, and the clause's
+    words: ``quote`` when the policy records them, else ``text`` found in the document under ``sources``."""
+    document = documents.get(citation.doc)
+    data: dict[str, Any] = {"doc": citation.doc, "clause": citation.clause}
+    if citation.rule:
+        data["rule"] = citation.rule
+    if citation.confidence:
+        data["confidence"] = citation.confidence
+    if document is not None:
+        data["title"] = document.title
+        if document.number:
+            data["number"] = document.number
+    if citation.quote:
+        data["quote"] = citation.quote
+    elif document is not None and document.seed:
+        text = read_seed(sources, document.seed)
+        found = clause_text(text, citation.clause) if text else None
+        if found:
+            data["text"] = found
+    return data

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from engine import types as t
-from engine.clauses import clause_text, read_seed
+from engine.clauses import citation_data
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
@@ -30,7 +30,7 @@ from engine.interpreter import RuleTrace, Tracer, Unavailable
 from engine.library import PolicyLibrary
 from engine.outputs import Determination, render
 from engine.policy_model import Citation
-from engine.resolve import Chain, ResolvedPolicy
+from engine.resolve import ResolvedPolicy
 
 
 @dataclass
@@ -177,29 +177,7 @@ class _TreeBuilder:
         return ExplainNode("parameter", name, shown, parameter.label, source=source, effective=effective)
 
     def citation(self, citation: Citation) -> dict[str, Any]:
-        return citation_data(self.chain, citation, self.sources)
-
-
-def citation_data(chain: Chain, citation: Citation, sources: Path) -> dict[str, Any]:
-    """A citation as data: document, clause, title, and the clause's words (recorded, or found in ``sources``)."""
-    document = chain.sources.get(citation.doc)
-    data: dict[str, Any] = {"doc": citation.doc, "clause": citation.clause}
-    if citation.rule:
-        data["rule"] = citation.rule
-    if citation.confidence:
-        data["confidence"] = citation.confidence
-    if document is not None:
-        data["title"] = document.title
-        if document.number:
-            data["number"] = document.number
-    if citation.quote:
-        data["quote"] = citation.quote
-    elif document is not None and document.seed:
-        text = read_seed(sources, document.seed)
-        found = clause_text(text, citation.clause) if text else None
-        if found:
-            data["text"] = found
-    return data
+        return citation_data(self.chain.sources, citation, self.sources)
 
 
 def _dates(start: date | None, end: date | None) -> str:

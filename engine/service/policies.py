@@ -14,12 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.evaluate import evaluate_resolved
-from engine.explain import citation_data
 from engine.household import Household
 from engine.library import PolicyLibrary
-from engine.outputs import Determination, render
+from engine.outputs import Determination
+from engine.region_document import parameter_history, region_document, sources_folder
 from engine.resolve import Chain, ResolvedPolicy
 from engine.service.config import ServiceConfig
 
@@ -39,7 +38,7 @@ class LoadedPolicies:
 
     @property
     def sources(self) -> Path:
-        return self.library.root.parent / "sources"
+        return sources_folder(self.library)
 
     def resolved(self, region: str, as_of: date, overrides: Mapping[str, str] | None = None) -> ResolvedPolicy:
         return self._resolved(region, as_of, tuple(sorted((overrides or {}).items())))
@@ -56,40 +55,11 @@ class LoadedPolicies:
 
     def region_detail(self, region: str) -> dict[str, Any]:
         """A region's identity, rules (label, clauses, expressions, notes) and parameters with their history."""
-        from engine.formatter import format_expression
-
-        chain = self.chain(region)
-        rules = [{
-            "name": rule.name, "label": rule.label, "type": str(rule.type), "scope": rule.scope,
-            "output": rule.name in chain.outputs(), "note": rule.note,
-            "variants": [{"from": _day(v.start), "to": _day(v.end), "expression": format_expression(v.body),
-                          "source": citation_data(chain, v.source, self.sources), "note": v.note}
-                         for v in rule.variants],
-        } for rule in sorted(chain.rules.values(), key=lambda r: r.name)]
-        parameters = [self.parameter_history(region, name) for name in sorted(chain.parameters)]
-        return {"region": region, "name": chain.top.name, "version": chain.version,
-                "span": [chain.span_from.isoformat(), chain.span_to.isoformat()], "outputs": chain.outputs(),
-                "rules": rules, "parameters": parameters}
+        return region_document(self.library, region)
 
     def parameter_history(self, region: str, name: str) -> dict[str, Any]:
         """Every dated value of one parameter, with the clause it comes from, oldest first."""
-        checked = self.library.region(region)
-        parameter = checked.chain.parameters.get(name)
-        if parameter is None:
-            raise DiagnosticError([Diagnostic("E-PARAMETER", f"{region} has no parameter {name!r}")])
-        values = []
-        for dated in sorted(parameter.values, key=lambda v: v.start):
-            entry: dict[str, Any] = {"from": dated.start.isoformat(), "to": _day(dated.end)}
-            if dated.must_supply is not None or dated.expr is None:
-                entry["must_supply"] = dated.must_supply or "no value given"
-            else:
-                entry["value"] = render(checked.constants[id(dated.expr)], parameter.type)
-            entry["source"] = citation_data(checked.chain, dated.source, self.sources)
-            if dated.note:
-                entry["note"] = dated.note
-            values.append(entry)
-        return {"name": name, "label": parameter.label, "type": str(parameter.type), "note": parameter.note,
-                "values": values}
+        return parameter_history(self.library.region(region), name, self.sources)
 
 
 def _day(value: date | None) -> str | None:

@@ -23,8 +23,11 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 36
 
 def history_chart(history: dict[str, Any], span_end: date, words: Callable[[str], str]) -> Markup | None:
     """The step line of a numeric parameter's dated values; None when its values are not numbers."""
-    steps = [_Step.of(value, span_end) for value in history["values"]]
-    if not steps or any(s.amount is None and s.must_supply is None for s in steps):
+    try:
+        steps = [_Step.of(value, span_end) for value in history["values"]]
+    except _NotNumeric:
+        return None
+    if not steps:
         return None
     start, end = min(s.start for s in steps), max(s.end for s in steps)
     top = max((s.amount for s in steps if s.amount is not None), default=Fraction(1)) * Fraction(6, 5)
@@ -64,6 +67,10 @@ def histogram(buckets: Sequence[tuple[str, int]], label: str) -> Markup:
                   f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>{"".join(parts)}</svg>')
 
 
+class _NotNumeric(Exception):
+    """A value that is not a number (a set of kinds, a date, a flag): no chart, the table shows it."""
+
+
 class _Step:
     """One dated value: from, to (inclusive), an amount or what must be supplied, and its source."""
 
@@ -76,9 +83,11 @@ class _Step:
     def of(cls, value: dict[str, Any], span_end: date) -> _Step:
         start = date.fromisoformat(value["from"])
         end = date.fromisoformat(value["to"]) if value["to"] else max(span_end, start)
-        shown = str(value.get("value", ""))
-        return cls(start, end, _number(shown) if "value" in value else None, shown, value.get("must_supply"),
-                   value["source"])
+        shown = value["value"] if isinstance(value.get("value"), str) else ""
+        amount = _number(shown) if shown else None
+        if "value" in value and amount is None:
+            raise _NotNumeric
+        return cls(start, end, amount, shown, value.get("must_supply"), value["source"])
 
     def draw(self, x: Callable[[Any], Fraction], y: Callable[[Any], Fraction], words: Callable[[str], str]) -> str:
         left, right = x(self.start.toordinal()), x(self.end.toordinal() + 1)
