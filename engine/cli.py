@@ -161,6 +161,7 @@ def check_command(folder: Path | None, policies: Path | None, params: tuple[Path
     fmt = "json" if as_json else fmt
     if fmt == "table":
         print_diagnostics(diagnostics, carets=True)
+        say_tree(library)
         click.echo(check_summary(library, diagnostics, len(params)), err=True)
     else:
         emit(fmt, diagnostics_table(diagnostics), [d.as_dict() for d in diagnostics])
@@ -175,10 +176,12 @@ def check_summary(library: PolicyLibrary, diagnostics: Sequence[Diagnostic], par
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
     checked = len([r for r in library.regions if r not in skipped])
-    text = tr("policy tree {tree}: {layers} layers, {regions} regions checked", tree=display_name(library.root),
-              layers=len(library.tree.layers), regions=checked)
     if param_files:
-        text += tr(" with {count} local parameter files", count=param_files)
+        text = tr("policy tree {tree}: {layers} layers, {regions} regions and {files} local parameter files checked",
+                  tree=display_name(library.root), layers=len(library.tree.layers), regions=checked, files=param_files)
+    else:
+        text = tr("policy tree {tree}: {layers} layers, {regions} regions checked", tree=display_name(library.root),
+                  layers=len(library.tree.layers), regions=checked)
     if skipped:
         files = sorted({f for found in skipped.values() for f in found})
         text += tr(", {count} not checked ({regions}: {files} did not load)", count=len(skipped),

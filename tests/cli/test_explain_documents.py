@@ -33,16 +33,17 @@ def test_several_outputs_are_explained_together() -> None:
 def test_each_income_is_counted_or_excluded_by_a_named_rule_and_clause() -> None:
     done = run("explain", "--region", "hebi", "--date", "2017-10-01", "--json", str(EXAMPLE))
     wages, pension = json.loads(done.stdout)["incomes"]
-    assert (wages["kind"], wages["counted"], wages["rule"]) == ("wages", True, "income.counted_monthly")
-    assert wages["rule_source"] == "hebi-2017-14 三(二) (H5)"
+    assert (wages["kind"], wages["counted"], wages["rule"]) == ("wages", True, "income.member_counted_monthly")
+    assert wages["rule_source"] == "mca-2021-57 不计入家庭收入的收入"
     assert (pension["kind"], pension["counted"]) == ("basic_pension_base", False)
     (decider,) = pension["parameters"]
     assert decider == {"name": "income.pension_base_excluded",
-                       "label": "中央确定的农村居民基本养老保险金暂不计入家庭收入", "value": "true",
-                       "source": "hebi-2017-14 三(二) (H5)", "in_force": "2016-01-01 – 2020-12-31"}
+                       "label": "中央确定的城乡居民基本养老保险基础养老金暂不计入家庭收入", "value": "true",
+                       "source": "gov-2016-70 二(二) 加强对象衔接 (“十三五”期间…基础养老金暂不计入家庭收入)",
+                       "in_force": "2016-01-01 – 2020-12-31"}
     done = run("explain", "--region", "hebi", "--date", "2021-06-30", "--set", "dibao.standard_annual=4800", "--json",
                str(EXAMPLE))
-    assert [i["counted"] for i in json.loads(done.stdout)["incomes"]] == [True, True]  # the window ended in 2020
+    assert [i["counted"] for i in json.loads(done.stdout)["incomes"]] == [True, False]  # the 14th FYP continues it
 
 
 def test_an_income_excluded_by_a_list_names_the_list(tmp_path: Path) -> None:
@@ -53,7 +54,7 @@ def test_an_income_excluded_by_a_list_names_the_list(tmp_path: Path) -> None:
     found = {i["kind"]: i for i in json.loads(done.stdout)["incomes"]}
     assert found["wages"]["counted"] is True
     assert found["basic_pension_base"]["counted"] is False
-    assert [p["name"] for p in found["basic_pension_base"]["parameters"]] == ["income.pension_base_excluded_kinds"]
+    assert [p["name"] for p in found["basic_pension_base"]["parameters"]] == ["income.pension_base_excluded"]
     assert found["survivor_compensation"]["decided_by"] == "i.kind not in income.national_excluded_kinds"
     text = run("explain", "--region", "inner_mongolia/hinggan", "--date", "2024-06-01", "--output",
                "dibao.eligible", str(path)).stdout

@@ -47,9 +47,9 @@ def test_params_on_a_date_says_which_must_be_supplied() -> None:
     rows = {r["parameter"]: r for r in json.loads(run("params", "hebi", "--date", "2021-03-01", "--format",
                                                       "json").stdout)}
     assert rows["dibao.standard_annual"]["must_supply"] is True
-    assert rows["income.pension_base_excluded"] | {} and rows["income.pension_base_excluded"]["value"] == "false"
+    assert rows["income.pension_base_excluded"]["value"] == "true"  # the 14th five-year plan's continuation
     assert rows["income.pension_base_excluded"]["must_supply"] is False
-    assert rows["income.pension_base_excluded"]["in_force"] == ["2021-01-01", None]
+    assert rows["income.pension_base_excluded"]["in_force"] == ["2021-01-01", "2025-12-31"]
     rows = {r["parameter"]: r for r in json.loads(run("params", "hebi", "--date", "2020-06-01", "--format",
                                                       "json").stdout)}
     assert rows["dibao.standard_annual"]["value"] == "4500 yuan/year" and not rows["dibao.standard_annual"][

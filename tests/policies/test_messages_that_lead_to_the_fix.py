@@ -61,8 +61,7 @@ def test_an_indentation_mistake_is_one_message_at_its_line(tmp_path: Path, new: 
 
 
 def test_a_file_that_does_not_load_brings_no_errors_from_the_files_that_use_it(tmp_path: Path) -> None:
-    old = ("        value: '{\"survivor_compensation\", \"preferential_payment\"}'\n"
-           "        source: {doc: mca-2021-57")
+    old = "        value: 12\n        source: {doc: inner-mongolia-2021, clause: 二(二), rule: M5,"
     dedented = old.replace("        source", "      source")
     tree, line = copy_with(tmp_path, "inner_mongolia/parameters.yaml", old, dedented)
     done = check(tree)
