@@ -235,16 +235,20 @@ def assessment(runs: list[Run]) -> str:
     best_within = max(within, key=lambda r: r.per_second) if within else None
     cpu = sorted(r.cpu_ms for r in logged)[len(logged) // 2]
     met = best_within is not None and best_within.per_second >= 1000
-    text = (f"This run: with the SQLite log, at best {best.per_second:,.0f} evaluations/s ({best.workers} workers, "
-            f"{best.clients} clients, p99 {best.p99_ms:.0f} ms)")
+    text = (f"This run: with the SQLite log, at best {best.per_second:,.0f} evaluations/s ({_setting(best)}, "
+            f"p99 {best.p99_ms:.0f} ms)")
     if best_within is not None:
-        text += (f"; with p99 ≤ 50 ms, {best_within.per_second:,.0f}/s ({best_within.workers} workers, "
-                 f"{best_within.clients} clients)")
+        text += f"; with p99 ≤ 50 ms, {best_within.per_second:,.0f}/s ({_setting(best_within)})"
     text += (f": the goal is {'met' if met else 'not met'} under a load average of "
              f"{statistics.mean(r.load for r in logged):.1f} on {os.cpu_count()} cores. The server used a median "
              f"{cpu:.2f} ms of CPU per logged evaluation, about {1000 / cpu:,.0f} evaluations/s per core it has "
              "to itself.")
     return text
+
+
+def _setting(run: Run) -> str:
+    workers = f"{run.workers} worker{'s' if run.workers != 1 else ''}"
+    return f"{workers}, {run.clients} client{'s' if run.clients != 1 else ''}"
 
 
 def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from engine.diagnostics import DiagnosticError
+from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.service.requests import RequestProblem, as_data, from_library, located
 
 Scope = MutableMapping[str, Any]
@@ -71,9 +72,21 @@ def install_handlers(app: FastAPI) -> None:
         assert isinstance(error, TooLarge)
         return too_large(error.limit)
 
+    async def on_invalid_parameters(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return unprocessable(RequestProblem([_parameter_problem(e) for e in error.errors()]))
+
     app.add_exception_handler(RequestProblem, on_request_problem)
+    app.add_exception_handler(RequestValidationError, on_invalid_parameters)
     app.add_exception_handler(DiagnosticError, on_diagnostics)
     app.add_exception_handler(TooLarge, on_too_large)
+
+
+def _parameter_problem(error: Mapping[str, Any]) -> tuple[tuple[str | int, ...], Diagnostic]:
+    """A query or path parameter FastAPI found missing or malformed, as one of our diagnostics."""
+    where = tuple(part for part in error.get("loc", ()) if part not in ("query", "path", "body"))
+    name = ".".join(str(part) for part in where) or "request"
+    return where, Diagnostic("E-REQUEST", f"{name}: {str(error.get('msg', 'invalid')).lower()}")
 
 
 class BodyLimit:

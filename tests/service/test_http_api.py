@@ -99,6 +99,19 @@ def test_bad_request_fields_are_named(api: Server, body: dict[str, object], path
         assert set(diagnostic) >= {"code", "message", "path", "line", "column"}
 
 
+@pytest.mark.parametrize(("path", "named"), [
+    ("/v1/diff?old=hebi@2017-06-30", "new"),
+    ("/v1/decisions", "household"),
+    ("/v1/decisions?household=x&limit=0", "limit"),
+    ("/v1/batch?date=2017-10-01", "region"),
+])
+def test_missing_or_bad_query_parameters_are_our_diagnostics(api: Server, path: str, named: str) -> None:
+    answer = api.call("POST" if path.startswith("/v1/batch") else "GET", path, b"" if "batch" in path else None)
+    assert answer.status == 422
+    [diagnostic] = answer.json["diagnostics"]
+    assert diagnostic["code"] == "E-REQUEST" and diagnostic["path"] == named and named in diagnostic["message"]
+
+
 def test_syntax_error_names_line_and_column(api: Server) -> None:
     answer = api.call("POST", "/v1/evaluate", b'{\n  "region": "hebi",\n  "date": 2017-10-01\n}')
     assert answer.status == 422
