@@ -20,7 +20,8 @@ from engine.tables import COLUMNS, tables_from_records, write_tables
 ROOT = Path(__file__).resolve().parents[2]
 DIBAO = [sys.executable, "-m", "engine.cli"]
 HEBI = ROOT / "examples" / "caseload" / "hebi.jsonl"
-BATCH = ["batch", "--region", "hebi", "--date", "2017-10-01", "--set", "income.employment_cost_deduction_cap=80"]
+BATCH = ["batch", "--region", "hebi", "--date", "2017-10-01", "--set", "income.employment_cost_deduction_cap=80",
+         "--set", "income.rigid_expenditure_share=0.5"]
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

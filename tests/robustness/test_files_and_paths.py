@@ -123,8 +123,7 @@ def test_a_revision_that_looks_like_an_option_is_refused(tmp_path: Path) -> None
     keep = tmp_path / "keep.txt"
     keep.write_text("still here", encoding="utf-8")
     for revision in (f"--output={keep}", "--list", "-h", ""):
-        code, _out, err = cli("diff", f"--rev={revision}", "--region", "hebi", "--date", "2018-01-01",
-                              "--policies", str(ROOT / "policies"), "x")
+        code, _out, err = cli("diff", f"--rev={revision}", "--policies", str(ROOT / "policies"), "hebi@2018-01-01")
         assert code == 2, err
         assert "error[E-REV]" in err and "is not a commit" in err
     assert keep.read_text(encoding="utf-8") == "still here"
