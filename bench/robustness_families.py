@@ -127,6 +127,7 @@ def _change(rng: random.Random, root: Path, outside: Path, layer: Path, target: 
             return f"{link.name}/ -> {where}"
     if pick == 7:
         sub = root / "demo" / rng.choice(("sub", "tests"))
+        sub.parent.mkdir(exist_ok=True)  # an earlier change may have emptied the tree
         if not (sub.exists() or sub.is_symlink()):
             sub.symlink_to(outside, target_is_directory=True)
             return f"{sub.relative_to(root)}/ -> a folder outside"
