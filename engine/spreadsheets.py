@@ -149,11 +149,10 @@ def whole_number_text(value: Any) -> Any:
 
 def write_workbook(out: Path, sheets: dict[str, pa.Table]) -> None:
     """Tables as sheets of a new workbook, written atomically; money as numbers shown with two decimals."""
-    import os
-    import tempfile
-
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+
+    from engine.workbook import save_workbook
 
     book = Workbook(write_only=True)
     for name, table in sheets.items():
@@ -168,15 +167,7 @@ def write_workbook(out: Path, sheets: dict[str, pa.Table]) -> None:
                     cell.number_format = number_format
                 cells.append(cell)
             sheet.append(cells)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".xlsx", dir=out.parent)
-    os.close(handle)
-    try:
-        book.save(temporary)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    save_workbook(book, out)
 
 
 def _number_format(type_: pa.DataType) -> str | None:

@@ -69,7 +69,7 @@ def export_histories(found: list[History], region: str, out: Path) -> None:
     _tidy(index, Font)
     book.properties.title = f"dibao parameters: {region}"
     book.properties.subject = region
-    _save(book, out)
+    save_workbook(book, out)
 
 
 def _tidy(sheet: Any, font: Any) -> None:
@@ -81,7 +81,8 @@ def _tidy(sheet: Any, font: Any) -> None:
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
 
 
-def _save(book: Any, out: Path) -> None:
+def save_workbook(book: Any, out: Path) -> None:
+    """Write a workbook atomically: to a temporary file beside ``out``, then renamed into place."""
     import os
     import tempfile
 
