@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,14 @@ from typing import Any
 import pytest
 
 from engine.diagnostics import DiagnosticError
+from engine.i18n import language_from_environment
 from engine.library import PolicyLibrary
 from engine.worked_cases import WorkedCase, load_cases, run_case
 
 POLICIES = Path(__file__).parent / "policies"
+
+if language_from_environment() != "en":  # the tests read English messages; Chinese ones are tested with --lang zh
+    os.environ.update({"LANGUAGE": "", "LC_ALL": "C.UTF-8", "LC_MESSAGES": ""})
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

@@ -22,7 +22,7 @@ from engine.clauses import clause_text, read_source
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
-from engine.i18n import tr
+from engine.i18n import tr, tr_message
 from engine.income_decisions import IncomeDecision, income_decisions
 from engine.interpreter import RuleTrace, Tracer, Unavailable
 from engine.library import PolicyLibrary
@@ -207,7 +207,7 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> None:
         text += f"  [dim]({node.source['doc']} {node.source['clause']}"
         text += f", {node.source['rule']})[/]" if "rule" in node.source else ")[/]"
     if node.effective:
-        text += f"  [dim]{tr('in force')} {node.effective}[/]"
+        text += f"  [dim]{tr('in force')} {tr_message(node.effective)}[/]"
     branch = parent.add(text)
     if node.expr:
         branch.add(f"[dim]= {escape(node.expr)}[/]")

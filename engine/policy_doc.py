@@ -130,7 +130,7 @@ def _markdown_entry(entry: Entry) -> list[str]:
         if citation.get("quote"):
             out.append(f"  > 「{escape_markdown(citation['quote'])}」")
         if variant["expression"]:
-            out += ["", "  ```dibao", f"  {variant['expression']}", "  ```"]
+            out += ["", "  ~~~dibao", f"  {variant['expression']}", "  ~~~"]
         if variant["note"]:
             out.append(f"  {tr('Reading')}: {_flat(variant['note'])}")
     if entry.note:

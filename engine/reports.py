@@ -108,8 +108,8 @@ def diff_table(report: dict[str, Any]) -> Table:
     for change in report["changes"]:
         old, new = [show(change.get("old", ""))], [show(change.get("new", ""))]
         if change.get("old_source") or change.get("new_source"):
-            old.append(change.get("old_source", ""))
-            new.append(change.get("new_source", ""))
+            old.append(tr_message(change.get("old_source", "")))
+            new.append(tr_message(change.get("new_source", "")))
         table.add(change=f"{tr(change['kind'])} {tr(change['change'])}", name=change["name"], old=old, new=new,
                   reaches=change.get("reaches", []) or [""])
     table.before = [tr_message(note) for note in report.get("notes", [])]
