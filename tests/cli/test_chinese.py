@@ -96,7 +96,8 @@ def test_messages_in_chinese() -> None:
     assert done.stderr.strip() == ("错误[E-REGION]: 没有地区 'hebx'；现有地区：dongtai, hebi, inner_mongolia, "
                                    "inner_mongolia/hinggan, suining, yangjiang（是否想输入 'hebi'？）")
     done = run("evaluate", "--lang", "zh", "--region", "hebi", "--date", "2021-06-30", str(EXAMPLE))
-    assert "错误[E-EVAL]: 家庭 HB-0001：dibao.standard_annual（农村低保标准）在 hebi 于 2021-06-30 须补充：" in done.stderr
+    assert ("错误[E-EVAL]: 家庭 HB-0001：dibao.standard_annual（农村低保标准）在 hebi 于 2021-06-30 "
+            "须补充：") in done.stderr
     assert "（须补充）；请用 --set dibao.standard_annual=VALUE 补充" in done.stderr
     done = run("evaluate", "--date", "2017-10-01", str(EXAMPLE), env={"LANG": "zh_CN.UTF-8"})
     assert done.stderr.strip() == "dibao evaluate: 错误: 缺少选项 --region。 (参见 dibao evaluate --help)"
