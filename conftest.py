@@ -12,6 +12,7 @@ import pytest
 from engine.diagnostics import DiagnosticError
 from engine.i18n import language_from_environment
 from engine.library import PolicyLibrary
+from engine.testing import value_text
 from engine.worked_cases import WorkedCase, load_cases, run_case
 
 POLICIES = Path(__file__).parent / "policies"
@@ -53,7 +54,8 @@ class WorkedCaseItem(pytest.Item):
             lines = [f"{self.case.span}: worked case {self.case.name!r} ({', '.join(self.case.checks)}) failed"]
             if outcome.error:
                 lines.append(f"  error: {outcome.error}")
-            lines += [f"  {name}: expected {want!r}, got {got!r}" for name, want, got in outcome.mismatches]
+            lines += [f"  {name}: expected {value_text(want)}, got {value_text(got)}"
+                      for name, want, got in outcome.mismatches]
             return "\n".join(lines)
         return str(super().repr_failure(excinfo))
 

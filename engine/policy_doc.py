@@ -152,7 +152,7 @@ def history_markdown(history: History) -> str:
 
 
 def html(document: dict[str, Any]) -> str:
-    """The document as one HTML page: the Markdown body converted by the same layout, every text escaped."""
+    """The document as one standalone HTML page, laid out as the Markdown one, every text escaped."""
     from html import escape
 
     parts = ["<!DOCTYPE html>", "<html>", "<head>", '<meta charset="utf-8">',

@@ -170,7 +170,7 @@ def print_consistency(library: PolicyLibrary, results: list[Any], comparison: di
             console.print("  " + escape(json.dumps(violation.household, ensure_ascii=False)))
             for name, value in violation.values.items():
                 shown = exact.as_decimal(value) if isinstance(value, Fraction) else value
-                console.print(f"    {escape(name)} = {escape(str(shown))}")
+                console.print(f"    {escape(name)} = {escape(show(shown))}")
             _explain_violation(library, violation)
     if comparison is not None:
         _print_cross_region(console, comparison)

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from engine import types as t
 from engine.batch import Chunk, RegionEvaluator, render_canonical
 from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.spreadsheets import CsvWriter, WriteOptions, XlsxWriter
+from engine.spreadsheets import CsvWriter, WriteOptions, write_workbook
 
 CENT = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
 
@@ -135,6 +135,30 @@ class TableWriter:
         columns = {key: pa.array([], pa.string()) for key in keys}
         columns.update({n: arrow_column(np.array([]), self.evaluator.types[n]) for n in outputs})
         return pa.table(columns)
+
+
+class XlsxWriter(TableWriter):
+    """The household and member tables as the two sheets of one workbook, written when the run ends."""
+
+    def __init__(self, out: Path, evaluator: RegionEvaluator, metadata: dict[str, str], options: WriteOptions) -> None:
+        super().__init__(out, evaluator, metadata, "xlsx", options)
+        self.collected: dict[str, list[pa.Table]] = {"household": [], "member": []}
+
+    def _append(self, which: str, table: pa.Table) -> None:
+        self.collected[which].append(table)
+        self.writers[which] = True
+
+    def close(self) -> None:
+        if "household" not in self.writers:
+            self._append("household", self._empty(["id"], self.evaluator.household_outputs))
+            if self.evaluator.member_outputs:
+                self._append("member", self._empty(["household_id", "member_id"], self.evaluator.member_outputs))
+        sheets = {}
+        for which, name in (("household", "households"), ("member", "members")):
+            if self.collected[which]:
+                table = pa.concat_tables(self.collected[which])
+                sheets[name] = table.rename_columns(self.options.header(table.column_names))
+        write_workbook(self.paths["household"], sheets)
 
 
 def arrow_column(values: np.ndarray, type_: t.Type) -> pa.Array:
