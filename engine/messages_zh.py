@@ -267,6 +267,10 @@ PATTERNS: list[tuple[str, str]] = [
      r"\(column (?P<acol>\d+)\); .* indent it to column (?P<to>\d+)",
      "缩进：`{key}:` 位于第 {col} 列，比第 {line} 行的 `{above}:`（第 {acol} 列）靠右；如果它与上面的键属于同一层，"
      "请缩进到第 {to} 列"),
+    (r"indentation: `(?P<key>[^`]+):` is at column (?P<col>\d+), less than the keys of (?P<owner>.+?) \(column "
+     r"(?P<keys>\d+), like `(?P<above>[^`]+):` on line (?P<line>\d+)\) and more than the keys at column (?P<outer>\d+), .*",
+     "缩进：`{key}:` 位于第 {col} 列，比 {owner} 的键（第 {keys} 列，如第 {line} 行的 `{above}:`）靠左，又比第 {outer} 列的键靠右，"
+     "YAML 无法判断它属于哪个映射。若它属于 {owner}，请缩进到第 {keys} 列"),
     (r"indentation: this list item \(`- `\) is at column (?P<col>\d+), but the item above it, at line (?P<line>\d+), is "
      r"at column (?P<acol>\d+); .*",
      "缩进：这个列表项（`- `）位于第 {col} 列，而上面第 {line} 行的列表项在第 {acol} 列；同一列表的各项必须对齐。"
