@@ -139,8 +139,8 @@ def _out_of_mapping(here: BlockKey, keys: list[BlockKey], mapping_column: int) -
     last = keys[-1]
     before = keys[-2] if len(keys) > 1 else None
     if here.column < last.column:
-        owner = next((k for k in reversed(keys) if k.column < last.column), None)
-        whose = f"`{owner.name}`" if owner else "the mapping above"
+        enclosing = next((k for k in reversed(keys) if k.column < last.column), None)
+        whose = f"`{enclosing.name}`" if enclosing else "the mapping above"
         return Explanation(here.line, here.column, (
             f"`{here.name}:` is at column {here.column}, less than the keys of {whose} (column {last.column}, like "
             f"`{last.name}:` on line {last.line}) and more than the keys at column {mapping_column}, so YAML cannot "
