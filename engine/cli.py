@@ -57,7 +57,7 @@ def open_library(policies: Path | None, params: Sequence[Path] = (), region: str
 
 def say_tree(library: PolicyLibrary) -> None:
     """Which policy tree (and local values) a command used, on stderr."""
-    click.echo(library.describe(), err=True)
+    click.echo(tr_message(library.describe()), err=True)
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -241,10 +241,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(1)
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx else "dibao"
-        click.echo(f"{command}: error: {error.format_message()} (see {command} --help)", err=True)
+        click.echo(f"{command}: {tr('error')}: {tr_message(error.format_message())} ({tr('see')} {command} --help)",
+                   err=True)
         sys.exit(2)
     except click.ClickException as error:
-        click.echo(f"dibao: error: {error.format_message()}", err=True)
+        click.echo(f"dibao: {tr('error')}: {tr_message(error.format_message())}", err=True)
         sys.exit(2)
     except DiagnosticError as error:
         print_diagnostics(error.diagnostics)
@@ -358,8 +359,15 @@ def diff_command(specs: tuple[str, ...], revisions: tuple[str, ...], region: str
         report["impact"] = _impact(sides, households, any_hukou)
     emit("json" if as_json else fmt, diff_table(report), report)
     if fmt == "table" and not as_json:
-        for which in dict.fromkeys(side.library.describe() for side in sides):
-            click.echo(which, err=True)
+        for which in dict.fromkeys(_side_tree(side, revisions) for side in sides):
+            click.echo(tr_message(which), err=True)
+
+
+def _side_tree(side: Any, revisions: tuple[str, ...]) -> str:
+    """The policy tree a side used; a revision's tree by its revision, not the checkout's passing folder."""
+    if side.tree in revisions:
+        return f"policy tree policies at {side.tree} ({side.library.digest[:19]}…)"
+    return str(side.library.describe())
 
 
 def _impact(sides: Any, households: str, any_hukou: bool) -> dict[str, Any]:
@@ -417,7 +425,8 @@ def _diff_sides(specs: tuple[str, ...], revisions: tuple[str, ...], region: str 
 @policies_option
 @click.argument("source", type=click.Path(allow_dash=True, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file: .jsonl, .csv or .parquet (member outputs beside it for CSV and Parquet).")
+              help="Output file: .jsonl, .csv, .parquet or .xlsx (member outputs beside it for CSV and Parquet, in a "
+                   "second sheet for .xlsx).")
 @click.option("--errors", "errors", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Rejected records as JSON Lines (default: beside the output, <name>.errors.jsonl).")
 @click.option("--chunk-size", default=20_000, show_default=True, type=click.IntRange(1, 10_000_000),
@@ -460,16 +469,21 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
             options=options), source)
     from engine.batch import default_errors_path, fen_text
 
-    click.echo(f"{region} on {as_of}: {summary.records} records → {summary.rows} rows in {out}, "
-               f"{summary.errors} rejected in {errors or default_errors_path(out)} ({summary.seconds:.2f} s)", err=True)
-    click.echo(f"  eligible {summary.eligible}; monthly benefit {fen_text(summary.benefit_monthly_fen)} yuan "
-               f"({fen_text(summary.benefit_monthly_fen * 12)} a year); policy {summary.version} {summary.digest}",
+    click.echo(tr("{region} on {day}: {records} records → {rows} rows in {out}, {errors} rejected in {errors_file} "
+                  "({seconds} s)", region=region, day=as_of, records=summary.records, rows=summary.rows, out=out,
+                  errors=summary.errors, errors_file=errors or default_errors_path(out),
+                  seconds=f"{summary.seconds:.2f}"), err=True)
+    click.echo(tr("  eligible {eligible}; monthly benefit {monthly} yuan ({annual} a year); policy {version} {digest}",
+                  eligible=summary.eligible, monthly=fen_text(summary.benefit_monthly_fen),
+                  annual=fen_text(summary.benefit_monthly_fen * 12), version=summary.version, digest=summary.digest),
                err=True)
     if summary.rejected_for:
         top = sorted(summary.rejected_for.items(), key=lambda item: -item[1])[:3]
-        click.echo("  rejected for: " + "; ".join(f"{reason} ({count})" for reason, count in top), err=True)
+        click.echo(tr("  rejected for: {reasons}", reasons="; ".join(f"{reason} ({count})" for reason, count in top)),
+                   err=True)
     if summary.interpreter_only:
-        click.echo(f"outputs evaluated by the interpreter: {', '.join(summary.interpreter_only)}", err=True)
+        click.echo(tr("outputs evaluated by the interpreter: {names}", names=", ".join(summary.interpreter_only)),
+                   err=True)
     say_tree(library)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch
         raise DiagnosticError([Diagnostic("E-BATCH", "records in differ from rows out + errors")])

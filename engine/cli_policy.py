@@ -19,7 +19,7 @@ import click
 
 from engine.cli import cli, open_library, policies_option, reports_problems
 from engine.cli_support import LocalizedGroup
-from engine.i18n import tr
+from engine.i18n import in_language, tr
 from engine.library import PolicyLibrary
 from engine.render import emit, format_option
 
@@ -163,7 +163,9 @@ def _readme(library: PolicyLibrary, region: str, write: bool) -> int:
     names = policy_doc.block_names(text)
     if not names:
         raise DiagnosticError([Diagnostic("E-DOC", f"{path}: no <!-- dibao doc: NAME --> block to fill")])
-    updated = policy_doc.with_blocks(text, policy_doc.readme_blocks(library, region, names))
+    with in_language("en"):  # a README is written in English whatever the reader's language
+        blocks = policy_doc.readme_blocks(library, region, names)
+    updated = policy_doc.with_blocks(text, blocks)
     if updated == text:
         click.echo(tr("{path}: current ({blocks})", path=shown, blocks=", ".join(names)), err=True)
         return 0

@@ -26,7 +26,8 @@ class LocalizedFormatter(click.HelpFormatter):
         super().write_usage(prog, args, tr(prefix or "Usage: "))
 
     def write_heading(self, heading: str) -> None:
-        super().write_heading(tr(heading))
+        colon = ":" if tr("Options") == "Options" else "："
+        self.write(f"{'':>{self.current_indent}}{tr(heading)}{colon}\n")
 
 
 class LocalizedContext(click.Context):
@@ -99,6 +100,8 @@ def _short_help(command: click.Command, limit: int) -> str:
 def _format_options(command: click.Command, ctx: click.Context, formatter: click.HelpFormatter) -> None:
     records = []
     for param in command.get_params(ctx):
+        if isinstance(param, click.Argument) and not getattr(param, "help", None):
+            continue
         record = param.get_help_record(ctx)
         if record is None:
             continue
@@ -134,5 +137,8 @@ def localized(diagnostic: Diagnostic) -> Diagnostic:
 
     if language() == "en":
         return diagnostic
-    return replace(diagnostic, message=tr_message(diagnostic.message), severity=tr(diagnostic.severity),
+    message = tr_message(diagnostic.message)
+    if diagnostic.suggestion:
+        message += f"（{tr('did you mean')} {diagnostic.suggestion!r}？）"
+    return replace(diagnostic, message=message, severity=tr(diagnostic.severity), suggestion=None,
                    notes=tuple(tr_message(n) for n in diagnostic.notes))

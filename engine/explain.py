@@ -24,7 +24,7 @@ from engine.clauses import citation_data
 from engine.evaluate import evaluate_resolved
 from engine.formatter import format_expression
 from engine.household import Household
-from engine.i18n import tr
+from engine.i18n import tr, tr_message
 from engine.income_decisions import IncomeDecision, income_decisions
 from engine.interpreter import RuleTrace, Tracer, Unavailable
 from engine.library import PolicyLibrary
@@ -238,7 +238,7 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> Any:
         rule = f", {node.source['rule']}" if "rule" in node.source else ""
         text.append(f"  ({node.source['doc']} {node.source['clause']}{rule})", style="dim")
     if node.effective:
-        text.append(f"  {tr('in force')} {node.effective}", style="dim")
+        text.append(f"  {tr('in force')} {tr_message(node.effective)}", style="dim")
     if node.source and "params" in node.source:
         text.append(f"  from {node.source['params']}", style="dim")
     branch = parent.add(text)

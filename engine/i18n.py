@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -44,8 +45,15 @@ def language() -> str:
 
 
 def tr(text: str, lang: str | None = None, **values: Any) -> str:
-    """A fixed text in the current language (``{name}`` fields filled from ``values``)."""
-    words = _catalogue(lang or language()).MESSAGES.get(text, text) if (lang or language()) != "en" else text
+    """A fixed text in the current language (``{name}`` fields filled from ``values``).
+
+    A help text is found however it is wrapped: the catalogue is also looked up with its
+    white space collapsed.
+    """
+    words = text
+    if (lang or language()) != "en":
+        messages = _catalogue(lang or language()).MESSAGES
+        words = messages.get(text) or messages.get(" ".join(text.split())) or text
     return words.format(**values) if values else words
 
 
@@ -62,7 +70,20 @@ def tr_message(message: str, lang: str | None = None) -> str:
         if found:
             return template.format(**{k: tr_message(v, chosen) if k.endswith("_msg") else v
                                       for k, v in found.groupdict().items()})
+    for english, words in _catalogue(chosen).FRAGMENTS.items():
+        message = message.replace(english, words)
     return message
+
+
+@contextmanager
+def in_language(lang: str) -> Iterator[None]:
+    """Words in ``lang`` inside the block (for files that are always written in one language)."""
+    saved = _current["lang"]
+    _current["lang"] = lang
+    try:
+        yield
+    finally:
+        _current["lang"] = saved
 
 
 def label(name: str, labels: str | None, fallback: str | None = None) -> str:

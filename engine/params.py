@@ -124,8 +124,8 @@ def history_table(found: list[History]) -> Table:
                    Column("value", "value"), Column("source", "source"), Column("confidence", "confidence")])
     for history in found:
         for row in history.values:
-            table.add(parameter=history.name, **{"from": row.start.isoformat()}, to=row.end or "open",
-                      value=row.value if row.value is not None else f"must be supplied: {row.must_supply}",
+            table.add(parameter=history.name, **{"from": row.start.isoformat()}, to=row.end or tr("open"),
+                      value=row.value if row.value is not None else f"{tr('must be supplied')}: {row.must_supply}",
                       source=citation_text(row.source), confidence=row.source.get("confidence", ""))
     return table
 
@@ -136,9 +136,9 @@ def on_date_table(rows: list[dict[str, Any]]) -> Table:
                    Column("must_supply", "must be supplied")])
     for row in rows:
         dates = row["in_force"]
-        shown = row["value"] if row["value"] is not None else f"must be supplied: {row['reason']}"
+        shown = row["value"] if row["value"] is not None else f"{tr('must be supplied')}: {row['reason']}"
         table.add(parameter=row["parameter"], value=shown,
-                  in_force=f"{dates[0]} – {dates[1] or 'open'}" if dates else "",
+                  in_force=f"{dates[0]} – {dates[1] or tr('open')}" if dates else "",
                   source=citation_text(row["source"]), confidence=(row["source"] or {}).get("confidence", ""),
                   must_supply=row["must_supply"])
     if rows:

@@ -130,7 +130,7 @@ def _markdown_entry(entry: Entry) -> list[str]:
         if citation.get("quote"):
             out.append(f"  > 「{escape_markdown(citation['quote'])}」")
         if variant["expression"]:
-            out += ["", "  ```dibao", f"  {variant['expression']}", "  ```"]
+            out += ["", "  ~~~dibao", f"  {variant['expression']}", "  ~~~"]
         if variant["note"]:
             out.append(f"  {tr('Reading')}: {_flat(variant['note'])}")
     if entry.note:
@@ -152,7 +152,7 @@ def history_markdown(history: History) -> str:
 
 
 def html(document: dict[str, Any]) -> str:
-    """The document as one HTML page: the Markdown body converted by the same layout, every text escaped."""
+    """The document as one standalone HTML page, laid out as the Markdown one, every text escaped."""
     from html import escape
 
     parts = ["<!DOCTYPE html>", "<html>", "<head>", '<meta charset="utf-8">',

@@ -25,6 +25,7 @@ import yaml
 
 from engine import types as t
 from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.i18n import tr
 from engine.library import PolicyLibrary, _with_unit
 from engine.params import History, ValueRow, history_of
 from engine.render import Column, Table
@@ -98,7 +99,7 @@ def _summary(row: ValueRow) -> str:
 
 def changes_table(found: list[Change]) -> Table:
     table = Table([Column("parameter", "parameter"), Column("from", "from"), Column("field", "field"),
-                   Column("old", "old"), Column("new", "new")], when_empty="no changes")
+                   Column("old", "old"), Column("new", "new")], when_empty=tr("no changes"))
     for change in found:
         table.add(parameter=change.parameter, **{"from": change.start.isoformat()}, field=change.field,
                   old=change.old, new=change.new)

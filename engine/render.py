@@ -30,7 +30,7 @@ from typing import Any, TextIO
 
 import click
 
-from engine.i18n import tr
+from engine.i18n import tr, tr_message
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -211,7 +211,7 @@ def income_rows(incomes: list[dict[str, Any]]) -> Table:
         elif item["counted"] is not True:
             decided.append(item["decided_by"])
             decided += [f"{p['name']} = {p['value']} ({p.get('source', '')}"
-                        + (f", {tr('in force')} {p['in_force']})" if p.get("in_force") else ")")
+                        + (f", {tr('in force')} {tr_message(p['in_force'])})" if p.get("in_force") else ")")
                         for p in item["parameters"]]
         table.add(member=item["member"], income=item["kind"], amount=f"{item['amount']}/{tr(item['per'])}",
                   monthly=item["monthly"], counted=verdict, decided=decided)

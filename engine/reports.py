@@ -113,8 +113,8 @@ def diff_table(report: dict[str, Any]) -> Table:
     for change in report["changes"]:
         old, new = [show(change.get("old", ""))], [show(change.get("new", ""))]
         if change.get("old_source") or change.get("new_source"):
-            old.append(change.get("old_source", ""))
-            new.append(change.get("new_source", ""))
+            old.append(tr_message(change.get("old_source", "")))
+            new.append(tr_message(change.get("new_source", "")))
         table.add(change=f"{tr(change['kind'])} {tr(change['change'])}", name=change["name"], old=old, new=new,
                   reaches=change.get("reaches", []) or [""])
     table.before = [tr_message(note) for note in report.get("notes", [])]
@@ -187,7 +187,7 @@ def print_consistency(library: PolicyLibrary, results: list[Any], comparison: di
             console.print(Text("  " + json.dumps(violation.household, ensure_ascii=False)))
             for name, value in violation.values.items():
                 shown = exact.as_decimal(value) if isinstance(value, Fraction) else value
-                console.print(Text(f"    {name} = {shown}"))
+                console.print(Text(f"    {name} = {show(shown)}"))
             _explain_violation(library, violation)
     if comparison is not None:
         _print_cross_region(console, comparison)

@@ -9,8 +9,8 @@ text. This module is the reader in front of it for files that come from Excel:
 * ``read_workbook`` reads a workbook with one sheet per table (``households``,
   ``members``, …): every cell becomes the text a CSV would hold, so a grade typed as
   ``2`` (stored by Excel as ``2.0``) is ``2``, a date cell ``1950-03-01``, TRUE ``true``.
-* ``WriteOptions`` and ``XlsxWriter`` write batch answers for Excel: CSV with a byte-order
-  mark, a workbook with a household sheet and a member sheet, labelled columns.
+* ``WriteOptions``, ``CsvWriter`` and ``write_workbook`` write batch answers for Excel: CSV
+  with a byte-order mark, a workbook of sheets, labelled columns.
 * ``whole_number_text`` is the one place a whole number written as ``2.0`` (by Excel or
   pandas) is read as ``2``.
 """
@@ -185,38 +185,6 @@ def _excel_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return value
-
-
-class XlsxWriter:
-    """Batch answers as one workbook: a ``households`` sheet and a ``members`` sheet (written when closed)."""
-
-    def __init__(self, out: Path, evaluator: Any, metadata: dict[str, str], options: WriteOptions) -> None:
-        self.out = out
-        self.evaluator = evaluator
-        self.options = options
-        self.tables: dict[str, list[pa.Table]] = {"household": [], "member": []}
-
-    def write(self, chunk: Any) -> None:
-        from engine.writers import chunk_tables
-
-        self._collect(*chunk_tables(chunk, self.evaluator))
-
-    def _collect(self, household: pa.Table, member: pa.Table | None) -> None:
-        self.tables["household"].append(household)
-        if member is not None:
-            self.tables["member"].append(member)
-
-    def close(self) -> None:
-        from engine.writers import empty_tables
-
-        if not self.tables["household"]:
-            self._collect(*empty_tables(self.evaluator))
-        sheets = {}
-        for which, sheet in (("household", "households"), ("member", "members")):
-            if self.tables[which]:
-                table = pa.concat_tables(self.tables[which])
-                sheets[sheet] = table.rename_columns(self.options.header(table.column_names))
-        write_workbook(self.out, sheets)
 
 
 class CsvWriter:

@@ -18,6 +18,7 @@ from engine.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.evaluate import evaluate
 from engine.household import validate_household
 from engine.library import PolicyLibrary
+from engine.policy_files import display_name
 from engine.yaml_source import load_yaml
 
 CASE_KEYS = {"name", "checks", "clause", "note", "date", "set", "household", "expect", "expect_members",
@@ -61,7 +62,7 @@ def case_files(root: Path, region: str | None = None) -> Iterator[tuple[str, Pat
 
 def load_cases(region: str, path: Path) -> list[WorkedCase]:
     """Read one file of worked cases; a malformed case raises ``DiagnosticError`` located in the file."""
-    loaded = load_yaml(path)
+    loaded = load_yaml(path, name=display_name(path))
     data = loaded.data
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise DiagnosticError([Diagnostic("E-CASE", "a worked-case file has a `cases:` list", loaded.span(()))])

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from engine import types as t
 from engine.batch import Chunk, RegionEvaluator, render_canonical
 from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.spreadsheets import CsvWriter, WriteOptions, XlsxWriter
+from engine.spreadsheets import CsvWriter, WriteOptions, write_workbook
 
 CENT = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
 
@@ -121,6 +121,31 @@ class TableWriter:
                 self._append("member", member)
         for writer in self.writers.values():
             writer.close()
+
+
+class XlsxWriter(TableWriter):
+    """The household and member tables as the two sheets of one workbook, written when the run ends."""
+
+    def __init__(self, out: Path, evaluator: RegionEvaluator, metadata: dict[str, str], options: WriteOptions) -> None:
+        super().__init__(out, evaluator, metadata, "xlsx", options)
+        self.collected: dict[str, list[pa.Table]] = {"household": [], "member": []}
+
+    def _append(self, which: str, table: pa.Table) -> None:
+        self.collected[which].append(table)
+        self.writers[which] = True
+
+    def close(self) -> None:
+        if "household" not in self.writers:
+            household, member = empty_tables(self.evaluator)
+            self._append("household", household)
+            if member is not None:
+                self._append("member", member)
+        sheets = {}
+        for which, name in (("household", "households"), ("member", "members")):
+            if self.collected[which]:
+                table = pa.concat_tables(self.collected[which])
+                sheets[name] = table.rename_columns(self.options.header(table.column_names))
+        write_workbook(self.paths["household"], sheets)
 
 
 def chunk_tables(chunk: Chunk, evaluator: RegionEvaluator) -> tuple[pa.Table, pa.Table | None]:

@@ -11,7 +11,7 @@ with what YAML takes it to mean, and the column to move it to. It recognises
 * a key indented less than the keys above it in the same item (``source:`` under the
   ``-`` of a dated value, or further left), read as a key of an outer mapping;
 * a key indented more than the key above it, read as the rest of that key's value or
-  as a mapping that cannot start there;
+  as a mapping that cannot start there; or between two levels of keys;
 * a list item (``- ``) out of line with the items above it.
 
 Anything else returns None and the parser's own message stands.
@@ -138,6 +138,13 @@ def _out_of_mapping(here: BlockKey, keys: list[BlockKey], mapping_column: int) -
         return None
     last = keys[-1]
     before = keys[-2] if len(keys) > 1 else None
+    if here.column < last.column:
+        enclosing = next((k for k in reversed(keys) if k.column < last.column), None)
+        whose = f"`{enclosing.name}`" if enclosing else "the mapping above"
+        return Explanation(here.line, here.column, (
+            f"`{here.name}:` is at column {here.column}, less than the keys of {whose} (column {last.column}, like "
+            f"`{last.name}:` on line {last.line}) and more than the keys at column {mapping_column}, so YAML cannot "
+            f"tell which mapping it belongs to. To keep it in {whose}, indent it to column {last.column}"))
     if last.column == mapping_column and before is not None and before.column == here.column:
         parent = next((k for k in reversed(keys) if k.column < mapping_column), None)
         owner = f"`{parent.name}`" if parent else "the mapping above"

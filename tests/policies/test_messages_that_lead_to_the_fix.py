@@ -85,3 +85,13 @@ def test_a_second_value_on_the_same_day_says_to_replace_the_first(tmp_path: Path
                        f"value from 2019-01-01 (the value at line {line} starts the same day); two values cannot start "
                        f"together: replace the one at line {line} with this one, or remove this one")
     assert "the day before" not in done.stderr
+
+
+def test_a_key_between_two_levels_says_which_column_keeps_it_in_its_mapping(tmp_path: Path) -> None:
+    old = "    type: money/year\n    label: 农村低保标准\n"
+    tree, line = copy_with(tmp_path, "hebi/policy.yaml", old, "    type: money/year\n   label: 农村低保标准\n")
+    (message,) = errors(check(tree))
+    assert message.startswith(f"policies/hebi/policy.yaml:{line + 1}:4: error[E-YAML]: indentation: `label:` is at "
+                              "column 4, less than the keys of `dibao.standard_annual` (column 5, like `type:` on line "
+                              f"{line}) and more than the keys at column 3")
+    assert message.endswith("To keep it in `dibao.standard_annual`, indent it to column 5")
