@@ -149,7 +149,7 @@ def report(results: list[Round], rounds: int, clients: int, seconds: float) -> s
 def write_section(text: str) -> None:
     from serve_load import write_section as replace_section
 
-    replace_section(text, ROOT / "ROBUSTNESS.md")
+    replace_section(text, ROOT / "ROBUSTNESS.md", owner="bench/serve_fault.py")
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ from engine.service.config import ServiceConfig
 from engine.service.problems import BodyLimit, LastResort, install_handlers
 from engine.service.state import ServiceState
 
-API_ROUTERS = ("routes_policies", "routes_evaluation", "routes_batch", "routes_decisions")
+# Routes are matched in this order, one by one: the evaluation routes, which carry the load, come first.
+API_ROUTERS = ("routes_evaluation", "routes_policies", "routes_batch", "routes_decisions")
 
 
 def create_app(config: ServiceConfig | None = None) -> FastAPI:

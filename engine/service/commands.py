@@ -25,7 +25,7 @@ log_option = click.option("--log", "log_url", metavar="URL",
 def _needs_extra() -> None:
     import importlib.util
 
-    missing = [m for m in ("fastapi", "uvicorn", "sqlalchemy") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("fastapi", "uvicorn", "sqlalchemy", "orjson") if importlib.util.find_spec(m) is None]
     if missing:
         raise DiagnosticError([Diagnostic("E-INSTALL", f"this command needs {', '.join(missing)}: "
                                           "pip install 'dibao[serve]'")])

@@ -7,32 +7,35 @@ embedded default (``--log decisions.db``), PostgreSQL is reached by URL
 created, or migrated step by step, when the log is opened.
 
 ``DecisionLog.record`` is awaited by a request: rows from concurrent requests are
-written by one thread in one transaction (group commit), and each request resumes
-only after that transaction has committed, so every decision id a client has seen
-is in the log, even if the server is killed the next instant.
+written by one thread in one transaction (group commit, ``engine.service.group_commit``),
+and each request resumes only after that transaction has committed, so every decision
+id a client has seen is in the log, even if the server is killed the next instant.
+On SQLite the log is in WAL mode with ``synchronous=FULL``: a commit is synced to
+disk before it returns, so a committed row survives a power failure too, not only
+the death of the server.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import fcntl
 import json
-import queue
+import os
 import random
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.service.group_commit import GroupCommit
+from engine.service.jsontext import json_text
 
 SCHEMA_VERSION = 1
-GROUP = 256  # rows at most in one commit
 
 metadata = sa.MetaData()
 schema_table = sa.Table("dibao_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
@@ -88,13 +91,7 @@ def database_url(target: str) -> str:
 
 def exact_json(value: Any) -> str:
     """JSON with decimals written as their exact digits (as strings, which household records accept)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_exact)
-
-
-def _exact(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    return json_text(value)
 
 
 class DecisionLog:
@@ -108,7 +105,8 @@ class DecisionLog:
             raise DiagnosticError([Diagnostic("E-LOG", f"cannot use decision log {target!r}: {error}")]) from None
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_settings)
-        self._writer: _Writer | None = None
+        self._writer: GroupCommit | None = None
+        self._rows: _RowWriter | None = None
         try:
             migrate(self.engine)
         except sa.exc.SQLAlchemyError as error:
@@ -119,21 +117,21 @@ class DecisionLog:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.stop()
+        if self._rows is not None:
+            self._rows.close()
         self.engine.dispose()
 
     # --- writing -------------------------------------------------------------------------------------
 
     async def record(self, *, region: str, as_of: date, household: Mapping[str, Any], overrides: Mapping[str, str],
                      determination: Mapping[str, Any]) -> str:
-        """Log one determination; returns its id once the row is committed (raises if it could not be)."""
+        """Log one determination; returns its id once the row is committed (raises ``LogUnavailable`` if not)."""
         if self._writer is None:
-            self._writer = _Writer(self.engine)
+            self._rows = _RowWriter(self.engine)
+            self._writer = GroupCommit(self._rows.write)
         row = new_row(region=region, as_of=as_of, household=household, overrides=overrides,
                       determination=determination)
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._writer.put(row, loop, done)
-        await done
+        await self._writer.commit(row)
         return str(row["id"])
 
     # --- reading -------------------------------------------------------------------------------------
@@ -196,59 +194,72 @@ def migrate(engine: sa.Engine) -> int:
     return SCHEMA_VERSION
 
 
-class _Writer:
-    """One thread that commits queued rows in groups and then wakes the requests waiting on them."""
+class _RowWriter:
+    """Inserts groups of rows, each group one transaction, on a connection kept open between groups.
+
+    Keeping the connection saves a pool check-out and a liveness query per group; after a
+    failure it is dropped and the next group opens another (a PostgreSQL connection found
+    broken before anything was written is replaced and the group tried once more). On
+    SQLite, processes sharing the file take turns through an exclusive lock on a file
+    beside it (``<file>.writer-lock``), held for each transaction: a process waiting for its
+    turn is woken the moment the other has committed, where SQLite's busy handler would
+    sleep and poll (up to 100 ms at a time).
+    """
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self.queue: queue.Queue[tuple[dict[str, Any], asyncio.AbstractEventLoop, asyncio.Future[None]] | None] = \
-            queue.Queue()
-        self.thread = threading.Thread(target=self.run, name="dibao-decision-log", daemon=True)
-        self.thread.start()
+        self.connection: sa.Connection | None = None
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self.turns = _FileTurns(Path(database + ".writer-lock")) if database and database != ":memory:" else None
 
-    def put(self, row: dict[str, Any], loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
-        self.queue.put((row, loop, done))
-
-    def stop(self) -> None:
-        self.queue.put(None)
-        self.thread.join(timeout=10)
-
-    def run(self) -> None:
-        while True:
-            first = self.queue.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < GROUP:
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        with self.turns or contextlib.nullcontext():
+            for attempt in (1, 2):
+                connection = self.connection = self.connection or self.engine.connect()
                 try:
-                    item = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self.queue.put(None)
-                    break
-                group.append(item)
-            failure: BaseException | None = None
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(decisions.insert(), [row for row, _, _ in group])
-            except Exception as error:  # the waiting requests are told; none is answered as logged
-                failure = LogUnavailable(type(error).__name__)
-            for _row, loop, done in group:
-                loop.call_soon_threadsafe(_settle, done, failure)
+                    transaction = connection.begin()
+                    connection.execute(decisions.insert(), list(rows))
+                except sa.exc.DBAPIError as error:
+                    self._drop()
+                    if attempt == 1 and error.connection_invalidated:
+                        continue  # nothing was written: a broken connection, replaced
+                    raise
+                except BaseException:
+                    self._drop()
+                    raise
+                try:
+                    transaction.commit()
+                except BaseException:
+                    self._drop()
+                    raise
+                return
+
+    def close(self) -> None:
+        self._drop()
+        if self.turns is not None:
+            self.turns.close()
+
+    def _drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.invalidate()
 
 
-class LogUnavailable(Exception):
-    """The row could not be committed: the determination must not be given."""
+class _FileTurns:
+    """An exclusive ``flock`` on one file, taken and released around each use (``with``)."""
 
+    def __init__(self, path: Path) -> None:
+        self.descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 
-def _settle(done: asyncio.Future[None], failure: BaseException | None) -> None:
-    if done.done():
-        return
-    if failure is None:
-        done.set_result(None)
-    else:
-        done.set_exception(failure)
+    def __enter__(self) -> None:
+        fcntl.flock(self.descriptor, fcntl.LOCK_EX)
+
+    def __exit__(self, *_exception: object) -> None:
+        fcntl.flock(self.descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self.descriptor)
 
 
 def _sqlite_settings(connection: Any, _record: Any) -> None:

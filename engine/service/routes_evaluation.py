@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from engine.diagnostics import DiagnosticError
 from engine.service import openapi, requests
-from engine.service.decision_log import LogUnavailable
+from engine.service.group_commit import LogUnavailable
+from engine.service.jsontext import JSONAnswer
 from engine.service.problems import library_problem
 from engine.service.state import state_of
 
@@ -25,7 +26,7 @@ router = APIRouter(tags=["evaluation"])
 
 @router.post("/v1/evaluate", openapi_extra=openapi.EVALUATE, responses={
     **openapi.ANSWERS, 503: {"description": "The decision log could not record it; nothing was decided"}})
-async def evaluate(request: Request) -> JSONResponse:
+async def evaluate(request: Request) -> Response:
     """One household in a region on a date: the contract's determination (and its decision id when logged)."""
     state = state_of(request)
     asked = requests.evaluation(await request.body())
@@ -42,7 +43,7 @@ async def evaluate(request: Request) -> JSONResponse:
         except LogUnavailable as error:
             return JSONResponse({"error": f"the decision log could not record this determination ({error}); "
                                           "nothing was decided"}, status_code=503)
-    return JSONResponse(answer)
+    return JSONAnswer(answer)
 
 
 @router.post("/v1/explain", openapi_extra=openapi.EXPLAIN, responses=openapi.ANSWERS)
