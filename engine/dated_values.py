@@ -63,9 +63,10 @@ def _keyed(builder: LayerBuilder, doc: LoadedYaml, path: Path_, default: Citatio
     keys = list(builder.get(doc, path))
     starts = [_key_date(builder, doc, (*path, key)) for key in keys]
     _check_order(builder, doc, path, keys, starts)
+    known = sorted(start for start in starts if start is not None)
     read: list[DatedValue | None] = []
-    for index, (key, start) in enumerate(zip(keys, starts, strict=True)):
-        following = starts[index + 1] if index + 1 < len(starts) else None
+    for key, start in zip(keys, starts, strict=True):
+        following = next((day for day in known if start is not None and day > start), None)
         read.append(_keyed_value(builder, doc, (*path, key), start, following, default))
     return read
 
