@@ -192,3 +192,19 @@ def test_a_workbook_import_writes_back_in_the_keyed_form(tmp_path: Path) -> None
     assert "      2019-01-01: {must_supply: not published}\n      2020-01-01: 4000 yuan/year\n" in text
     assert "note: July is inferred." in text and "- from:" not in text
     assert PolicyLibrary.open(root).diagnostics == []
+
+
+def test_diff_sees_no_change_between_the_two_forms_and_sees_a_changed_value(tmp_path: Path) -> None:
+    listed, keyed = tree(tmp_path / "listed", LISTED), tree(tmp_path / "keyed", KEYED)
+    runner = CliRunner()
+    for day in ("2016-06-01", "2017-08-01", "2019-02-01"):
+        done = runner.invoke(cli, ["diff", str(listed), str(keyed), "--region", "demo", "--date", day])
+        assert done.exit_code == 0, done.stderr
+        assert "no changes in parameters or rules" in done.stdout
+    changed = tree(tmp_path / "changed", KEYED.replace("2017-07-01:\n", "2017-08-01:\n"))
+    done = runner.invoke(cli, ["diff", str(listed), str(changed), "--region", "demo", "--date", "2017-07-15",
+                               "--format", "json"])
+    assert done.exit_code == 0, done.stderr
+    (change,) = json.loads(done.stdout)["changes"]
+    assert (change["name"], change["old"], change["new"]) == ("dibao.standard_annual", "3210.00", "3000.00")
+    assert change["new_source"].endswith("in force 2016-01-01 – 2017-07-31")  # the moved key ends the one before
