@@ -169,6 +169,9 @@ def _values_block(loaded: LoadedYaml, name: str) -> _Block:
     places = [loaded.key_span((*path, "values", key)) for key in data["values"]] if keyed else \
         [loaded.span((*path, "values", index)) for index in range(len(values))]
     ends = [loaded.span((*path, "values", key)) for key in data["values"]] if keyed else places
+    if places[0].line == loaded.key_span((*path, "values")).line:
+        raise DiagnosticError([Diagnostic("E-PARAMS", f"{name}: its values are written on the line of `values:`; "
+                                          "write one value per line to import into them", places[0])])
     items = []
     for index, (value, place, end) in enumerate(zip(values, places, ends, strict=True)):
         last = places[index + 1].line - 1 if index + 1 < len(places) else (end.end_line or end.line)
