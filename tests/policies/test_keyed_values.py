@@ -208,3 +208,21 @@ def test_diff_sees_no_change_between_the_two_forms_and_sees_a_changed_value(tmp_
     (change,) = json.loads(done.stdout)["changes"]
     assert (change["name"], change["old"], change["new"]) == ("dibao.standard_annual", "3210.00", "3000.00")
     assert change["new_source"].endswith("in force 2016-01-01 – 2017-07-31")  # the moved key ends the one before
+
+
+def test_an_import_into_values_written_on_one_line_is_refused(tmp_path: Path) -> None:
+    root = tree(tmp_path, KEYED.replace("    values:\n      2016-01-01: [honour_allowance, dividends]\n",
+                                        "    values: {2016-01-01: [honour_allowance, dividends]}\n"))
+    assert PolicyLibrary.open(root).diagnostics == []
+    runner = CliRunner()
+    book_path = tmp_path / "demo.xlsx"
+    assert runner.invoke(cli, ["params", "export", "demo", "--out", str(book_path), "--policies",
+                               str(root)]).exit_code == 0
+    book = load_workbook(book_path)
+    book["income.excluded_kinds"]["C2"] = '{"dividends"}'
+    book.save(book_path)
+    before = (root / "demo" / "policy.yaml").read_text(encoding="utf-8")
+    done = runner.invoke(cli, ["params", "import", str(book_path), "--policies", str(root), "--write"])
+    assert done.exit_code == 2
+    assert "error[E-PARAMS]: income.excluded_kinds: its values are written on the line of `values:`" in done.stderr
+    assert (root / "demo" / "policy.yaml").read_text(encoding="utf-8") == before
