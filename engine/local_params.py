@@ -24,6 +24,7 @@ import jsonschema
 
 from engine import types as t
 from engine.checker import check_expression
+from engine.dated_values import read_values
 from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.policy_check import evaluate_constant, overlapping_ranges
 from engine.policy_files import LayerBuilder, display_name, schema_problems
@@ -122,9 +123,8 @@ def _load_file(path: Path, library: PolicyLibrary) -> ParamsFile:
         builder.add_source(layer, doc, source_id)
     file = ParamsFile(name, region)
     for parameter in doc.data["parameters"]:
-        values = [builder.dated_value(doc, ("parameters", parameter, "values", index))
-                  for index in range(len(doc.data["parameters"][parameter]["values"]))]
-        problems.extend(_checked(file, parameter, [v for v in values if v is not None], doc, layer, library))
+        values = read_values(builder, doc, ("parameters", parameter))
+        problems.extend(_checked(file, parameter, values, doc, layer, library))
     if problems:
         raise DiagnosticError(problems)
     return file

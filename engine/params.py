@@ -19,7 +19,7 @@ from engine.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from engine.formatter import format_expression
 from engine.i18n import tr
 from engine.library import PolicyLibrary
-from engine.policy_model import DatedValue, Parameter
+from engine.policy_model import Citation, DatedValue, Parameter
 from engine.render import Column, Table
 from engine.resolve import Chain, value_in_force
 
@@ -57,14 +57,18 @@ class History:
                 "file": self.file, "note": self.note, "values": [v.as_dict() for v in self.values]}
 
 
-def value_row(value: DatedValue) -> ValueRow:
-    citation = value.source
+def citation_fields(citation: Citation) -> dict[str, str]:
+    """A citation as the text fields a spreadsheet row holds (``doc``, ``clause``, and those given of the rest)."""
     source = {"doc": citation.doc, "clause": citation.clause}
     for key in ("rule", "confidence", "quote"):
         if getattr(citation, key):
             source[key] = str(getattr(citation, key))
+    return source
+
+
+def value_row(value: DatedValue) -> ValueRow:
     text = format_expression(value.expr) if value.expr is not None else None
-    return ValueRow(value.start, value.end, text, value.must_supply, source, value.note)
+    return ValueRow(value.start, value.end, text, value.must_supply, citation_fields(value.source), value.note)
 
 
 def history_of(parameter: Parameter) -> History:

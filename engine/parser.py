@@ -328,6 +328,14 @@ class _Builder:
             self.node(default.children[0]) if default is not None else None,
         )
 
+    def n_exists_expr(self, t: Tree) -> s.Node:
+        """``exists x in LIST where COND``: the same node as ``any(true for x in LIST where COND)``, so the checker
+        speaks of its 'where' and every evaluator already knows it."""
+        var, source, condition = t.children
+        span = self.span(t)
+        return s.Aggregate(span, "any", s.Literal(span, "bool", True), str(var), self.node(source),
+                           self.node(condition), None)
+
     def n_set_literal(self, t: Tree) -> s.Node:
         arguments = t.children[0]
         items = tuple(self.node(a) for a in arguments.children if a is not None) if arguments is not None else ()

@@ -17,7 +17,8 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from engine import types as t
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.i18n import tr
 from engine.library import PolicyLibrary, _with_unit
-from engine.params import History, ValueRow, history_of
+from engine.params import History, ValueRow, citation_fields, history_of, value_row
 from engine.render import Column, Table
 from engine.yaml_source import LoadedYaml, load_yaml
 
@@ -127,59 +128,90 @@ def apply(library: PolicyLibrary, region: str, imported: list[History], found: l
 def _edited(path: Path, edits: list[History]) -> str:
     loaded = load_yaml(path, name=str(path))
     lines = loaded.text.splitlines(keepends=True)
-    spans = sorted(((_values_block(loaded, h.name), h) for h in edits), key=lambda item: -item[0][0])
-    for (first, last, items), history in spans:  # from the bottom up, so line numbers above stay right
-        block = _new_block(lines, items, history)
-        lines[first - 1: last] = block
+    spans = sorted(((_values_block(loaded, h.name), h) for h in edits), key=lambda item: -item[0].first)
+    for block, history in spans:  # from the bottom up, so line numbers above stay right
+        lines[block.first - 1: block.last] = _new_block(lines, block, history)
     return "".join(lines)
 
 
-def _values_block(loaded: LoadedYaml, name: str) -> tuple[int, int, list[tuple[int, int, ValueRow, int]]]:
-    """(first line, last line, items): each item's lines (with the blank or comment lines after it), its value
-    and the column its keys start at."""
-    path = ("parameters", name, "values")
-    data = loaded.data["parameters"][name]["values"]  # type: ignore[index]
-    spans = [loaded.span((*path, index)) for index in range(len(data))]
+@dataclass
+class _Block:
+    """A parameter's ``values:`` as written: its items' lines, rows and style."""
+
+    items: list[tuple[int, int, ValueRow]]  # (first line, last line with the blank or comment lines after it, row)
+    column: int  # where an item's keys start (list form) or its date key (keyed form), 1-based
+    keyed: bool
+    default: dict[str, str] | None  # the parameter's own `source:`, cited by values that give none
+
+    @property
+    def first(self) -> int:
+        return self.items[0][0]
+
+    @property
+    def last(self) -> int:
+        return self.items[-1][1]
+
+
+def _values_block(loaded: LoadedYaml, name: str) -> _Block:
+    """The parameter's values as the loader reads them, with the lines each was written on."""
+    from engine.dated_values import read_values
+    from engine.policy_files import LayerBuilder
+
+    problems: list[Diagnostic] = []
+    path = ("parameters", name)
+    data = loaded.data["parameters"][name]  # type: ignore[index]
+    builder = LayerBuilder("edit", Path(loaded.file).parent, problems)
+    values = read_values(builder, loaded, path)
+    keyed = isinstance(data["values"], dict)
+    if problems or len(values) != len(data["values"]):
+        raise DiagnosticError(problems)
+    default = citation_fields(builder.citation(loaded, (*path, "source"))) if isinstance(data.get("source"), dict) \
+        else None
+    places = [loaded.key_span((*path, "values", key)) for key in data["values"]] if keyed else \
+        [loaded.span((*path, "values", index)) for index in range(len(values))]
+    ends = [loaded.span((*path, "values", key)) for key in data["values"]] if keyed else places
+    if places[0].line == loaded.key_span((*path, "values")).line:
+        raise DiagnosticError([Diagnostic("E-PARAMS", f"{name}: its values are written on the line of `values:`; "
+                                          "write one value per line to import into them", places[0])])
     items = []
-    for index, (raw, span) in enumerate(zip(data, spans, strict=True)):
-        last = spans[index + 1].line - 1 if index + 1 < len(spans) else (span.end_line or span.line)
-        items.append((span.line, last, _row_of(raw), span.column))
-    return items[0][0], items[-1][1], items
+    for index, (value, place, end) in enumerate(zip(values, places, ends, strict=True)):
+        last = places[index + 1].line - 1 if index + 1 < len(places) else (end.end_line or end.line)
+        items.append((place.line, last, value_row(value)))
+    return _Block(items, places[0].column, keyed, default)
 
 
-def _row_of(raw: dict[str, Any]) -> ValueRow:
-    source = {k: str(v).strip() for k, v in (raw.get("source") or {}).items()}
-    end = raw.get("to")
-    return ValueRow(date.fromisoformat(str(raw["from"])), date.fromisoformat(str(end)) if end else None,
-                    None if "value" not in raw else _plain_text(raw["value"]),
-                    str(raw["must_supply"]).strip() if raw.get("must_supply") else None, source,
-                    str(raw["note"]) if raw.get("note") else None)
-
-
-def _plain_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _new_block(lines: list[str], items: list[tuple[int, int, ValueRow, int]], history: History) -> list[str]:
-    """The values as imported: an unchanged value keeps its lines as written, a new or changed one is written anew."""
-    column = items[0][3]
-    originals = {row.start: (first, last, row) for first, last, row, _ in items}
-    block: list[str] = []
-    for row in sorted(history.values, key=lambda r: r.start):
+def _new_block(lines: list[str], block: _Block, history: History) -> list[str]:
+    """The values as imported: an unchanged value keeps its lines as written, a new or changed one is written anew
+    in the block's style. Values that leave a gap cannot be keyed by start date: they are written as a list."""
+    rows = sorted(history.values, key=lambda r: r.start)
+    keyed = block.keyed and _contiguous(rows)
+    column = block.column if keyed or not block.keyed else block.column + 2
+    originals = {row.start: (first, last, row) for first, last, row in block.items}
+    out: list[str] = []
+    for index, row in enumerate(rows):
         kept = originals.get(row.start)
-        if kept is not None and not _text_differs(kept[2], row):
-            block += lines[kept[0] - 1: kept[1]]
+        last = index == len(rows) - 1
+        if kept is not None and keyed == block.keyed and not _text_differs(kept[2], row, keyed and not last):
+            out += lines[kept[0] - 1: kept[1]]
+        elif keyed:
+            out += [line + "\n" for line in emit_keyed(row, column, block.default, last)]
         else:
-            block += [line + "\n" for line in emit_value(row, column)]
-    return block
+            out += [line + "\n" for line in emit_value(row, column, block.default)]
+    return out
 
 
-def _text_differs(before: ValueRow, after: ValueRow) -> bool:
+def _contiguous(rows: list[ValueRow]) -> bool:
+    """Whether each value ends the day before the next starts (what the keyed form can say)."""
+    return all(row.end is not None and row.end + timedelta(days=1) == after.start
+               for row, after in pairwise(rows))
+
+
+def _text_differs(before: ValueRow, after: ValueRow, end_implied: bool = False) -> bool:
     old, new = _fields(before), _fields(after)
     old["value"] = _canonical_value(old["value"])
     new["value"] = _canonical_value(new["value"])
+    if end_implied:
+        old["to"] = new["to"] = ""
     return old != new
 
 
@@ -195,21 +227,59 @@ def _canonical_value(text: str) -> str:
         return text
 
 
-def emit_value(row: ValueRow, column: int) -> list[str]:
-    """One dated value in the policy files' style; ``column`` is where its keys start (1-based)."""
+def emit_value(row: ValueRow, column: int, default: dict[str, str] | None = None) -> list[str]:
+    """One dated value in the list form (``- from:``); ``column`` is where its keys start (1-based)."""
     pad = " " * (column - 1)
     out = [f"{pad[:-2]}- from: {row.start.isoformat()}"]
     if row.end is not None:
         out.append(f"{pad}to: {row.end.isoformat()}")
-    if row.value is not None:
-        out.append(f"{pad}value: {scalar(row.value)}")
-    else:
-        out.append(f"{pad}must_supply: {scalar(row.must_supply or '')}")
-    source = {k: row.source[k] for k in ("doc", "clause", "rule", "confidence", "quote") if row.source.get(k)}
-    out += wrapped(f"{pad}source: ", source)
+    return out + _value_lines(row, pad, default)
+
+
+def emit_keyed(row: ValueRow, column: int, default: dict[str, str] | None, last: bool) -> list[str]:
+    """One value keyed by its start date; ``column`` is where the date starts. The short form
+    (``2017-07-01: 3210 yuan/year``) when the parameter's source cites it and nothing else is said."""
+    pad = " " * (column - 1)
+    head = f"{pad}{row.start.isoformat()}:"
+    ends = last and row.end is not None
+    if row.value is not None and not row.note and not ends and default is not None and _cited(row) == default:
+        return [f"{head} {value_text(row.value)}"]
+    out = [head]
+    if ends:
+        assert row.end is not None
+        out.append(f"{pad}  to: {row.end.isoformat()}")
+    return out + _value_lines(row, pad + "  ", default)
+
+
+def _cited(row: ValueRow) -> dict[str, str]:
+    return {k: row.source[k] for k in ("doc", "clause", "rule", "confidence", "quote") if row.source.get(k)}
+
+
+def _value_lines(row: ValueRow, pad: str, default: dict[str, str] | None) -> list[str]:
+    out = [f"{pad}value: {value_text(row.value)}" if row.value is not None else
+           f"{pad}must_supply: {scalar(row.must_supply or '')}"]
+    if _cited(row) != default:
+        out += wrapped(f"{pad}source: ", _cited(row))
     if row.note:
         out.append(f"{pad}note: {scalar(' '.join(row.note.split()))}")
     return out
+
+
+def value_text(text: str) -> str:
+    """A value as the policy files write it: a set of texts as a YAML list (``[medical, education]``), any other
+    constant as a scalar."""
+    from engine import syntax as s
+    from engine.parser import TextLocator, parse_expression
+
+    try:
+        node = parse_expression(text, TextLocator("value", text))
+    except DiagnosticError:
+        return scalar(text)
+    if isinstance(node, s.SetLiteral) and all(isinstance(i, s.Literal) and i.kind == "text" for i in node.items):
+        items = [scalar(str(i.value)) for i in node.items if isinstance(i, s.Literal)]
+        if all(not item.startswith(("'", '"')) for item in items):
+            return "[" + ", ".join(items) + "]"
+    return scalar(text)
 
 
 def scalar(text: str) -> str:

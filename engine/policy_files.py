@@ -27,9 +27,10 @@ import jsonschema
 from engine import syntax as s
 from engine import types as t
 from engine.clauses import seed_problem
+from engine.dated_values import read_values
 from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.parser import TextLocator, parse_expression
-from engine.policy_model import Citation, DatedValue, Layer, Parameter, Rule, Source, Variant, availability_rule
+from engine.policy_model import Citation, Layer, Parameter, Rule, Source, Variant, availability_rule
 from engine.schema import POLICY_SCHEMA
 from engine.yaml_source import LoadedYaml, load_yaml
 
@@ -206,11 +207,31 @@ def schema_problems(doc: LoadedYaml, validator: jsonschema.protocols.Validator =
     if not isinstance(doc.data, dict):
         yield Diagnostic("E-SCHEMA", what, doc.span(()))
         return
-    for error in sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
-        yield _schema_diagnostic(doc, error)
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path])
+    misplaced = {tuple(e.absolute_path): str(e.instance) for e in errors if _is_key_error(e)
+                 and e.absolute_path and e.absolute_path[-1] == "values" and str(e.instance) in VALUE_KEYS}
+    for path, key in misplaced.items():
+        yield _misplaced_key(doc, path, key)
+    for error in errors:
+        if not any(tuple(error.absolute_path)[:len(path)] == path for path in misplaced):
+            yield _schema_diagnostic(doc, error)
 
 
-def _path_text(path: Path_) -> str:
+VALUE_KEYS = ("value", "must_supply", "source", "note", "to")
+
+
+def _misplaced_key(doc: LoadedYaml, path: Path_, key: str) -> Diagnostic:
+    """A value's key written at the column of the dates of keyed values: one message, not one per consequence."""
+    where = doc.key_span((*path, key))
+    dates = [k for k in _get(doc.data, path) if k not in VALUE_KEYS]
+    above = [k for k in dates if doc.key_span((*path, k)).line < where.line]
+    owner = f"the value from {above[-1]}" if above else "the value above"
+    return Diagnostic("E-YAML", f"indentation: `{key}:` is at column {where.column}, the column of the dates of "
+                      f"{path[-2]}'s values, so YAML reads it as a date of its own; indent it to column "
+                      f"{where.column + 2} to make it part of {owner}", where)
+
+
+def path_text(path: Path_) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -219,7 +240,7 @@ def _path_text(path: Path_) -> str:
 
 def _schema_diagnostic(doc: LoadedYaml, error: jsonschema.ValidationError) -> Diagnostic:
     path: Path_ = tuple(error.absolute_path)
-    where = _path_text(path)
+    where = path_text(path)
     validator = error.validator
     if _is_key_error(error):
         key = str(error.instance)
@@ -391,6 +412,8 @@ class LayerBuilder:
 
     def expression(self, doc: LoadedYaml, path: Path_) -> s.Node | None:
         value = _get(doc.data, path)
+        if isinstance(value, list):
+            return self.set_value(doc, path, value)
         if isinstance(value, bool):
             text = "true" if value else "false"
         else:
@@ -404,6 +427,15 @@ class LayerBuilder:
         except DiagnosticError as error:
             self.problems.extend(error.diagnostics)
             return None
+
+    def set_value(self, doc: LoadedYaml, path: Path_, items: list[Any]) -> s.Node | None:
+        """A set written as a YAML list (``[medical, education]``, ``[]``): each text item is a text, as if
+        quoted; any other item is read as a constant of the rules language."""
+        read: list[s.Node | None] = [s.Literal(doc.span((*path, index)), "text", item) if isinstance(item, str)
+                                     else self.expression(doc, (*path, index)) for index, item in enumerate(items)]
+        if any(item is None for item in read):
+            return None
+        return s.SetLiteral(doc.span(path), tuple(item for item in read if item is not None))
 
     def declared_type(self, doc: LoadedYaml, path: Path_) -> t.Type | None:
         text = str(_get(doc.data, path))
@@ -438,26 +470,15 @@ class LayerBuilder:
             return
         data = _get(doc.data, path)
         declared = self.declared_type(doc, (*path, "type"))
-        values: list[DatedValue] = []
-        for index, _item in enumerate(data["values"]):
-            value = self.dated_value(doc, (*path, "values", index))
-            if value is not None:
-                values.append(value)
+        values = read_values(self, doc, path)
+        default = self.citation(doc, (*path, "source")) if isinstance(data.get("source"), dict) else None
         layer.parameters[name] = Parameter(name=name, type=declared or t.ANY, label=data["label"], values=tuple(values),
-                                           span=doc.key_span(path), layer=self.key, note=data.get("note"))
+                                           span=doc.key_span(path), layer=self.key, note=data.get("note"),
+                                           source=default, keyed=isinstance(data["values"], dict))
 
-    def dated_value(self, doc: LoadedYaml, path: Path_) -> DatedValue | None:
-        data = _get(doc.data, path)
-        start = self.read_date(doc, (*path, "from"))
-        ok, end = self.optional_date(doc, (*path, "to"))
-        expr = self.expression(doc, (*path, "value")) if "value" in data else None
-        if start is None or not ok or ("value" in data and expr is None):
-            return None
-        if end is not None and end < start:
-            self.error("E-DATES", f"this value ends ({end}) before it starts ({start})", doc.span(path))
-        reason = data.get("must_supply")
-        return DatedValue(start=start, end=end, expr=expr, must_supply=reason.strip() if reason else None,
-                          source=self.citation(doc, (*path, "source")), span=doc.span(path), note=data.get("note"))
+    def get(self, doc: LoadedYaml, path: Path_) -> Any:
+        """The data at ``path`` of a document (None where the path stops)."""
+        return _get(doc.data, path)
 
     def add_rule(self, layer: Layer, doc: LoadedYaml, name: str) -> None:
         path: Path_ = ("rules", name)

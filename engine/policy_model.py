@@ -85,6 +85,8 @@ class Parameter:
     span: Span
     layer: str
     note: str | None = None
+    source: Citation | None = None  # the citation of every value that gives none of its own
+    keyed: bool = False  # values written keyed by start date (else as a list of from/to values)
 
 
 @dataclass(frozen=True)

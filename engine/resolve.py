@@ -21,6 +21,7 @@ from engine.contract import ALL_OUTPUTS
 from engine.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from engine.formatter import format_expression
 from engine.interpreter import Unavailable
+from engine.member_names import relative_to_member
 from engine.policy_model import DatedValue, Layer, Parameter, Rule, Source, Variant
 
 
@@ -88,6 +89,7 @@ def build_chain(layers: Mapping[str, Layer], region: str) -> Chain:
         for name, rule in layer.rules.items():
             chain.parameters.pop(name, None)
             chain.rules[name] = rule
+    chain.rules.update(relative_to_member(chain.rules))
     return chain
 
 

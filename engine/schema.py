@@ -51,21 +51,60 @@ _TABLE = {
     },
 }
 
+_CONSTANT = {"type": ["string", "number", "boolean", "array"],
+             "items": {"type": ["string", "number", "boolean"]},
+             "description": "a constant in the rules language, e.g. 3210 yuan/year; a set as a YAML list, "
+                            "e.g. [medical, education] or []"}
+
 _VALUE = {
     "type": "object",
     "description": "one dated value of a parameter",
     "properties": {
         "from": _DATE,
         "to": {**_DATE, "description": "last day in force (inclusive); open-ended when absent"},
-        "value": {**_EXPRESSION, "description": "a constant in the rules language, e.g. 3210 yuan/year"},
+        "value": _CONSTANT,
         "must_supply": {"type": "string", "minLength": 1,
                         "description": "no source gives this value: say why; evaluation then needs --set"},
-        "source": _CITATION,
+        "source": {**_CITATION, "description": "where the value comes from; without it, the parameter's `source:`"},
         "note": {"type": "string"},
     },
-    "required": ["from", "source"],
+    "required": ["from"],
     "oneOf": [{"required": ["value"]}, {"required": ["must_supply"]}],
     "additionalProperties": False,
+}
+
+_KEYED_VALUE = {
+    "type": ["string", "number", "boolean", "array", "object"],
+    "description": "the value from this date until the next date: a constant (cited by the parameter's "
+                   "`source:`), or a mapping with `value` or `must_supply`, and `source`, `note`, `to`",
+    "items": {"type": ["string", "number", "boolean"]},
+    "properties": {
+        "to": {**_DATE, "description": "last day in force (inclusive); only for the last date, which is "
+                                      "otherwise open-ended"},
+        "value": _CONSTANT,
+        "must_supply": _VALUE["properties"]["must_supply"],  # type: ignore[index]
+        "source": _VALUE["properties"]["source"],  # type: ignore[index]
+        "note": {"type": "string"},
+    },
+    "additionalProperties": False,
+    "if": {"type": "object"},
+    "then": {"oneOf": [{"required": ["value"]}, {"required": ["must_supply"]}]},
+}
+
+_VALUES = {
+    "type": ["array", "object"],
+    "description": "the parameter's dated values: a list of `from`/`to` values, or a mapping from each start "
+                   "date (YYYY-MM-DD) to the value in force from then until the next date",
+    "items": _VALUE,
+    "minItems": 1,
+    "propertyNames": {"pattern": _DATE["pattern"]},
+    "additionalProperties": _KEYED_VALUE,
+    "minProperties": 1,
+}
+
+_CITED = {  # a parameter without its own `source:`: each value cites its own
+    "items": {"required": ["source"]},
+    "additionalProperties": {"if": {"type": "object"}, "then": {"required": ["source"]}},
 }
 
 _TYPE = {"type": "string", "description": "one of: " + ", ".join(TYPE_SYNTAX),
@@ -77,10 +116,13 @@ _PARAMETER = {
         "type": _TYPE,
         "label": {"type": "string", "description": "the name in the document's language"},
         "note": {"type": "string"},
-        "values": {"type": "array", "items": _VALUE, "minItems": 1},
+        "source": {**_CITATION, "description": "the citation of every value that gives none of its own"},
+        "values": _VALUES,
     },
     "required": ["type", "label", "values"],
     "additionalProperties": False,
+    "if": {"not": {"required": ["source"]}},
+    "then": {"properties": {"values": _CITED}},
 }
 
 _VARIANT = {
@@ -183,17 +225,17 @@ POLICY_SCHEMA: dict[str, Any] = {
 PARAMS_SCHEMA_ID = "https://dibao.example/schema/params.schema.json"
 
 _LOCAL_VALUE = {
-    "type": "object",
+    **{k: v for k, v in _VALUE.items() if k != "oneOf"},
     "description": "one dated local value of a parameter the policy defines",
-    "properties": {
-        "from": _DATE,
-        "to": {**_DATE, "description": "last day in force (inclusive); open-ended when absent"},
-        "value": {**_EXPRESSION, "description": "a constant in the rules language, e.g. 80 yuan/month"},
-        "source": _CITATION,
-        "note": {"type": "string"},
-    },
-    "required": ["from", "value", "source"],
-    "additionalProperties": False,
+    "properties": {k: v for k, v in _VALUE["properties"].items() if k != "must_supply"},  # type: ignore[attr-defined]
+    "required": ["from", "value"],
+}
+
+_LOCAL_KEYED = {
+    **_KEYED_VALUE,
+    "properties": {k: v for k, v in _KEYED_VALUE["properties"].items()  # type: ignore[attr-defined]
+                   if k != "must_supply"},
+    "then": {"required": ["value"]},
 }
 
 PARAMS_SCHEMA: dict[str, Any] = {
@@ -225,10 +267,13 @@ PARAMS_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "label": {"type": "string", "description": "the parameter's name in words, for readers"},
                     "note": {"type": "string"},
-                    "values": {"type": "array", "items": _LOCAL_VALUE, "minItems": 1},
+                    "source": {**_CITATION, "description": "the citation of every value that gives none of its own"},
+                    "values": {**_VALUES, "items": _LOCAL_VALUE, "additionalProperties": _LOCAL_KEYED},
                 },
                 "required": ["values"],
                 "additionalProperties": False,
+                "if": {"not": {"required": ["source"]}},
+                "then": {"properties": {"values": _CITED}},
             },
         },
     },

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -138,13 +139,18 @@ def whole_number_text(value: Any) -> Any:
     """``2``, ``"2"``, ``2.0`` or ``"2.0"`` as the whole number 2; anything else unchanged (to be reported)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, (float, Decimal)) and value == int(value):
+    if isinstance(value, (float, Decimal)) and _finite(value) and value == int(value):
         return int(value)
     if isinstance(value, str):
         found = _WHOLE.fullmatch(value)
         if found:
             return int(found.group(1))
     return value
+
+
+def _finite(value: float | Decimal) -> bool:
+    """Not NaN and not infinite: such a value stays as it is, for validation to report."""
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
 
 
 def write_workbook(out: Path, sheets: dict[str, pa.Table]) -> None:

@@ -115,6 +115,13 @@ def test_mutated_example_raises_only_diagnostics(mutations: list[Any]) -> None:
     assert_only_diagnostics(record)
 
 
+def test_a_grade_that_is_not_a_finite_number_is_a_diagnostic() -> None:
+    for value in (Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), float("nan"), float("inf")):
+        record = copy.deepcopy(EXAMPLE)
+        record["members"][0]["disability"]["grade"] = value
+        assert_only_diagnostics(record)
+
+
 @settings(max_examples=200)
 @given(st.text(max_size=200), st.sampled_from(["json", "jsonl", "yaml"]))
 def test_arbitrary_text_never_loses_a_record(text: str, fmt: str) -> None:

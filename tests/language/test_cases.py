@@ -224,7 +224,7 @@ def test_there_are_enough_cases() -> None:
 CODES = ("E-SYNTAX", "E-LIMIT", "E-DATE", "E-NAME", "E-FIELD", "E-FUNCTION", "E-ARITY", "E-TYPE", "E-PERIOD",
          "E-ENUM", "E-TABLE-UNREACHABLE", "E-TABLE-FALLBACK", "E-CYCLE", "E-DIVISION", "E-SCOPE", "E-EVAL")
 OPERATORS = (" + ", " - ", " * ", " / ", "-(", " == ", " != ", " < ", " <= ", " > ", " >= ", " and ", " or ", "not ",
-             " in ", " not in ", "if ", "cases", " where ", " else ")
+             " in ", " not in ", "if ", "cases", " where ", " else ", "exists ")
 
 
 def test_the_cases_cover_the_language() -> None:

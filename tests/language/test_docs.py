@@ -32,6 +32,7 @@ from engine.builtins import AGGREGATES, BUILTINS
 from engine.checker import check_expression, check_program
 from engine.diagnostics import DiagnosticError
 from engine.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
+from engine.member_names import explicit
 from engine.parser import TextLocator, parse_expression
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "language.md"
@@ -92,7 +93,10 @@ def test_example_parses_and_checks(info: str, body: str) -> None:
     text = body.rstrip("\n")
     scope = "member" if "member" in info.split()[1:] else "household"
     node = parse_expression(text, TextLocator(EXPRESSION, text))
-    _, result = check_expression(node, definitions_of(page_definitions()), scope=scope)
+    defs = page_definitions()
+    if scope == "member":  # member-relative names, as a policy's chain reads them
+        node = explicit(node, frozenset(name for name, spec in defs.items() if spec.get("scope") == "member"))
+    _, result = check_expression(node, definitions_of(defs), scope=scope)
     assert not result.diagnostics, "\n".join(d.one_line() for d in result.diagnostics)
 
 

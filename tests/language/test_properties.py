@@ -47,7 +47,7 @@ TOKENS = [
     "1", "0", "2.5", "1_000", "80%", "0%", "1070 yuan/month", "3210 yuan/year", "800 yuan", "1070 元/月",
     "3 months", "20 working days", "5 天", "2021-06-15", "2021-02-29", '"hebi"', "'a\\'b'", "true", "false",
     "+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "in", "not in",
-    "if", "then", "else", "cases", "when", "(", ")", "{", "}", ",", "for", "where",
+    "if", "then", "else", "cases", "when", "(", ")", "{", "}", ",", "for", "where", "exists",
     "sum(", "count(", "any(", "all(", "min(", "max(", "first(", "last(", "collect(", "round(", "per_month(",
     "add_working_days(", "date(", "m", "m.age", "m.incomes", "i.monthly", "members", "events", "e.kind",
     "household.size", "status.dibao_since", "as_of", "x", "# note\n", "\n", "=", "&", "!", "[", "，",

@@ -156,6 +156,10 @@ CLI_CASES = [
     ("expr-syntax-in-folded-block", "E-SYNTAX", 29, 49, "unexpected ')'; expected the end of the expression"),
     ("enum-typo", "E-ENUM", 32, 63, "'nne' is not a labour capacity"),
     ("parameter-coverage-gap", "E-COVERAGE", 14, 3, "has no value for 2017-01 – 2017-06"),
+    ("keyed-values-out-of-order", "E-DATES", 21, 7, "the dates of keyed values go in order"),
+    ("keyed-short-form-without-source", "E-SCHEMA", 19, 7, "values.2017-07-01: missing key 'source'"),
+    ("set-list-with-a-misspelt-kind", "E-ENUM", 26, 38, "'dividend' is not an income kind"),
+    ("exists-without-where", "E-SYNTAX", 33, 9, "unexpected 'and'; expected '+' or '-', 'where'"),
 ]
 
 
