@@ -135,4 +135,5 @@ def localized(diagnostic: Diagnostic) -> Diagnostic:
     if language() == "en":
         return diagnostic
     return replace(diagnostic, message=tr_message(diagnostic.message), severity=tr(diagnostic.severity),
-                   notes=tuple(tr_message(n) for n in diagnostic.notes))
+                   notes=tuple(tr_message(n) for n in diagnostic.notes),
+                   related=tuple(replace(r, label=tr_message(r.label)) for r in diagnostic.related))

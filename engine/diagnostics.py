@@ -93,8 +93,7 @@ def _span_dict(span: Span) -> dict[str, object]:
 
 def field_path_text(path: FieldPath, root: str = "record") -> str:
     """``members[1].incomes[0].amount``: indices in brackets, plain keys after dots, any other
-    key quoted in brackets; the empty path is ``root``."""
-    import json
+    key quoted in brackets (``status['1x']``); the empty path is ``root``."""
     import re
 
     text = ""
@@ -104,7 +103,7 @@ def field_path_text(path: FieldPath, root: str = "record") -> str:
         elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
             text += f".{part}" if text else part
         else:
-            text += f"[{json.dumps(str(part), ensure_ascii=False)}]"
+            text += f"[{str(part)!r}]"
     return text or root
 
 
