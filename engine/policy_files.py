@@ -355,7 +355,7 @@ class LayerBuilder:
         if start is None or end is None:
             return None
         if end < start:
-            self.error("E-POLICY", f"the span ends ({end}) before it starts ({start})", doc.span(("policy", "span")))
+            self.error("E-RANGE", f"the span ends ({end}) before it starts ({start})", doc.span(("policy", "span")))
         if start.year < 1900 or end.year > 2100:
             self.error("E-POLICY", f"the span {start} – {end} must lie within 1900 – 2100",
                        doc.span(("policy", "span")))
@@ -463,7 +463,7 @@ class LayerBuilder:
         if start is None or not ok or ("value" in data and expr is None):
             return None
         if end is not None and end < start:
-            self.error("E-DATES", f"this value ends ({end}) before it starts ({start})", doc.span(path))
+            self.error("E-RANGE", f"this value ends ({end}) before it starts ({start})", doc.span(path))
         reason = data.get("must_supply")
         return DatedValue(start=start, end=end, expr=expr, must_supply=reason.strip() if reason else None,
                           source=self.citation(doc, (*path, "source")), span=doc.span(path), note=data.get("note"))
@@ -518,7 +518,7 @@ class LayerBuilder:
         if start is None or not ok or body is None:
             return None
         if end is not None and end < start:
-            self.error("E-DATES", f"this variant ends ({end}) before it starts ({start})", doc.span(path))
+            self.error("E-RANGE", f"this variant ends ({end}) before it starts ({start})", doc.span(path))
         return Variant(start, end, body, self.citation(doc, (*path, "source")), doc.span(path), data.get("note"))
 
     def body(self, doc: LoadedYaml, path: Path_) -> s.Node | None:

@@ -173,7 +173,7 @@ def _path_of(diagnostic: Diagnostic) -> Path | None:
     return _FIELDS.get(diagnostic.code)
 
 
-_FIELDS: dict[str, Path] = {"E-DATE": ("date",), "E-REGION": ("region",), "E-OUTPUT": ("output",)}
+_FIELDS: dict[str, Path] = {"E-DATE": ("date",), "E-SPAN": ("date",), "E-REGION": ("region",), "E-OUTPUT": ("output",)}
 
 
 def path_text(path: Path) -> str:
