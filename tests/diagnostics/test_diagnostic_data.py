@@ -70,3 +70,25 @@ def test_the_api_names_the_field_from_the_diagnostic_path() -> None:
                              Diagnostic("E-REGION", "unknown region 'x'")])
     answers = located(from_library(error))
     assert [a["path"] for a in answers] == ["household.members[0]", "region"]
+
+
+def test_the_tracer_records_rule_and_member_as_data() -> None:
+    """A member rule read is the pair (rule, member id), never a ``name[member]`` string."""
+    from datetime import date
+
+    from engine.evaluate import evaluate_resolved
+    from engine.household import validate_household
+    from engine.interpreter import Tracer
+    from engine.library import PolicyLibrary
+
+    library = PolicyLibrary.open(Path(__file__).resolve().parents[2] / "policies")
+    record = json.loads((Path(__file__).resolve().parents[2] / "examples/households/contract_example.json")
+                        .read_text(encoding="utf-8"))
+    household = validate_household(record)
+    tracer = Tracer()
+    evaluate_resolved(library, library.resolve("hebi", date(2017, 10, 1)), household, None, tracer)
+    reads = [read for trace in tracer.rules.values() for read in trace.reads if read.kind == "rule"]
+    member_ids = {m.id for m in household.members}
+    assert any(read.member in member_ids for read in reads)
+    assert all("[" not in read.name for read in reads)
+    assert all((read.name, read.member) in tracer.rules for read in reads)
