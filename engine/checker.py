@@ -16,7 +16,7 @@ from decimal import Decimal
 from engine import syntax as s
 from engine import types as t
 from engine.builtins import AGGREGATES, BUILTINS
-from engine.diagnostics import Diagnostic, Span, did_you_mean
+from engine.diagnostics import Diagnostic, Related, Span, did_you_mean
 from engine.fields import HOUSEHOLD_NAMES, MEMBER, POSITIVE_NAMES, RECORD_FIELDS
 from engine.formatter import format_expression
 
@@ -122,8 +122,9 @@ class _ExpressionChecker:
         self.guards: list[str] = []  # canonical texts known to be non-zero here
         self.guard_names: dict[str, set[str]] = {}  # a guard's text → the names it reads
 
-    def error(self, code: str, message: str, span: Span, suggestion: str | None = None) -> t.Type:
-        self.result.diagnostics.append(Diagnostic(code, message, span, suggestion=suggestion))
+    def error(self, code: str, message: str, span: Span, suggestion: str | None = None,
+              related: tuple[Related, ...] = ()) -> t.Type:
+        self.result.diagnostics.append(Diagnostic(code, message, span, suggestion=suggestion, related=related))
         return t.ANY
 
     def infer(self, node: s.Node, bound: dict[str, t.Type]) -> t.Type:
@@ -480,10 +481,12 @@ class _ExpressionChecker:
             text = format_expression(row.condition)
             if always is not None:
                 self.error("E-TABLE-UNREACHABLE", f"this row can never match: the row at line {always.span.line} "
-                           "matches every household first", row.span)
+                           "matches every household first", row.span,
+                           related=(Related(always.span, "the row that matches every household"),))
             elif text in seen:
                 self.error("E-TABLE-UNREACHABLE", f"this row can never match: the row at line "
-                           f"{seen[text].span.line} has the same condition ({text})", row.span)
+                           f"{seen[text].span.line} has the same condition ({text})", row.span,
+                           related=(Related(seen[text].span, "the earlier row with the same condition"),))
             elif text == "false":
                 self.error("E-TABLE-UNREACHABLE", "this row can never match: its condition is false", row.span)
             seen.setdefault(text, row)
@@ -491,7 +494,8 @@ class _ExpressionChecker:
                 always = row
         if node.otherwise is not None and always is not None:
             self.error("E-TABLE-UNREACHABLE", f"the 'else' row can never match: the row at line "
-                       f"{always.span.line} matches every household first", node.otherwise.span)
+                       f"{always.span.line} matches every household first", node.otherwise.span,
+                       related=(Related(always.span, "the row that matches every household"),))
         return always
 
     @contextlib.contextmanager

@@ -141,4 +141,5 @@ def localized(diagnostic: Diagnostic) -> Diagnostic:
     if diagnostic.suggestion:
         message += f"（{tr('did you mean')} {diagnostic.suggestion!r}？）"
     return replace(diagnostic, message=message, severity=tr(diagnostic.severity), suggestion=None,
-                   notes=tuple(tr_message(n) for n in diagnostic.notes))
+                   notes=tuple(tr_message(n) for n in diagnostic.notes),
+                   related=tuple(replace(r, label=tr_message(r.label)) for r in diagnostic.related))

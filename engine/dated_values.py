@@ -55,7 +55,7 @@ def _listed(builder: LayerBuilder, doc: LoadedYaml, path: Path_, default: Citati
     if start is None or not ok or ("value" in data and expr is None) or source is None:
         return None
     if end is not None and end < start:
-        builder.error("E-DATES", f"this value ends ({end}) before it starts ({start})", doc.span(path))
+        builder.error("E-RANGE", f"this value ends ({end}) before it starts ({start})", doc.span(path))
     return _dated(data, start, end, expr, source, doc.span(path))
 
 
@@ -86,7 +86,7 @@ def _check_order(builder: LayerBuilder, doc: LoadedYaml, path: Path_, keys: list
         if start is None:
             continue
         if latest is not None and start <= latest[1]:
-            builder.error("E-DATES", f"the dates of keyed values go in order: {key} comes after {latest[0]}; "
+            builder.error("E-KEYED", f"the dates of keyed values go in order: {key} comes after {latest[0]}; "
                           "move it above", doc.key_span((*path, key)))
         else:
             latest = (str(key), start)
@@ -105,14 +105,14 @@ def _keyed_value(builder: LayerBuilder, doc: LoadedYaml, path: Path_, start: dat
                           span=where)
     ok, end = builder.optional_date(doc, (*path, "to"))
     if end is not None and following is not None:
-        builder.error("E-DATES", f"`to:` ends only the last keyed value; this one ends the day before the next "
+        builder.error("E-KEYED", f"`to:` ends only the last keyed value; this one ends the day before the next "
                       f"date ({following})", doc.key_span((*path, "to")))
     expr = builder.expression(doc, (*path, "value")) if "value" in data else None
     source = _source(builder, doc, path, default)
     if start is None or not ok or ("value" in data and expr is None) or source is None:
         return None
     if end is not None and end < start:
-        builder.error("E-DATES", f"this value ends ({end}) before it starts ({start})", doc.key_span((*path, "to")))
+        builder.error("E-RANGE", f"this value ends ({end}) before it starts ({start})", doc.key_span((*path, "to")))
     return _dated(data, start, end if following is None else _day_before(following), expr, source, where)
 
 

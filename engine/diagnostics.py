@@ -1,7 +1,8 @@
 """Diagnostics: the one shape every stage reports problems in.
 
-A diagnostic is data (code, message, span, notes, suggestion); rendering it for a
-terminal, as one line, or as JSON is a separate step. Stages collect all diagnostics
+A diagnostic is data (code, message, span, notes, suggestion, the field path it is
+about, related places); rendering it for a terminal, as one line, or as JSON is a
+separate step. Every code is listed with its meaning in ``engine.error_codes``. Stages collect all diagnostics
 they find and raise ``DiagnosticError`` only at their boundary, so a policy officer
 can fix a file in one pass.
 """
@@ -13,6 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+FieldPath = tuple[str | int, ...]
+"""Where a value stands in a record: keys and list indices, e.g. ``("members", 1, "birth_date")``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +34,25 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class Related:
+    """A second place a problem involves, with a short label saying what is there
+    (``the earlier definition``, ``the value it overlaps``)."""
+
+    span: Span
+    label: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"label": self.label, "span": _span_dict(self.span)}
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One problem: a stable code (e.g. ``E-TYPE``), a plain-words message and a place."""
+    """One problem: a stable code (e.g. ``E-TYPE``), a plain-words message and a place.
+
+    ``path`` is the field of a record the problem is about (``("members", 1, "birth_date")``),
+    None when it is not about a field of a record (the empty path is the record as a whole);
+    ``related`` are the other places involved (the earlier definition of a duplicate).
+    """
 
     code: str
     message: str
@@ -39,6 +60,8 @@ class Diagnostic:
     notes: tuple[str, ...] = ()
     suggestion: str | None = None
     severity: str = "error"
+    path: FieldPath | None = None
+    related: tuple[Related, ...] = ()
 
     def one_line(self) -> str:
         """``file:line:col: error[CODE]: message`` — the form used on stderr."""
@@ -46,18 +69,42 @@ class Diagnostic:
         hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
         return f"{where}{self.severity}[{self.code}]: {self.message}{hint}"
 
+    @property
+    def path_text(self) -> str | None:
+        """The field path written out, ``members[1].birth_date`` (None when there is no path)."""
+        return None if self.path is None else field_path_text(self.path)
+
     def as_dict(self) -> dict[str, object]:
-        span = None
-        if self.span is not None:
-            span = {"file": self.span.file, "line": self.span.line, "column": self.span.column}
         return {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
-            "span": span,
+            "span": None if self.span is None else _span_dict(self.span),
+            "path": self.path_text,
+            "related": [r.as_dict() for r in self.related],
             "notes": list(self.notes),
             "suggestion": self.suggestion,
         }
+
+
+def _span_dict(span: Span) -> dict[str, object]:
+    return {"file": span.file, "line": span.line, "column": span.column}
+
+
+def field_path_text(path: FieldPath, root: str = "record") -> str:
+    """``members[1].incomes[0].amount``: indices in brackets, plain keys after dots, any other
+    key quoted in brackets (``status['1x']``); the empty path is ``root``."""
+    import re
+
+    text = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        elif isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{str(part)!r}]"
+    return text or root
 
 
 @dataclass
@@ -85,7 +132,7 @@ def render_with_caret(diagnostic: Diagnostic, source_text: str | None = None) ->
     head = shortened(diagnostic.one_line())
     span = diagnostic.span
     if span is None:
-        return head + "".join(f"\n  note: {shortened(n)}" for n in diagnostic.notes)
+        return "\n".join([head, *_note_lines(diagnostic)])
     source_lines = _lines_of(source_text) if source_text is not None else _file_lines(span.file)
     lines = [head]
     if source_lines is not None and 1 <= span.line <= len(source_lines):
@@ -101,8 +148,14 @@ def render_with_caret(diagnostic: Diagnostic, source_text: str | None = None) ->
         marked = line[span.column - 1: min(span.column - 1 + width, start + QUOTE_WIDTH)]
         lines.append(f"  {span.line:>4} | {before}{shown}{after}")
         lines.append(f"       | {' ' * prefix}{'^' * max(1, _display_width(marked))}")
-    lines.extend(f"  note: {shortened(n)}" for n in diagnostic.notes)
+    lines.extend(_note_lines(diagnostic))
     return "\n".join(lines)
+
+
+def _note_lines(diagnostic: Diagnostic) -> list[str]:
+    """The notes, then each related place as ``file:line:col: note: label``."""
+    return [f"  note: {shortened(n)}" for n in diagnostic.notes] + [
+        f"  {r.span}: note: {shortened(r.label)}" for r in diagnostic.related]
 
 
 def shortened(text: str, limit: int = MAX_MESSAGE) -> str:

@@ -138,19 +138,18 @@ class _TreeBuilder:
         while stack:
             node, rule_name, rule_member = stack.pop()
             trace: RuleTrace | None = self.tracer.rules.get((rule_name, rule_member))
-            seen: set[str] = set()
-            for read_kind, read_name, read_value in trace.reads if trace else ():
-                if read_name in seen:
+            seen: set[tuple[str, str, str | None]] = set()
+            for read in trace.reads if trace else ():
+                if (read.kind, read.name, read.member) in seen:
                     continue
-                seen.add(read_name)
-                if read_kind == "rule":
-                    base, _, read_member = read_name.partition("[")
-                    child = self.rule_node(base, read_member.rstrip("]") or None)
-                    stack.append((child, base, read_member.rstrip("]") or None))
-                elif read_kind == "parameter":
-                    child = self.parameter(read_name, read_value)
+                seen.add((read.kind, read.name, read.member))
+                if read.kind == "rule":
+                    child = self.rule_node(read.name, read.member)
+                    stack.append((child, read.name, read.member))
+                elif read.kind == "parameter":
+                    child = self.parameter(read.name, read.value)
                 else:
-                    child = ExplainNode("field", read_name, _plain(read_value))
+                    child = ExplainNode("field", read.name, _plain(read.value))
                 node.children.append(child)
         return root
 

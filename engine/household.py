@@ -12,7 +12,9 @@ Contract of the stage
   exception.
 * Every message starts with the field path, e.g.
   ``members[1].incomes[0].amount: must not be negative``; a problem with the record as a
-  whole uses the path ``record``. When the record's ``id`` is a usable string the
+  whole uses the path ``record``. The diagnostic's ``path`` holds the same path as data
+  (``("members", 1, "incomes", 0, "amount")``; the empty tuple for the whole record), so
+  no caller parses it back out of the message. When the record's ``id`` is a usable string the
   message ends with ``(record <id>)`` so a batch run can name it. Read from a file,
   the span is the line and column where the value (or its key) is written; a record
   handed in as Python data is placed at ``Span(source, line or 1, 1)``.
@@ -85,7 +87,7 @@ import cerberus
 import cerberus.errors
 
 from engine import exact
-from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
+from engine.diagnostics import Diagnostic, DiagnosticError, FieldPath, Related, Span, did_you_mean
 from engine.json_source import JsonPositions
 from engine.yaml_source import load_yaml_text
 
@@ -571,6 +573,7 @@ class _Problem(NamedTuple):
     message: str
     suggestion: str | None = None
     notes: tuple[str, ...] = ()
+    related: tuple[tuple[tuple[object, ...], str], ...] = ()  # other fields involved: path, label
 
 
 def _problems(record: object) -> list[_Problem]:
@@ -700,6 +703,7 @@ def _duplicate_member_ids(record: Mapping[Any, Any]) -> Iterator[_Problem]:
             yield _Problem(
                 ("members", index, "id"),
                 f"duplicate member id {_show(member_id)} (also members[{first[member_id]}])",
+                related=((("members", first[member_id], "id"), "the first member with this id"),),
             )
         else:
             first[member_id] = index
@@ -859,6 +863,23 @@ def _path_text(record: object, path: tuple[object, ...]) -> str:
     return text or "record"
 
 
+def _field_path(record: object, path: tuple[object, ...]) -> FieldPath:
+    """The path as data: list indices as ints, every key of an object as text."""
+    found: list[str | int] = []
+    node: object = record
+    for part in path:
+        if isinstance(node, (list, tuple)) and isinstance(part, int) and not isinstance(part, bool):
+            found.append(part)
+            node = node[part] if -len(node) <= part < len(node) else None
+            continue
+        found.append(part if isinstance(part, str) else _show(part))
+        try:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        except TypeError:
+            node = None
+    return tuple(found)
+
+
 def _path_key(path: tuple[object, ...]) -> tuple[tuple[int, Any], ...]:
     """Sort key: indices numerically, names alphabetically, anything else last."""
     key: list[tuple[int, Any]] = []
@@ -904,9 +925,24 @@ def _diagnostics(
             _place(locate, p.path, span),
             notes=p.notes,
             suggestion=p.suggestion,
+            path=_field_path(record, p.path),
+            related=_related(locate, p.related),
         )
         for p in ordered
     ]
+
+
+def _related(locate: Locate | None, related: tuple[tuple[tuple[object, ...], str], ...]) -> tuple[Related, ...]:
+    """The other fields a problem involves, where the record is read from a file (so has places)."""
+    if locate is None:
+        return ()
+    found = []
+    for path, label in related:
+        try:
+            found.append(Related(locate(path), label))
+        except Exception:  # a locator is a reading aid: the problem is still reported
+            continue
+    return tuple(found)
 
 
 def _place(locate: Locate | None, path: tuple[object, ...], fallback: Span) -> Span:
@@ -944,16 +980,6 @@ def _whole_numbers(record: object) -> object:
         {**m, "disability": {**m["disability"], "grade": whole_number_text(m["disability"]["grade"])}}
         if isinstance(m, Mapping) and isinstance(m.get("disability"), Mapping) else m for m in members]
     return copied
-
-
-def located_household_errors(
-    record: object, *, source: str = "<household>", line: int | None = None
-) -> list[tuple[tuple[object, ...], Diagnostic]]:
-    """Each problem of ``household_errors`` with the path of the field it is about
-    (keys and indices), so that a caller holding the record inside a larger document
-    can point at the field there."""
-    problems = sorted(_problems(record), key=lambda p: (_path_key(p.path), p.message))
-    return list(zip((p.path for p in problems), _diagnostics(record, problems, source, line), strict=True))
 
 
 def validate_household(

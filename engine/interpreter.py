@@ -74,13 +74,23 @@ class RuleCode:
     available: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One thing a rule read: a rule (for a member: ``member`` is its id), a parameter or a field."""
+
+    kind: str  # "rule", "parameter" or "field"
+    name: str
+    value: object
+    member: str | None = None
+
+
 @dataclass
 class RuleTrace:
     """What one rule evaluation read: rules, parameters and household fields, in order."""
 
     name: str
     member: str | None
-    reads: list[tuple[str, str, object]] = field(default_factory=list)  # (kind, name, value)
+    reads: list[Read] = field(default_factory=list)
     value: object = None
 
 
@@ -98,12 +108,11 @@ class Tracer:
         frame = self.stack.pop()
         frame.value = value
         self.rules[(frame.name, frame.member)] = frame
-        label = frame.name if frame.member is None else f"{frame.name}[{frame.member}]"
-        self.read("rule", label, value)
+        self.read("rule", frame.name, value, frame.member)
 
-    def read(self, kind: str, name: str, value: object) -> None:
+    def read(self, kind: str, name: str, value: object, member: str | None = None) -> None:
         if self.stack:
-            self.stack[-1].reads.append((kind, name, value))
+            self.stack[-1].reads.append(Read(kind, name, value, member))
 
 
 class Evaluation:
@@ -159,7 +168,7 @@ class Evaluation:
         else:
             if self.tracer is not None and key in self.unread:
                 self.unread.discard(key)
-                self.tracer.read("rule", f"{name}[{member.id}]", value)
+                self.tracer.read("rule", name, value, member.id)
             return value
         failure = self.failures.get(key)
         if failure is not None:

@@ -168,11 +168,11 @@ class PolicyLibrary:
         checked = self.region(region)
         chain = checked.chain
         if as_of < chain.span_from:
-            raise DiagnosticError([Diagnostic("E-DATE", f"{region} answers from {chain.span_from}, the first date its "
+            raise DiagnosticError([Diagnostic("E-SPAN", f"{region} answers from {chain.span_from}, the first date its "
                                               f"own rules cover (their date of effect); {as_of} is before it",
                                               chain.top.span)])
         if as_of > chain.span_to:
-            raise DiagnosticError([Diagnostic("E-DATE", f"{region} answers for {chain.span_from} – {chain.span_to}; "
+            raise DiagnosticError([Diagnostic("E-SPAN", f"{region} answers for {chain.span_from} – {chain.span_to}; "
                                               f"{as_of} is outside its span", chain.top.span)])
         values = parse_overrides(checked, overrides or {})
         local = self.local.in_force(region, as_of) if self.local is not None else {}

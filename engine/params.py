@@ -97,7 +97,7 @@ def on_date(library: PolicyLibrary, region: str, day: date, name: str | None = N
     """Each parameter's value on ``day``: the value in force, its source, and whether it must be supplied."""
     chain = chain_of(library, region)
     if not chain.span_from <= day <= chain.span_to:
-        raise DiagnosticError([Diagnostic("E-DATE", f"{region} answers for {chain.span_from} – {chain.span_to}; "
+        raise DiagnosticError([Diagnostic("E-SPAN", f"{region} answers for {chain.span_from} – {chain.span_to}; "
                                           f"{day} is outside its span", chain.top.span)])
     rows = []
     for history in histories(library, region, name):

@@ -20,7 +20,7 @@ from engine import types as t
 from engine.builtins import add_months
 from engine.checker import CheckResult, Definition, check_program
 from engine.contract import COMMON_PARAMETERS, HOUSEHOLD_OUTPUTS, MEMBER_OUTPUTS
-from engine.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from engine.diagnostics import Diagnostic, DiagnosticError, Related, did_you_mean
 from engine.interpreter import Program, RuleCode
 from engine.policy_files import PolicyTree
 from engine.policy_model import Citation, Layer, Parameter, Rule
@@ -182,11 +182,13 @@ def overlapping_ranges(name: str, what: str, ranges: list[tuple[date, date | Non
         if start_a == start_b:
             yield Diagnostic("E-OVERLAP", f"{name}: a second {what} from {start_b} (the {what} at line {span_a.line} "
                              f"starts the same day); two {what}s cannot start together: replace the one at line "
-                             f"{span_a.line} with this one, or remove this one", span_b)
+                             f"{span_a.line} with this one, or remove this one", span_b,
+                             related=(Related(span_a, f"the {what} that starts the same day"),))
         elif end_a is None or start_b <= end_a:
             until = "open-ended" if end_a is None else f"until {end_a}"
             yield Diagnostic("E-OVERLAP", f"{name}: this {what} from {start_b} overlaps the one from {start_a} "
-                             f"({until}, at line {span_a.line}); end the earlier one the day before", span_b)
+                             f"({until}, at line {span_a.line}); end the earlier one the day before", span_b,
+                             related=(Related(span_a, f"the earlier {what} it overlaps"),))
 
 
 def _gaps(name: str, what: str, ranges: list[tuple[date, date | None, Any]], chain: Chain) -> Iterator[Diagnostic]:
@@ -205,15 +207,16 @@ def _gaps(name: str, what: str, ranges: list[tuple[date, date | None, Any]], cha
 
 
 def _overrides(chain: Chain) -> Iterator[Diagnostic]:
-    seen: dict[str, tuple[t.Type, Layer]] = {}
+    seen: dict[str, tuple[Parameter | Rule, Layer]] = {}
     for layer in chain.layers:
         items: list[tuple[str, Parameter | Rule]] = [*layer.parameters.items(), *layer.rules.items()]
         for name, item in items:
-            if name in seen and seen[name][0] != item.type:
-                earlier_type, earlier = seen[name]
-                yield Diagnostic("E-OVERRIDE", f"{name} is {earlier_type} in {earlier.key} but {item.type} here; "
-                                 "an override keeps the type", item.span)
-            seen[name] = (item.type, layer)
+            if name in seen and seen[name][0].type != item.type:
+                earlier_item, earlier = seen[name]
+                yield Diagnostic("E-OVERRIDE", f"{name} is {earlier_item.type} in {earlier.key} but {item.type} here; "
+                                 "an override keeps the type", item.span,
+                                 related=(Related(earlier_item.span, f"the definition in {earlier.key}"),))
+            seen[name] = (item, layer)
 
 
 def _contract_types(chain: Chain) -> Iterator[Diagnostic]:

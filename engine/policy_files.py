@@ -28,7 +28,7 @@ from engine import syntax as s
 from engine import types as t
 from engine.clauses import seed_problem
 from engine.dated_values import read_values
-from engine.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
+from engine.diagnostics import Diagnostic, DiagnosticError, Related, Span, did_you_mean
 from engine.parser import TextLocator, parse_expression
 from engine.policy_model import Citation, Layer, Parameter, Rule, Source, Variant, availability_rule
 from engine.schema import POLICY_SCHEMA
@@ -325,6 +325,12 @@ def _pattern_meaning(pattern: str) -> str:
 # --- building the model -------------------------------------------------------------
 
 
+def _first_definition(layer: Layer, name: str) -> tuple[Related, ...]:
+    """Where ``name`` was first defined in the layer, as a related place of its second definition."""
+    first = layer.parameters.get(name) or layer.rules.get(name)
+    return (Related(first.span, "the first definition"),) if first is not None else ()
+
+
 class LayerBuilder:
     """Turns the validated documents of one folder into a ``Layer``."""
 
@@ -333,8 +339,9 @@ class LayerBuilder:
         self.folder = folder
         self.problems = problems
 
-    def error(self, code: str, message: str, span: Span, suggestion: str | None = None) -> None:
-        self.problems.append(Diagnostic(code, message, span, suggestion=suggestion))
+    def error(self, code: str, message: str, span: Span, suggestion: str | None = None,
+              related: tuple[Related, ...] = ()) -> None:
+        self.problems.append(Diagnostic(code, message, span, suggestion=suggestion, related=related))
 
     def build(self, documents: list[LoadedYaml]) -> Layer | None:
         headers = [d for d in documents if isinstance(d.data, dict) and "policy" in d.data]
@@ -369,7 +376,7 @@ class LayerBuilder:
         if start is None or end is None:
             return None
         if end < start:
-            self.error("E-POLICY", f"the span ends ({end}) before it starts ({start})", doc.span(("policy", "span")))
+            self.error("E-RANGE", f"the span ends ({end}) before it starts ({start})", doc.span(("policy", "span")))
         if start.year < 1900 or end.year > 2100:
             self.error("E-POLICY", f"the span {start} – {end} must lie within 1900 – 2100",
                        doc.span(("policy", "span")))
@@ -450,7 +457,8 @@ class LayerBuilder:
         path: Path_ = ("sources", source_id)
         if source_id in layer.sources:
             self.error("E-DUPLICATE", f"source {source_id!r} is declared twice (also at "
-                       f"{layer.sources[source_id].span})", doc.key_span(path))
+                       f"{layer.sources[source_id].span})", doc.key_span(path),
+                       related=(Related(layer.sources[source_id].span, "the first declaration"),))
             return
         data = _get(doc.data, path)
         for key in ("issued", "published"):
@@ -466,7 +474,8 @@ class LayerBuilder:
     def add_parameter(self, layer: Layer, doc: LoadedYaml, name: str) -> None:
         path: Path_ = ("parameters", name)
         if name in layer.parameters or name in layer.rules:
-            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path))
+            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path),
+                       related=_first_definition(layer, name))
             return
         data = _get(doc.data, path)
         declared = self.declared_type(doc, (*path, "type"))
@@ -483,7 +492,8 @@ class LayerBuilder:
     def add_rule(self, layer: Layer, doc: LoadedYaml, name: str) -> None:
         path: Path_ = ("rules", name)
         if name in layer.rules or name in layer.parameters:
-            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path))
+            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path),
+                       related=_first_definition(layer, name))
             return
         data = _get(doc.data, path)
         declared = self.declared_type(doc, (*path, "type"))
@@ -529,7 +539,7 @@ class LayerBuilder:
         if start is None or not ok or body is None:
             return None
         if end is not None and end < start:
-            self.error("E-DATES", f"this variant ends ({end}) before it starts ({start})", doc.span(path))
+            self.error("E-RANGE", f"this variant ends ({end}) before it starts ({start})", doc.span(path))
         return Variant(start, end, body, self.citation(doc, (*path, "source")), doc.span(path), data.get("note"))
 
     def body(self, doc: LoadedYaml, path: Path_) -> s.Node | None:

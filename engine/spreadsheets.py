@@ -95,7 +95,7 @@ def read_workbook(path: Path, names: list[str]) -> dict[str, tuple[pa.Table, str
     except FileNotFoundError:
         raise DiagnosticError([Diagnostic("E-IO", f"{path}: no such file")]) from None
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise DiagnosticError([Diagnostic("E-TABLE", f"{path}: not an Excel workbook (.xlsx): {error}",
+        raise DiagnosticError([Diagnostic("E-XLSX", f"{path}: not an Excel workbook (.xlsx): {error}",
                                           Span(str(path), 1, 1))]) from None
     found = {}
     try:

@@ -42,7 +42,7 @@ from pathlib import Path
 import yaml
 from yaml.scanner import Scanner
 
-from engine.diagnostics import Diagnostic, DiagnosticError, Span
+from engine.diagnostics import Diagnostic, DiagnosticError, FieldPath, Related, Span
 
 __all__ = ["CODE", "LoadedYaml", "ScalarSource", "load_yaml", "load_yaml_text"]
 
@@ -458,8 +458,9 @@ class _Loader:
     def span(self, start: int, end: int | None = None) -> Span:
         return _make_span(self.file, self.lines, start, end)
 
-    def error(self, message: str, start: int, end: int | None = None, notes: tuple[str, ...] = ()) -> None:
-        self.diagnostics.append(Diagnostic(CODE, message, self.span(start, end), notes))
+    def error(self, message: str, start: int, end: int | None = None, notes: tuple[str, ...] = (),
+              related: tuple[Related, ...] = (), path: FieldPath | None = None) -> None:
+        self.diagnostics.append(Diagnostic(CODE, message, self.span(start, end), notes, path=path, related=related))
 
     def fatal(self, message: str, start: int, end: int | None = None, notes: tuple[str, ...] = ()) -> _Stop:
         self.error(message, start, end, notes)
@@ -596,6 +597,7 @@ class _Loader:
                 f"anchor '&{name}' is defined twice (first defined at line {self.line_of(previous.start)})",
                 _begin(event),
                 _begin(event) + 1 + len(name),
+                related=(Related(self.span(previous.start), "the first definition of the anchor"),),
             )
         self.anchors[name] = node
 
@@ -686,6 +688,8 @@ class _Loader:
                     self.error(
                         f"duplicate key '{where}' (first defined at line {self.line_of(existing[0].start)})",
                         node.start, node.end,
+                        related=(Related(self.span(existing[0].start, existing[0].end), "the first definition"),),
+                        path=(*frame.path, frame.key_text),
                     )
                     frame.key_text = None
             return

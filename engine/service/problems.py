@@ -82,11 +82,11 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TooLarge, on_too_large)
 
 
-def _parameter_problem(error: Mapping[str, Any]) -> tuple[tuple[str | int, ...], Diagnostic]:
+def _parameter_problem(error: Mapping[str, Any]) -> Diagnostic:
     """A query or path parameter FastAPI found missing or malformed, as one of our diagnostics."""
     where = tuple(part for part in error.get("loc", ()) if part not in ("query", "path", "body"))
     name = ".".join(str(part) for part in where) or "request"
-    return where, Diagnostic("E-REQUEST", f"{name}: {str(error.get('msg', 'invalid')).lower()}")
+    return Diagnostic("E-REQUEST", f"{name}: {str(error.get('msg', 'invalid')).lower()}", path=where)
 
 
 class BodyLimit:

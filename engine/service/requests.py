@@ -2,7 +2,7 @@
 
 A body is parsed by the household reader (numbers stay exact decimals, repeated keys
 are refused, a syntax error names its line and column). Each problem is a
-``Diagnostic`` tied to a path in the body (``household.members[0].birth_date``);
+``Diagnostic`` whose ``path`` is where it is in the body (``household.members[0].birth_date``);
 ``as_data`` turns it into the JSON the API answers with: ``code``, ``message``,
 ``path``, ``line`` and ``column`` in the body, and ``file`` when the problem is in a
 policy file rather than in the request.
@@ -11,24 +11,29 @@ policy file rather than in the request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from engine.diagnostics import Diagnostic, DiagnosticError, Span
-from engine.household import Household, Unreadable, located_household_errors, read_household_text, validate_household
+from engine.diagnostics import Diagnostic, DiagnosticError, FieldPath, Span
+from engine.household import Household, Unreadable, household_errors, read_household_text, validate_household
 
 BODY = "<request>"
-Path = tuple[str | int, ...]
-Problems = list[tuple[Path | None, Diagnostic]]
+Path = FieldPath
+Problems = list[Diagnostic]
 
 
 @dataclass
 class RequestProblem(Exception):
-    """Problems found in a request body, each with the path it is about."""
+    """Problems found in a request, each a diagnostic whose ``path`` is the field it is about."""
 
-    problems: list[tuple[Path | None, Diagnostic]]
+    problems: list[Diagnostic]
     text: str = ""
+
+
+def at(path: Path | None, diagnostic: Diagnostic) -> Diagnostic:
+    """The diagnostic about the field at ``path`` of the request."""
+    return replace(diagnostic, path=path)
 
 
 @dataclass(frozen=True)
@@ -49,19 +54,19 @@ def parse_body(body: bytes) -> tuple[dict[str, Any], str]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise RequestProblem([(None, Diagnostic("E-JSON", f"the body is not UTF-8 text: {error.reason}",
-                                                Span(BODY, 1, 1)))]) from None
+        raise RequestProblem([Diagnostic("E-JSON", f"the body is not UTF-8 text: {error.reason}",
+                                         Span(BODY, 1, 1))]) from None
     [(_, data)] = list(read_household_text(text, fmt="json", source=BODY)) or [(1, None)]
     if isinstance(data, Unreadable):
-        raise RequestProblem([(None, d) for d in data.diagnostics], text)
+        raise RequestProblem(list(data.diagnostics), text)
     if not isinstance(data, dict):
-        raise RequestProblem([((), Diagnostic("E-REQUEST", "the body must be a JSON object"))], text)
+        raise RequestProblem([Diagnostic("E-REQUEST", "the body must be a JSON object", path=())], text)
     return data, text
 
 
 def evaluation(body: bytes, *, with_output: bool = False) -> Evaluation:
     data, text = parse_body(body)
-    problems: list[tuple[Path | None, Diagnostic]] = []
+    problems: Problems = []
     allowed = {"region", "date", "household", "set"} | ({"output"} if with_output else set())
     problems += _unknown_fields(data, allowed)
     region = _text(data, "region", problems)
@@ -88,16 +93,16 @@ def comparison(body: bytes) -> tuple[date, Household, dict[str, str], str]:
     return as_of, household, overrides, text
 
 
-def _problem(path: Path, code: str, message: str) -> tuple[Path, Diagnostic]:
-    return path, Diagnostic(code, f"{path_text(path)}: {message}")
+def _problem(path: Path, code: str, message: str) -> Diagnostic:
+    return Diagnostic(code, f"{path_text(path)}: {message}", path=path)
 
 
-def _unknown_fields(data: dict[str, Any], allowed: set[str]) -> list[tuple[Path | None, Diagnostic]]:
+def _unknown_fields(data: dict[str, Any], allowed: set[str]) -> Problems:
     return [_problem((key,), "E-REQUEST", f"unknown field; the fields are {', '.join(sorted(allowed))}")
             for key in data if key not in allowed]
 
 
-def _text(data: dict[str, Any], key: str, problems: list[tuple[Path | None, Diagnostic]],
+def _text(data: dict[str, Any], key: str, problems: Problems,
           required: bool = True) -> str | None:
     value = data.get(key)
     if value is None:
@@ -110,7 +115,7 @@ def _text(data: dict[str, Any], key: str, problems: list[tuple[Path | None, Diag
     return value
 
 
-def _date(data: dict[str, Any], key: str, problems: list[tuple[Path | None, Diagnostic]]) -> date | None:
+def _date(data: dict[str, Any], key: str, problems: Problems) -> date | None:
     value = _text(data, key, problems)
     if value is None:
         return None
@@ -123,7 +128,7 @@ def _date(data: dict[str, Any], key: str, problems: list[tuple[Path | None, Diag
     return None
 
 
-def _overrides(data: dict[str, Any], problems: list[tuple[Path | None, Diagnostic]]) -> dict[str, str]:
+def _overrides(data: dict[str, Any], problems: Problems) -> dict[str, str]:
     """``set``: parameter name → value, as ``--set NAME=VALUE`` takes it (numbers are written as given)."""
     value = data.get("set")
     if value is None:
@@ -140,7 +145,7 @@ def _overrides(data: dict[str, Any], problems: list[tuple[Path | None, Diagnosti
     return found
 
 
-def _household(data: dict[str, Any], problems: list[tuple[Path | None, Diagnostic]]) -> Household | None:
+def _household(data: dict[str, Any], problems: Problems) -> Household | None:
     record = data.get("household")
     if record is None:
         problems.append(_problem(("household",), "E-REQUEST", "required"))
@@ -148,31 +153,32 @@ def _household(data: dict[str, Any], problems: list[tuple[Path | None, Diagnosti
     try:
         return validate_household(record, source=BODY)
     except DiagnosticError:
-        problems += [(("household", *_parts(path)), d) for path, d in located_household_errors(record, source=BODY)]
+        problems += [at(("household", *(d.path or ())), d) for d in household_errors(record, source=BODY)]
         return None
 
 
 def from_library(error: DiagnosticError, text: str = "") -> RequestProblem:
     """The library's diagnostics about a request, each tied to the field it is about."""
-    return RequestProblem([(_path_of(d), d) for d in error.diagnostics], text)
+    return RequestProblem([at(_path_of(d), d) for d in error.diagnostics], text)
 
 
 def _path_of(diagnostic: Diagnostic) -> Path | None:
+    """The request field a library diagnostic is about: its own path when it has one, else
+    the field its place or its code names (an override's name, the date, the region)."""
+    if diagnostic.path is not None:
+        return diagnostic.path
     span = diagnostic.span
     if span is not None and span.file.startswith("--set "):
         return ("set", span.file.removeprefix("--set "))
     return _FIELDS.get(diagnostic.code)
 
 
-_FIELDS: dict[str, Path] = {"E-DATE": ("date",), "E-REGION": ("region",), "E-OUTPUT": ("output",)}
-
-
-def _parts(path: tuple[object, ...]) -> Path:
-    return tuple(p if isinstance(p, int) else str(p) for p in path)
+_FIELDS: dict[str, Path] = {"E-DATE": ("date",), "E-SPAN": ("date",), "E-REGION": ("region",), "E-OUTPUT": ("output",)}
 
 
 def path_text(path: Path) -> str:
-    """``household.members[0].birth_date``."""
+    """``household.members[0].birth_date``, keys joined by dots as the API has always written
+    them (``set.dibao.standard_annual``); the empty path (the body as a whole) is ``""``."""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -182,12 +188,12 @@ def path_text(path: Path) -> str:
 def located(problem: RequestProblem) -> list[dict[str, Any]]:
     """Each problem as data, with its line and column in the body when the body can be read as a tree."""
     finder = _Locator(problem.text)
-    return [as_data(d, path, finder.place(path)) for path, d in problem.problems]
+    return [as_data(d, finder.place(d.path)) for d in problem.problems]
 
 
-def as_data(diagnostic: Diagnostic, path: Path | None = None,
-            place: tuple[int, int] | None = None) -> dict[str, Any]:
-    """A diagnostic as the API answers it."""
+def as_data(diagnostic: Diagnostic, place: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A diagnostic as the API answers it; ``path`` is the diagnostic's own."""
+    path = diagnostic.path
     span = diagnostic.span
     in_body = span is not None and span.file == BODY
     line, column = place if place is not None else ((span.line, span.column) if in_body and span else (None, None))

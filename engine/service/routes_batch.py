@@ -60,7 +60,7 @@ async def _caseload(request: Request) -> bytes:
         async with request.form(max_files=1, max_fields=0) as form:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
-                raise RequestProblem([(("file",), Diagnostic("E-REQUEST", "file: upload the caseload as 'file'"))])
+                raise RequestProblem([Diagnostic("E-REQUEST", "file: upload the caseload as 'file'", path=("file",))])
             return bytes(await upload.read())
     return await request.body()
 
@@ -71,7 +71,7 @@ def _day(text: str, problems: Problems) -> date | None:
             return date.fromisoformat(text)
     except ValueError:
         pass
-    problems.append((("date",), Diagnostic("E-REQUEST", f"date: {text!r} is not a date written YYYY-MM-DD")))
+    problems.append(Diagnostic("E-REQUEST", f"date: {text!r} is not a date written YYYY-MM-DD", path=("date",)))
     return None
 
 

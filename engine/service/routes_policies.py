@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from engine.diagnostics import DiagnosticError
 from engine.service.openapi import ANSWERS
-from engine.service.requests import Problems, RequestProblem
+from engine.service.requests import Problems, RequestProblem, at
 from engine.service.state import state_of
 
 router = APIRouter()
@@ -64,7 +64,7 @@ async def diff(request: Request, old: Annotated[str, Query(examples=["hebi@2017-
         try:
             specs[key] = parse_spec(spec)
         except DiagnosticError as error:
-            problems += [((key,), d) for d in error.diagnostics]
+            problems += [at((key,), d) for d in error.diagnostics]
     overrides = query_overrides(set_, problems)
     if problems:
         raise RequestProblem(problems)
@@ -84,7 +84,7 @@ def query_overrides(items: list[str] | None, problems: Problems) -> dict[str, st
     for item in items or ():
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
-            problems.append((("set",), Diagnostic("E-REQUEST", f"set: {item!r}: write NAME=VALUE")))
+            problems.append(Diagnostic("E-REQUEST", f"set: {item!r}: write NAME=VALUE", path=("set",)))
         else:
             found[name.strip()] = value.strip()
     return found

@@ -39,6 +39,7 @@ def test_bad_record_is_reported_at_its_path(case: Path) -> None:
     lines = case.read_text(encoding="utf-8").splitlines()
     for diagnostic in diagnostics:
         assert diagnostic.code == "E-HOUSEHOLD"
+        assert diagnostic.message.startswith(f"{diagnostic.path_text}: "), (diagnostic.path, diagnostic.message)
         assert diagnostic.span is not None
         assert diagnostic.span.file == str(case)
         assert ": " in diagnostic.message

@@ -9,9 +9,13 @@ checking it must report, one entry per diagnostic::
     - {count: 1}
 
 ``column`` and ``suggestion`` (the did-you-mean) are optional; ``file`` is relative to
-the case folder. A ``{count: N}`` entry says how many diagnostics the tree produces in
-all. An entry with ``xfail: reason`` states behaviour the engine does not have yet: it
-runs as a strict expected failure, so it turns red the day the engine is fixed.
+the case folder. ``related`` lists the other places the diagnostic points at (the first
+definition of a duplicate, the value an overlapping one overlaps), each
+``{label: "part of the label", file: ..., line: N}``, and ``path`` the field path it
+carries as data (``parameters['dibao.standard_annual']``). A ``{count: N}`` entry says
+how many diagnostics the tree produces in all. An entry with ``xfail: reason`` states
+behaviour the engine does not have yet: it runs as a strict expected failure, so it turns
+red the day the engine is fixed.
 
 Whatever the file contains, loading and checking it must end in diagnostics, never in
 another exception. A few cases also run through ``dibao check`` as a user would.
@@ -82,7 +86,22 @@ def matches(diagnostic: Diagnostic, entry: dict[str, Any], case: Path) -> bool:
         return False
     if "column" in entry and diagnostic.span.column != entry["column"]:
         return False
+    if "path" in entry and diagnostic.path_text != entry["path"]:
+        return False
+    if "related" in entry and not _related_match(diagnostic, entry["related"], case):
+        return False
     return "suggestion" not in entry or diagnostic.suggestion == entry["suggestion"]
+
+
+def _related_match(diagnostic: Diagnostic, expected: list[dict[str, Any]], case: Path) -> bool:
+    if len(diagnostic.related) != len(expected):
+        return False
+    for related, want in zip(diagnostic.related, expected, strict=True):
+        place = Diagnostic(diagnostic.code, related.label, related.span)
+        if want["label"] not in related.label or relative_file(place, case) != want["file"] \
+                or related.span.line != want["line"]:
+            return False
+    return True
 
 
 def dibao(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -103,7 +122,7 @@ def test_there_are_enough_cases() -> None:
         assert (case / "expected.yaml").is_file(), case
         assert (case / "policies").is_dir(), case
         for entry in expectations(case):
-            keys = set(entry) - {"xfail"}
+            keys = set(entry) - {"xfail", "related", "path"}
             assert keys == {"count"} or {"code", "message", "file"} <= keys, (case.name, entry)
 
 
@@ -156,7 +175,7 @@ CLI_CASES = [
     ("expr-syntax-in-folded-block", "E-SYNTAX", 29, 49, "unexpected ')'; expected the end of the expression"),
     ("enum-typo", "E-ENUM", 32, 63, "'nne' is not a labour capacity"),
     ("parameter-coverage-gap", "E-COVERAGE", 14, 3, "has no value for 2017-01 – 2017-06"),
-    ("keyed-values-out-of-order", "E-DATES", 21, 7, "the dates of keyed values go in order"),
+    ("keyed-values-out-of-order", "E-KEYED", 21, 7, "the dates of keyed values go in order"),
     ("keyed-short-form-without-source", "E-SCHEMA", 19, 7, "values.2017-07-01: missing key 'source'"),
     ("set-list-with-a-misspelt-kind", "E-ENUM", 26, 38, "'dividend' is not an income kind"),
     ("exists-without-where", "E-SYNTAX", 33, 9, "unexpected 'and'; expected '+' or '-', 'where'"),

@@ -311,7 +311,7 @@ def test_a_date_outside_the_span_names_the_span(library: PolicyLibrary, day: str
     with pytest.raises(DiagnosticError) as raised:
         library.resolve("demo", date.fromisoformat(day))
     (problem,) = raised.value.diagnostics
-    assert problem.code == "E-DATE"
+    assert problem.code == "E-SPAN"
     assert problem.message == message
     assert problem.span is not None and problem.span.file.endswith("policies/demo/policy.yaml")
     with pytest.raises(DiagnosticError, match="answers"):
