@@ -316,19 +316,24 @@ def _diff_sides(old: str, new: str | None, revisions: tuple[str, ...], region: s
 @set_option
 @policies_option
 @click.argument("source", type=click.Path(allow_dash=True, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Output file: .jsonl, .csv or .parquet (member outputs beside it for CSV and Parquet).")
-@click.option("--errors", "errors", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Rejected records as JSON Lines (default: beside the output, <name>.errors.jsonl).")
-@click.option("--chunk-size", default=20_000, show_default=True, type=click.IntRange(1, 10_000_000),
+@click.option("--errors", "errors", type=click.Path(path_type=Path), default=None,
+              help="Rejected records as JSON Lines (default: beside the output, <out>.errors.jsonl).")
+@click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(1, 10_000_000),
               help="Households per chunk (memory is bounded by the chunk).")
+@click.option("--any-hukou", is_flag=True,
+              help="Evaluate households registered in other regions too (by default they are rejected).")
 @click.option("--dask", "dask", default=None, metavar="SCHEDULER",
               help="Run per partition on Dask: a scheduler address, or 'local' for a local cluster.")
 @reports_problems
 def batch_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None, source: Path,
-                  out: Path, errors: Path | None, chunk_size: int, dask: str | None) -> None:
-    """Evaluate a caseload (JSON Lines, or a folder of Parquet/CSV tables) and write one row per household."""
-    from engine.batch import run_batch
+                  out: Path, errors: Path | None, chunk_size: int, any_hukou: bool, dask: str | None) -> None:
+    """Evaluate a caseload (JSON Lines, or a folder of Parquet/CSV/Arrow tables) and write one row per household.
+
+    Exit status: 0 when at least one household was answered; 1 when none was; 2 when the input or
+    the outputs cannot be used (nothing is written then)."""
+    from engine.batch import default_errors_path, fen_text, run_batch
 
     if str(source) != "-" and not source.exists():
         raise DiagnosticError([Diagnostic("E-IO", f"{source}: no such file or folder")])
@@ -336,16 +341,18 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
     if dask is not None:
         from engine.distributed import run_on_dask
 
-        summary = run_on_dask(library, region, as_of, source, out, dask, overrides, chunk_size)
-        out = out.with_suffix("") / f"*{out.suffix or '.parquet'}"
-        errors = out.with_name("*.errors.jsonl")
+        if errors is not None:
+            raise DiagnosticError([Diagnostic("E-ARGS", "--errors is not used with --dask: each part's errors "
+                                              "file is beside it")])
+        summary = run_on_dask(library, region, as_of, source, out, dask, overrides, chunk_size, any_hukou)
+        shown_out: Path = out.with_suffix("") / f"*{out.suffix or '.parquet'}"
+        shown_errors: Path = out.with_suffix("") / f"*{out.suffix or '.parquet'}.errors.jsonl"
     else:
         summary = _with_progress(lambda progress: run_batch(
-            library, region, as_of, source, out, errors, overrides, chunk_size, progress), source)
-    from engine.batch import default_errors_path, fen_text
-
-    click.echo(f"{region} on {as_of}: {summary.records} records → {summary.rows} rows in {out}, "
-               f"{summary.errors} rejected in {errors or default_errors_path(out)} ({summary.seconds:.2f} s)", err=True)
+            library, region, as_of, source, out, errors, overrides, chunk_size, progress, any_hukou), source)
+        shown_out, shown_errors = out, errors or default_errors_path(out)
+    click.echo(f"{region} on {as_of}: {summary.records} records → {summary.rows} rows in {shown_out}, "
+               f"{summary.errors} rejected in {shown_errors} ({summary.seconds:.2f} s)", err=True)
     click.echo(f"  eligible {summary.eligible}; monthly benefit {fen_text(summary.benefit_monthly_fen)} yuan "
                f"({fen_text(summary.benefit_monthly_fen * 12)} a year); policy {summary.version} {summary.digest}",
                err=True)
@@ -356,6 +363,9 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
         click.echo(f"outputs evaluated by the interpreter: {', '.join(summary.interpreter_only)}", err=True)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch
         raise DiagnosticError([Diagnostic("E-BATCH", "records in differ from rows out + errors")])
+    if summary.rows == 0:
+        click.echo("error: no household was answered (see the errors file)", err=True)
+        sys.exit(1)
 
 
 def _with_progress(run: Callable[[Callable[[int], None] | None], Any], source: Path) -> Any:
