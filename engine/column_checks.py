@@ -214,6 +214,7 @@ def _whole(data: pa.Array, column: Column) -> _Values:
     return read
 
 
+PLAIN_AMOUNT = r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$"  # at most 13 digits, 2 decimals: fits decimal(15, 2)
 _AMOUNT = r"^(?P<sign>-?)0*(?P<whole>[0-9]*)(?:\.(?P<frac>[0-9]+))?$"  # leading zeros dropped
 
 
@@ -232,6 +233,17 @@ def _money(data: pa.Array, column: Column) -> _Values:
     if not _is_text(data):
         return _other_kind(data)
     null = _nulls(data)
+    plain = _matches(data, PLAIN_AMOUNT)
+    if plain.sum() == len(data) - null.sum():  # the usual case: decimal casts do the arithmetic
+        cents = pc.multiply(pc.cast(data, pa.decimal128(15, 2)), pa.scalar(100, pa.decimal128(3, 0)))
+        fen = np.asarray(pc.fill_null(pc.cast(cents, pa.int64()), 0), dtype=I64)
+        bad = fen > MAX_FEN
+        return _Values(np.where(bad, 0, fen), null, bad)
+    return _amount_texts(data, null)
+
+
+def _amount_texts(data: pa.Array, null: np.ndarray) -> _Values:
+    """Amounts in any text the record validator reads: leading zeros, a minus on zero, too many digits."""
     form = _matches(data, r"^-?[0-9]+(?:\.[0-9]+)?$")
     parts = pc.extract_regex(pc.if_else(pa.array(form), data, pa.scalar("0")), _AMOUNT)
     whole, fraction = pc.struct_field(parts, "whole"), pc.struct_field(parts, "frac")
@@ -255,6 +267,12 @@ def _isodate(data: pa.Array, column: Column) -> _Values:
         days = np.asarray(pc.fill_null(data.cast(pa.int32()), 0), dtype=I64)
         unreal = np.zeros(len(data), dtype=bool)
     elif _is_text(data):
+        try:  # the usual case: every date real and written YYYY-MM-DD (Arrow's cast is as strict)
+            days = np.asarray(pc.fill_null(pc.cast(data, pa.date32()).cast(pa.int32()), 0), dtype=I64)
+            bad = ~null & ((days < _EARLIEST) | (days > _LATEST))
+            return _Values(np.where(bad, 0, days), null, bad)
+        except pa.ArrowInvalid:
+            pass
         form = _matches(data, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
         safe = pc.if_else(pa.array(form), data, pa.scalar("1970-01-01"))
         year, month, day = (np.asarray(pc.cast(pc.utf8_slice_codeunits(safe, a, b), pa.int64()), dtype=I64)

@@ -136,7 +136,8 @@ def read_block(block: Sequence[tuple[int, bytes]], source: str, rejected: list[R
         if pending:
             parts.append(_by_record(pending, source, rejected))
             pending = []
-        parts.append(_tables(table, items, source))
+        arrow, joined = table
+        parts.append(_tables(arrow, items, joined, source))
     if pending or not parts:
         parts.append(_by_record(pending, source, rejected))
     return concat(parts)
@@ -150,12 +151,12 @@ def _parsed(items: list[tuple[int, bytes]]) -> list[tuple[str, list[tuple[int, b
     if odd:  # a byte-order mark is allowed on the first line only; pyarrow skips one at a block's start
         cut = odd[0]
         return [*_parsed(items[:cut]), ("records", [items[cut]], None), *_parsed(items[cut + 1:])]
+    joined = b"\n".join(text for _, text in items)
     try:
-        table = pj.read_json(io.BytesIO(b"\n".join(text for _, text in items)),
-                             read_options=pj.ReadOptions(block_size=max(4 << 20, 2 * MAX_LINE)),
+        table = pj.read_json(io.BytesIO(joined), read_options=pj.ReadOptions(block_size=max(4 << 20, 2 * MAX_LINE)),
                              parse_options=_OPTIONS)
         if table.num_rows == len(items):  # two objects on a line would be two rows
-            return [("tables", items, table)]
+            return [("tables", items, (table, joined))]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         pass
     if len(items) <= SMALLEST:
@@ -179,9 +180,9 @@ def _by_record(items: list[tuple[int, bytes]], source: str, rejected: list[Rejec
 # --- pyarrow's table, flattened into the caseload's ---------------------------------------------------------
 
 
-def _tables(table: pa.Table, items: list[tuple[int, bytes]], source: str) -> Caseload:
+def _tables(table: pa.Table, items: list[tuple[int, bytes]], joined: bytes, source: str) -> Caseload:
     texts = [text for _, text in items]
-    suspect = _unusual(texts)
+    suspect = _unusual(joined, np.cumsum([0] + [len(t) + 1 for t in texts[:-1]]))
     row = table.to_struct_array() if hasattr(table, "to_struct_array") else pa.StructArray.from_arrays(
         [c.combine_chunks() for c in table.columns], names=table.column_names)
     row = row.combine_chunks() if isinstance(row, pa.ChunkedArray) else row
@@ -236,33 +237,43 @@ _NULLABLE = sorted(nullable_keys())
 _SPACE, _COLON, _QUOTE, _BACKSLASH = 32, 58, 34, 92
 
 
-def _unusual(texts: list[bytes]) -> np.ndarray:
-    """Lines with an explicit ``null`` after a field that does not allow one, or an escape in a field name
-    (pyarrow reads ``null`` as absent, and field names after their escapes); found with NumPy over the block."""
-    joined = b"\n".join(texts)
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+def _unusual(joined: bytes, starts: np.ndarray) -> np.ndarray:
+    """Lines (starting at ``starts`` in ``joined``) with an explicit ``null`` after a field that does not allow
+    one, or an escape in a field name (pyarrow reads ``null`` as absent, and field names after their escapes)."""
     data = np.frombuffer(joined, dtype=np.uint8)
     flagged: list[np.ndarray] = []
-    if len(data) >= 4:
-        candidates = np.flatnonzero(data[:-3] == ord("n"))
-        null = candidates[(data[candidates + 1] == ord("u")) & (data[candidates + 2] == ord("l"))
-                          & (data[candidates + 3] == ord("l"))]
+    null = _find(data, b"null")
+    if len(null):
         colon = _before(data, null)
         keyed = null[(colon >= 0) & (data[np.clip(colon, 0, None)] == _COLON)]
         flagged.append(keyed[~_allowed_key(data, _before(data, _before(data, keyed)))])
-        escapes = np.flatnonzero(data[:-1] == _BACKSLASH)
-        escapes = escapes[data[escapes + 1] == ord("u")]
-        if len(escapes):
-            quotes = np.flatnonzero(data == _QUOTE)
-            after = np.searchsorted(quotes, escapes + 1)
-            closing = quotes[np.clip(after, 0, max(len(quotes) - 1, 0))] if len(quotes) else escapes
-            nxt = _after(data, closing)
-            flagged.append(escapes[(nxt < len(data)) & (data[np.clip(nxt, 0, len(data) - 1)] == _COLON)])
-    suspect = np.zeros(len(texts), dtype=bool)
+    escapes = _find(data, b"\\u")
+    if len(escapes):
+        quotes = np.flatnonzero(data == _QUOTE)
+        after = np.searchsorted(quotes, escapes + 1)
+        closing = quotes[np.clip(after, 0, max(len(quotes) - 1, 0))] if len(quotes) else escapes
+        following = _after(data, closing)
+        flagged.append(escapes[(following < len(data)) & (data[np.clip(following, 0, len(data) - 1)] == _COLON)])
+    suspect = np.zeros(len(starts), dtype=bool)
     for positions in flagged:
         if len(positions):
             suspect[np.searchsorted(starts, positions, side="right") - 1] = True
     return suspect
+
+
+def _find(data: np.ndarray, word: bytes) -> np.ndarray:
+    """Every position of a 2- or 4-byte word, compared a machine word at a time at each alignment."""
+    width = len(word)
+    kind = {2: np.uint16, 4: np.uint32}[width]
+    target = np.frombuffer(word, dtype=kind)[0]
+    found = []
+    for shift in range(width):
+        usable = (len(data) - shift) // width
+        if usable <= 0:
+            continue
+        words = data[shift:shift + usable * width].view(kind)
+        found.append(np.flatnonzero(words == target) * width + shift)
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
 def _before(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -284,13 +295,13 @@ def _after(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 def _allowed_key(data: np.ndarray, closing: np.ndarray) -> np.ndarray:
     """Whether the field name whose closing quote is at each position is one that may be null."""
-    allowed = np.zeros(len(closing), dtype=bool)
+    words = [b'"' + key.encode() for key in _NULLABLE]
+    width = max(len(w) for w in words)
     ok = (closing >= 0) & (data[np.clip(closing, 0, None)] == _QUOTE)
-    for key in _NULLABLE:
-        word = np.frombuffer(b'"' + key.encode(), dtype=np.uint8)
-        start = closing - len(word)
-        fits = ok & (start >= 0)
-        index = np.clip(start, 0, None)[:, None] + np.arange(len(word))
-        same = fits & (data[np.clip(index, 0, len(data) - 1)] == word).all(axis=1)
-        allowed |= same
-    return allowed
+    index = np.clip(closing[:, None] - width + np.arange(width), 0, max(len(data) - 1, 0))
+    window = data[index]  # the bytes just before each closing quote
+    allowed = np.zeros(len(closing), dtype=bool)
+    for word in words:
+        tail = np.frombuffer(word, dtype=np.uint8)
+        allowed |= (window[:, width - len(word):] == tail).all(axis=1) & (closing >= len(word))
+    return ok & allowed

@@ -11,7 +11,7 @@ under the header, across the parts of a folder in name order.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,8 +79,9 @@ class TableFile:
         except (pa.ArrowException, OSError) as error:
             raise self._error(f"cannot be read: {error}") from None
 
-    def batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
-        """The table's rows, in order, in record batches of the columns asked for (those it has)."""
+    def batches(self, columns: list[str], dictionary: Sequence[str] = ()) -> Iterator[pa.RecordBatch]:
+        """The table's rows, in order, in record batches of the columns asked for (those it has); Parquet
+        columns named in ``dictionary`` as dictionary arrays (ids repeated on many rows are decoded once)."""
         present = [c for c in columns if c in self.column_names()]
         try:
             if self.fmt == "csv":
@@ -88,7 +89,8 @@ class TableFile:
                 return
             for path in self.files:
                 if self.fmt == "parquet":
-                    yield from pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=present, use_threads=False)
+                    reader = pq.ParquetFile(path, read_dictionary=[c for c in dictionary if c in present])
+                    yield from reader.iter_batches(BATCH_ROWS, columns=present, use_threads=False)
                 else:
                     reader = _ipc_reader(path)
                     for index in range(reader.num_record_batches):
@@ -96,8 +98,8 @@ class TableFile:
         except (pa.ArrowException, OSError) as error:
             raise self._error(f"cannot be read: {error}") from None
 
-    def read(self, columns: list[str]) -> pa.Table:
-        batches = list(self.batches(columns))
+    def read(self, columns: list[str], dictionary: Sequence[str] = ()) -> pa.Table:
+        batches = list(self.batches(columns, dictionary))
         present = [c for c in columns if c in self.column_names()]
         if not batches:
             return self.empty(present)

@@ -118,7 +118,8 @@ class Joins:
             if file is None:
                 self.links[name] = _Link(np.zeros(0, dtype=I64), np.zeros(0, dtype=I64))
                 continue
-            table = file.read(list(level.links) + (["id"] if name == "member" else []))
+            extra = ["id"] if name == "member" else []
+            table = file.read(list(level.links) + extra, dictionary=[*level.links, *extra])
             rows = file.row_numbers(table.num_rows)
             households = _index(_key(table, "household_id"), ids)
             if level.parent == "household":
@@ -165,8 +166,7 @@ class Joins:
     def _member_rows(self, table: pa.Table, households: np.ndarray, member_keys: np.ndarray) -> np.ndarray:
         """For each income or expense row, its member's row (the first with that id), or -1."""
         width = max(len(self.member_dictionary), 1)
-        codes = np.asarray(pc.fill_null(pc.index_in(_key(table, "member_id"), value_set=self.member_dictionary), -1),
-                           dtype=I64)
+        codes = _index(_key(table, "member_id"), self.member_dictionary)
         wanted = np.where((households >= 0) & (codes >= 0), households * width + codes, -2)
         ordered = member_keys[self.member_order]
         position = np.clip(np.searchsorted(ordered, wanted), 0, max(len(ordered) - 1, 0))
@@ -196,18 +196,29 @@ class Joins:
 
 
 def _key(table: pa.Table, name: str) -> pa.Array:
-    """An id column as text, for joining (ids of another type never join)."""
-    column = table[name].combine_chunks() if name in table.column_names else pa.nulls(table.num_rows, pa.string())
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    if pa.types.is_string(column.type):
+    """An id column as text (or a dictionary of texts), for joining; ids of another type never join."""
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, pa.string())
+    column = table[name]
+    if pa.types.is_dictionary(column.type) and column.num_chunks > 1:
+        column = column.unify_dictionaries()
+    column = column.combine_chunks()
+    text = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if pa.types.is_string(text):
         return column
-    if pa.types.is_large_string(column.type):
-        return column.cast(pa.string())
+    if pa.types.is_large_string(text):
+        return column.cast(pa.dictionary(pa.int32(), pa.string()) if pa.types.is_dictionary(column.type)
+                           else pa.string())
     return pa.nulls(len(column), pa.string())
 
 
 def _index(keys: pa.Array, ids: pa.Array) -> np.ndarray:
+    """For each key, the position of its first equal in ``ids`` (-1 when none); a dictionary's words are looked
+    up once."""
+    if pa.types.is_dictionary(keys.type):
+        words = np.append(_index(keys.dictionary, ids), -1)
+        positions = np.asarray(pc.fill_null(keys.indices, -1), dtype=I64)
+        return words[positions]
     return np.asarray(pc.fill_null(pc.index_in(keys, value_set=ids), -1), dtype=I64)
 
 
@@ -273,8 +284,9 @@ def _chunk(joins: Joins, streams: dict[str, _Rows], start: int, end: int,
             chunk_parent = np.where(joined, local["member"][np.clip(parent, 0, None)] if len(local.get("member", []))
                                     else -1, -1)
             joined &= chunk_parent >= 0
-        table = table.filter(pa.array(joined))
-        chunk_parent, rows = chunk_parent[joined], rows[joined]
+        if not joined.all():
+            table = table.filter(pa.array(joined))
+            chunk_parent, rows = chunk_parent[joined], rows[joined]
         order_in_chunk = np.argsort(chunk_parent, kind="stable")
         if len(order_in_chunk) and bool((np.diff(chunk_parent) < 0).any()):
             table, chunk_parent, rows = table.take(pa.array(order_in_chunk)), chunk_parent[order_in_chunk], \
