@@ -235,12 +235,13 @@ class Outputs:
             values, members = evaluator.program.evaluate(household, evaluator.as_of, wanted)
             for name in evaluator.household_outputs:
                 if name in values:
-                    _store(self.values[name], row, values[name], evaluator.types[name])
+                    _store(self.values[name], row, values[name], evaluator.types[name], name)
                 elif isinstance(evaluator.resolved.values.get(name), Unavailable):
                     raise EvaluationError([Diagnostic("E-EVAL", evaluator.resolved.values[name].message)])
             for offset, member in enumerate(household.members):
                 for name in evaluator.member_outputs:
-                    _store(self.values[name], first_member + offset, members[member.id][name], evaluator.types[name])
+                    _store(self.values[name], first_member + offset, members[member.id][name], evaluator.types[name],
+                           name)
         except DiagnosticError as error:
             return "; ".join(d.message for d in error.diagnostics)
         except _Unheld as problem:
@@ -278,14 +279,21 @@ class _Unheld(Exception):
     """A value the output's column cannot hold exactly."""
 
 
-def _store(column: Any, row: int, value: Any, type_: t.Type) -> None:
+def _store(column: Any, row: int, value: Any, type_: t.Type, name: str = "") -> None:
     canonical_value = scalar_canonical(value, type_)
     if isinstance(canonical_value, int) and not isinstance(canonical_value, bool) and abs(canonical_value) > INT64_MAX:
-        raise _Unheld(f"the value {value} is too large for the output's 64-bit column")
+        from engine.outputs import render
+
+        raise _Unheld(f"{name}: {render(value, type_)} is beyond what the output's column holds exactly "
+                      f"(64-bit integers; money to {fen_limit()} yuan)")
     if isinstance(column, ListColumn):
         column.patches[row] = canonical_value
     else:
         column[row] = canonical_value
+
+
+def fen_limit() -> str:
+    return f"{INT64_MAX // 100:,}"
 
 
 class ListColumn:

@@ -138,8 +138,9 @@ class TableFile:
     def _read_csv(self, path: Path, offset: int) -> tuple[pa.Table, np.ndarray, int]:
         """One CSV file read as text; its rows' numbers (counted from ``offset``) and how many rows it has."""
         try:
-            names = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16)).schema.names
-        except (pa.ArrowException, OSError) as error:
+            with path.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
+                names = next(csv.reader(stream), [])
+        except (OSError, csv.Error) as error:
             raise self._error(f"cannot be read: {error}") from None
         skipped: list[tuple[int, str, str]] = []
 

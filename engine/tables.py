@@ -109,6 +109,7 @@ class Joins:
         self.lines = head.row_numbers(len(ids))
         self.ids = ids
         unreadable_ids = self._broken_households(head)
+        self._repeated_households(ids)
         self.links: dict[str, _Link] = {}
         self.member_dictionary = pa.array([], pa.string())
         self.member_chunk_rows = np.zeros(0, dtype=I64)
@@ -144,6 +145,27 @@ class Joins:
             reason = f"households row {broken.row} {broken.reason}"
             self.rejected.append(Rejected(identifier or None, broken.row, reason))
         return names
+
+    def _repeated_households(self, ids: pa.Array) -> None:
+        """Households sharing an id: the rows naming it cannot be told apart, so none of them is evaluated."""
+        counts = pc.value_counts(ids)
+        repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        if not len(repeated):
+            return
+        rows = np.flatnonzero(np.asarray(pc.is_in(ids, value_set=repeated), dtype=bool))
+        first: dict[str, int] = {}
+        for row in rows:
+            identifier = ids[int(row)].as_py()
+            line = int(self.lines[row])
+            if identifier not in first:
+                first[identifier] = line
+                others = [int(self.lines[r]) for r in rows if ids[int(r)].as_py() == identifier][1:]
+                reason = (f"id: households rows {', '.join(str(n) for n in [line, *others])} share the id "
+                          f"{identifier!r}, so the rows of the other tables that name it cannot be told apart")
+            else:
+                reason = (f"id: household {identifier!r} appears again; it was first at line {first[identifier]} "
+                          f"and is evaluated once (record {identifier})")
+            self.broken.setdefault(int(row), []).append(reason)
 
     def _broken_children(self, level: Level, file: TableFile, ids: pa.Array) -> None:
         for broken in file.broken:

@@ -69,6 +69,7 @@ class JsonLinesWriter:
         text = pc.binary_join_element_wise(line, pa.scalar(""), "\n").combine_chunks() \
             if isinstance(line, pa.ChunkedArray) else pc.binary_join_element_wise(line, pa.scalar(""), "\n")
         self.stream.write(_bytes(text))
+        self.stream.flush()  # a chunk is on disk (in the temporary file) before the next is read
 
     def close(self) -> None:
         self.stream.close()
