@@ -79,7 +79,7 @@ def test_errors_equal_to_out_or_to_the_member_table_is_refused(tmp_path: Path, l
 
 def test_each_output_has_its_own_errors_file(tmp_path: Path, lines: list[str]) -> None:
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(lines[:5] + ["{not json"]) + "\n")
+    source.write_text("\n".join([*lines[:5], "{not json"]) + "\n")
     for out in ("x.csv", "x.parquet", "x.jsonl"):
         assert batch(str(source), "--out", str(tmp_path / out)).returncode == 0
     for out in ("x.csv", "x.parquet", "x.jsonl"):
