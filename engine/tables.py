@@ -48,9 +48,9 @@ def open_tables(folder: Path) -> dict[str, TableFile | None]:
         path = find_table(folder, level.table)
         if path is None:
             if name in ("household", "member"):
-                table = level.table
-                raise DiagnosticError([Diagnostic("E-TABLE", f"{folder}: no {table} table ({table}.parquet, "
-                                                  f"{table}.csv or {table}.arrow)", Span(str(folder), 1, 1))])
+                label = level.table
+                raise DiagnosticError([Diagnostic("E-TABLE", f"{folder}: no {label} table ({label}.parquet, "
+                                                  f"{label}.csv or {label}.arrow)", Span(str(folder), 1, 1))])
             files[name] = None
             continue
         table = TableFile(path, level.table)
