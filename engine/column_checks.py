@@ -83,7 +83,7 @@ def _level(level: Level, table: pa.Table, rows: int) -> tuple[dict[str, Any], np
     found: dict[str, _Values] = {}
     row_bad = np.zeros(rows, dtype=bool)
     for column in level.columns:
-        data = _array(table, column.name, rows)
+        data = _array(table, column.name, rows, words=column.allowed is not None or _member_id(column))
         found[column.name] = read = READERS[column.kind](data, column)
         row_bad |= read.bad
         if column.required and column.group is None:
@@ -103,14 +103,17 @@ def _level(level: Level, table: pa.Table, rows: int) -> tuple[dict[str, Any], np
     return out, row_bad
 
 
-def _array(table: pa.Table, name: str, rows: int) -> pa.Array:
+def _array(table: pa.Table, name: str, rows: int, words: bool = False) -> pa.Array:
+    """A column as one array; dictionary chunks stay dictionaries (unified) only when ``words`` is asked for."""
     if name not in table.column_names:
         return pa.nulls(rows, pa.null())
     column = table[name]
-    data = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if pa.types.is_dictionary(data.type):
-        data = data.cast(data.type.value_type)
-    return data
+    if pa.types.is_dictionary(column.type):
+        if words and pa.types.is_string(column.type.value_type):
+            return column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0) \
+                if column.num_chunks else pa.array([], pa.string())
+        column = column.cast(column.type.value_type)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) -> Any:
@@ -121,7 +124,7 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
         return Coded(codes, vocab)
     if column.kind == "string":
         values, missing = read.values, absent
-        if level.name == "member" and column.name == "id":  # few distinct ids ("p1", "p2", …): codes
+        if _member_id(column):  # few distinct ids ("p1", "p2", …): codes
             return _member_ids(values)
         return Deferred(lambda: np.where(missing, "", values.to_numpy(zero_copy_only=False)).astype(object))
     if column.kind == "boolean":
@@ -129,8 +132,12 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
     return np.where(absent, 0, read.values).astype(I64)
 
 
+def _member_id(column: Column) -> bool:
+    return column.level == "member" and column.name == "id"
+
+
 def _member_ids(values: pa.Array) -> Coded:
-    encoded = pc.dictionary_encode(values.cast(pa.string()))
+    encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values.cast(pa.string()))
     words = tuple(encoded.dictionary.to_pylist())
     return Coded(np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int16 if len(words) < 32000 else I64),
                  Vocab(words))
@@ -157,6 +164,16 @@ def _other_kind(data: pa.Array) -> _Values:
 
 
 def _text(data: pa.Array, column: Column) -> _Values:
+    if pa.types.is_dictionary(data.type):  # each distinct word checked once
+        words = _text(data.dictionary, column)
+        index = np.asarray(pc.fill_null(data.indices, -1), dtype=I64)
+        null = index < 0
+        if not len(words.bad):
+            return _Values(data if column.allowed is None else np.zeros(len(index), dtype=np.int16), null,
+                           np.zeros(len(index), dtype=bool))
+        safe = np.where(null, 0, index)
+        values = data if column.allowed is None else np.asarray(words.values)[safe]
+        return _Values(values, null, ~null & words.bad[safe])
     if not _is_text(data):
         read = _other_kind(data)
         if pa.types.is_null(data.type):

@@ -99,16 +99,24 @@ class TableFile:
             raise self._error(f"cannot be read: {error}") from None
 
     def read(self, columns: list[str], dictionary: Sequence[str] = ()) -> pa.Table:
+        """The whole table (the columns asked for); Parquet a row group per chunk, each with one dictionary."""
+        if self.fmt == "parquet":
+            present = [c for c in columns if c in self.column_names()]
+            try:
+                return pa.concat_tables([pq.ParquetFile(path, read_dictionary=[c for c in dictionary if c in present])
+                                         .read(present) for path in self.files])
+            except (pa.ArrowException, OSError) as error:
+                raise self._error(f"cannot be read: {error}") from None
         batches = list(self.batches(columns, dictionary))
         present = [c for c in columns if c in self.column_names()]
         if not batches:
             return self.empty(present)
         return pa.Table.from_batches(batches)
 
-    def empty(self, columns: list[str]) -> pa.Table:
-        """No rows, with the table's types for the columns asked for."""
+    def empty(self, columns: list[str], dictionary: Sequence[str] = ()) -> pa.Table:
+        """No rows, with the table's types for the columns asked for (as ``batches`` reads them)."""
         if self.fmt == "parquet":
-            schema = pq.ParquetFile(self.files[0]).schema_arrow
+            schema = pq.ParquetFile(self.files[0], read_dictionary=[c for c in dictionary if c in columns]).schema_arrow
         elif self.fmt == "ipc":
             schema = _ipc_reader(self.files[0]).schema
         else:

@@ -74,7 +74,8 @@ def table_chunks(folder: Path, size: int) -> Iterator[tuple[Caseload, list[Rejec
     joins = Joins(files)
     rejected = joins.rejected
     households = joins.households
-    streams = {name: _Rows(file, joins.order.get(name)) for name, file in files.items() if file is not None}
+    streams = {name: _Rows(file, joins.order.get(name), LEVELS[name]) for name, file in files.items()
+               if file is not None}
     for start in range(0, max(households, 1), size):
         end = min(start + size, households)
         caseload, early = _chunk(joins, streams, start, end, str(folder))
@@ -101,10 +102,11 @@ class Joins:
         self.files = files
         self.rejected: list[Rejected] = []
         self.order: dict[str, np.ndarray] = {}  # tables not in the households' order: their rows in that order
+        self.reach: dict[str, np.ndarray] = {}
         self.broken: dict[int, list[str]] = {}  # household row → why some row of it could not be read
         head = files["household"]
         assert head is not None
-        ids = _key(head.read(["id"]), "id")
+        ids = _plain_ids(head.read(["id"]))
         self.households = len(ids)
         self.lines = head.row_numbers(len(ids))
         self.ids = ids
@@ -114,15 +116,18 @@ class Joins:
         self.member_dictionary = pa.array([], pa.string())
         self.member_chunk_rows = np.zeros(0, dtype=I64)
         member_keys = np.zeros(0, dtype=I64)
+        tables = {name: file.read([*LEVELS[name].links, *(["id"] if name == "member" else [])],
+                                  dictionary=[*LEVELS[name].links, "id"])
+                  for name, file in files.items() if name != "household" and file is not None}
+        joined = self._households_of(tables, ids)
         for name, level in list(LEVELS.items())[1:]:
             file = files[name]
             if file is None:
                 self.links[name] = _Link(np.zeros(0, dtype=I64), np.zeros(0, dtype=I64))
                 continue
-            extra = ["id"] if name == "member" else []
-            table = file.read(list(level.links) + extra, dictionary=[*level.links, *extra])
+            table = tables[name]
             rows = file.row_numbers(table.num_rows)
-            households = _index(_key(table, "household_id"), ids)
+            households = joined[name]
             if level.parent == "household":
                 parent = households
             else:
@@ -135,6 +140,14 @@ class Joins:
             self._orphans(level, table, rows, households, parent, unreadable_ids)
             self._broken_children(level, file, ids)
             self._plan_order(name, self.links[name].household)
+
+    @staticmethod
+    def _households_of(tables: dict[str, pa.Table], ids: pa.Array) -> dict[str, np.ndarray]:
+        """Each child row's household row (-1: none), every table's ids looked up in one pass."""
+        chunks = [chunk for table in tables.values() for chunk in _key(table, "household_id")]
+        found = _index(chunks, ids)
+        ends = np.cumsum([table.num_rows for table in tables.values()])
+        return dict(zip(tables, np.split(found, ends[:-1]), strict=True))
 
     def _broken_households(self, head: TableFile) -> set[str]:
         names = set()
@@ -170,7 +183,7 @@ class Joins:
     def _broken_children(self, level: Level, file: TableFile, ids: pa.Array) -> None:
         for broken in file.broken:
             owner = broken.cells.get("household_id")
-            found = _index(pa.array([owner], pa.string()), ids)[0] if owner is not None else -1
+            found = _index([pa.array([owner], pa.string())], ids)[0] if owner is not None else -1
             reason = f"{level.table} row {broken.row} {broken.reason}"
             if found >= 0:
                 self.broken.setdefault(int(found), []).append(reason)
@@ -178,10 +191,11 @@ class Joins:
                 self.rejected.append(Rejected(owner, broken.row, reason))
 
     def _member_keys(self, members: pa.Table, households: np.ndarray) -> np.ndarray:
-        encoded = pc.dictionary_encode(_key(members, "id"))
-        self.member_dictionary = encoded.dictionary
-        codes = np.asarray(pc.fill_null(encoded.indices, -1), dtype=I64)
-        keys = np.where((households >= 0) & (codes >= 0), households * max(len(encoded.dictionary), 1) + codes, -1)
+        words, _ = _words(_key(members, "id"))
+        self.member_dictionary = pc.unique(words).drop_null()
+        codes = _index(_key(members, "id"), self.member_dictionary)
+        width = max(len(self.member_dictionary), 1)
+        keys = np.where((households >= 0) & (codes >= 0), households * width + codes, -1)
         self.member_order = np.argsort(keys, kind="stable")
         return keys
 
@@ -212,50 +226,82 @@ class Joins:
             self.rejected.append(Rejected(None if owner is None else str(owner), row, reason))
 
     def _plan_order(self, name: str, households: np.ndarray) -> None:
+        """The table's rows in the households' order (kept only when the table is not in it already), and for
+        each of them the highest household row so far: where each chunk's rows begin and end."""
         joined = households[households >= 0]
         if len(joined) and bool((np.diff(joined) < 0).any()):
             self.order[name] = np.argsort(np.where(households >= 0, households, self.households), kind="stable")
+            households = households[self.order[name]]
+        self.reach[name] = np.maximum.accumulate(households) if len(households) else households
 
 
-def _key(table: pa.Table, name: str) -> pa.Array:
-    """An id column as text (or a dictionary of texts), for joining; ids of another type never join."""
+def _key(table: pa.Table, name: str) -> list[pa.Array]:
+    """An id column as text, for joining, in its chunks (dictionary chunks kept: their words are looked up
+    once); ids of another type never join."""
     if name not in table.column_names:
-        return pa.nulls(table.num_rows, pa.string())
-    column = table[name]
-    if pa.types.is_dictionary(column.type) and column.num_chunks > 1:
-        column = column.unify_dictionaries()
-    column = column.combine_chunks()
-    text = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-    if pa.types.is_string(text):
-        return column
-    if pa.types.is_large_string(text):
-        return column.cast(pa.dictionary(pa.int32(), pa.string()) if pa.types.is_dictionary(column.type)
-                           else pa.string())
-    return pa.nulls(len(column), pa.string())
+        return [pa.nulls(table.num_rows, pa.string())]
+    chunks = []
+    for chunk in table[name].chunks:
+        text = chunk.type.value_type if pa.types.is_dictionary(chunk.type) else chunk.type
+        if pa.types.is_large_string(text):
+            chunk = chunk.cast(pa.dictionary(chunk.type.index_type, pa.string())
+                               if pa.types.is_dictionary(chunk.type) else pa.string())
+        elif not pa.types.is_string(text):
+            chunk = pa.nulls(len(chunk), pa.string())
+        chunks.append(chunk)
+    return chunks or [pa.array([], pa.string())]
 
 
-def _index(keys: pa.Array, ids: pa.Array) -> np.ndarray:
-    """For each key, the position of its first equal in ``ids`` (-1 when none); a dictionary's words are looked
-    up once."""
-    if pa.types.is_dictionary(keys.type):
-        words = np.append(_index(keys.dictionary, ids), -1)
-        positions = np.asarray(pc.fill_null(keys.indices, -1), dtype=I64)
-        return words[positions]
-    return np.asarray(pc.fill_null(pc.index_in(keys, value_set=ids), -1), dtype=I64)
+def _words(chunks: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
+    """Every chunk's words end to end (a dictionary's once), and where each row's word is among them (-1: null)."""
+    words, where, offset = [], [], 0
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            words.append(chunk.dictionary)
+            where.append(np.asarray(pc.fill_null(chunk.indices, -1 - offset), dtype=I64) + offset)
+            offset += len(chunk.dictionary)
+        else:
+            words.append(chunk)
+            where.append(np.where(np.asarray(chunk.is_null(), dtype=bool), -1, np.arange(offset, offset + len(chunk))))
+            offset += len(chunk)
+    return pa.concat_arrays([w.cast(pa.string()) for w in words]), where
+
+
+def _index(chunks: list[pa.Array], ids: pa.Array) -> np.ndarray:
+    """For each key, the position of its first equal in ``ids`` (-1 when none), with one lookup per word."""
+    words, where = _words(chunks)
+    looked = np.append(np.asarray(pc.fill_null(pc.index_in(words, value_set=ids), -1), dtype=I64), -1)
+    return np.concatenate([looked[w] for w in where]) if where else np.zeros(0, dtype=I64)
+
+
+def _plain_ids(table: pa.Table) -> pa.Array:
+    """The households' ids as one text array (other types: no id)."""
+    words, where = _words(_key(table, "id"))
+    index = np.concatenate(where) if where else np.zeros(0, dtype=I64)
+    if not len(index):
+        return pa.array([], pa.string())
+    return pc.if_else(pa.array(index >= 0), words.take(pa.array(np.where(index >= 0, index, 0))),
+                      pa.scalar(None, pa.string()))
 
 
 # --- the second pass: chunks -------------------------------------------------------------------------------
 
 
+def dictionary_columns(level: Level) -> list[str]:
+    """Columns with few distinct words (enumerations, member ids), read from Parquet as dictionaries."""
+    return [c.name for c in level.columns if c.allowed is not None or (level.name == "member" and c.name == "id")]
+
+
 class _Rows:
     """A table's rows in the households' order, read forward a range at a time."""
 
-    def __init__(self, file: TableFile, order: np.ndarray | None) -> None:
-        self.columns = file.column_names()
-        self.empty = file.empty(self.columns)
+    def __init__(self, file: TableFile, order: np.ndarray | None, level: Level) -> None:
+        self.columns = [c for c in file.column_names() if c not in level.links]  # joined in the first pass
+        words = dictionary_columns(level)
+        self.empty = file.empty(self.columns, words)
         self.order = order
-        self.whole = file.read(self.columns) if order is not None else None
-        self.batches = file.batches(self.columns) if order is None else iter(())
+        self.whole = file.read(self.columns, words) if order is not None else None
+        self.batches = file.batches(self.columns, words) if order is None else iter(())
         self.pending: pa.RecordBatch | None = None
         self.position = 0  # rows consumed so far (in the table's order)
 
@@ -293,9 +339,7 @@ def _chunk(joins: Joins, streams: dict[str, _Rows], start: int, end: int,
             tables[name] = _empty(level)
             continue
         order = joins.order.get(name)
-        households = link.household if order is None else link.household[order]
-        filled = np.maximum.accumulate(np.where(households >= 0, households, -1)) if len(households) else households
-        low, high = (int(np.searchsorted(filled, edge, side="left")) for edge in (start, end))
+        low, high = (int(np.searchsorted(joins.reach[name], edge, side="left")) for edge in (start, end))
         table = streams[name].take(low, high)
         parent = link.parent[low:high] if order is None else link.parent[order[low:high]]
         rows = np.arange(low, high) if order is None else order[low:high]
@@ -326,7 +370,7 @@ def _without_broken(caseload: Caseload, joins: Joins, start: int) -> tuple[Casel
     broken = [row - start for row in joins.broken if start <= row < start + caseload.size]
     if not broken:
         return caseload, []
-    ids = _key(caseload.tables["household"], "id")
+    ids = _plain_ids(caseload.tables["household"])
     rejected = [Rejected(ids[row].as_py(), int(caseload.lines[row]), "; ".join(joins.broken[row + start]))
                 for row in sorted(broken)]
     keep = np.ones(caseload.size, dtype=bool)
