@@ -14,13 +14,15 @@ targets and put in place only when the run has succeeded (``engine.output_files`
 from __future__ import annotations
 
 import json
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,6 +38,7 @@ __all__ = ["CHUNK", "RegionEvaluator", "Rejected", "Summary", "default_errors_pa
            "run_batch"]
 
 CHUNK = 50_000
+T = TypeVar("T")
 
 
 @dataclass
@@ -91,6 +94,41 @@ def input_chunks(path: Path, size: int) -> Iterator[tuple[Caseload, list[Rejecte
                                       "(households and members as .parquet, .csv or .arrow)")])
 
 
+def prefetched(chunks: Iterator[T]) -> Iterator[T]:
+    """The chunks, the next one read in a thread while this one is evaluated (Arrow and NumPy release the
+    interpreter lock while they work, so reading and evaluating share the machine's cores)."""
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for item in chunks:
+                while not stop.is_set():
+                    try:
+                        ahead.put(("chunk", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(("end", None))
+        except BaseException as error:  # handed to the reader of the chunks, where it is reported
+            ahead.put(("error", error))
+
+    reader = threading.Thread(target=read, name="dibao-read", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
 def _readable(source: Path) -> None:
     if str(source) == "-":
         return
@@ -139,7 +177,7 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
                              metadata)
         try:
             with written.path("errors file").open("w", encoding="utf-8") as error_file:
-                for caseload, early in input_chunks(source, chunk_size):
+                for caseload, early in prefetched(input_chunks(source, chunk_size)):
                     answer = evaluator.answer(caseload, screen) if caseload.size else None
                     rejected = early + (answer.rejected if answer is not None else [])
                     summary.records += caseload.size + len(early)
