@@ -63,7 +63,7 @@ class Summary:
         text = re.sub(r"^household [^:]*: ", "", reason)
         key = re.split(r" \(|: ", text, maxsplit=1)[0]
         key = re.sub(r"\[\d+\]", "[]", key)
-        key = re.sub(r"^(\w+) row \d+ .*", r"\1 rows", key)[:80]
+        key = re.sub(r"'[^']*'", "…", re.sub(r"^(\w+) row \d+", r"\1 rows", key))[:80]
         self.rejected_for[key] = self.rejected_for.get(key, 0) + 1
 
     def tally(self, answer: Answer) -> None:
