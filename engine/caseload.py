@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from engine.columnar import BATCH_COLUMNS, Batch, Coded, Vocab
+from engine.columnar import Batch, Coded, Vocab
 from engine.diagnostics import DiagnosticError
 from engine.household import Household, record_id, validate_household
 from engine.record_layout import LEVELS, Column, ancestors
@@ -223,20 +223,6 @@ VOCABULARIES: dict[tuple[str, str], Vocab] = {
     for level in LEVELS.values() for column in level.columns
     if (vocab := _vocabulary(column)) is not None
 }
-
-
-def batch_columns(level: str) -> frozenset[str]:
-    """The columns a batch has at a level: the record's fields, and a ``*_missing`` flag for each optional
-    date or amount (an absent one has no value to stand in for it)."""
-    names = set()
-    for column in LEVELS[level].columns:
-        names.add(column.name)
-        if column.kind in ("isodate", "money") and (not column.required or column.group is not None):
-            names.add(f"{column.name}_missing")
-    return frozenset(names)
-
-
-BATCH_COLUMNS.update({level: batch_columns(level) for level in LEVELS})
 
 
 @dataclass

@@ -27,7 +27,7 @@ from engine import syntax as s
 from engine import types as t
 from engine.builtins import Duration, working_day_table
 from engine.interpreter import RuleCode, Unavailable
-from engine.record_layout import LEVELS, PARENT, ancestors
+from engine.record_layout import LEVELS, PARENT, ancestors, batch_columns
 
 I64 = np.int64
 LIMIT = 4.0e18  # products beyond this may overflow int64 once added: such rows are bad
@@ -1193,5 +1193,5 @@ def field_reader(level: str, name: str, type_: t.Type) -> Callable[[Batch, Run],
     return _column(level, column, kinds.get(type_, "obj"))
 
 
-#: The columns a batch has per level (set by ``engine.caseload``, which builds batches).
-BATCH_COLUMNS: dict[str, frozenset[str]] = {}
+#: The columns a batch has per level.
+BATCH_COLUMNS: dict[str, frozenset[str]] = {level: batch_columns(level) for level in LEVELS}

@@ -128,6 +128,17 @@ def table_columns(level: Level) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(required), tuple(optional)
 
 
+def batch_columns(level: str) -> frozenset[str]:
+    """The columns a columnar batch has at a level: the record's fields, and a ``*_missing`` flag for each
+    optional date or amount (an absent one has no value to stand in for it)."""
+    names = set()
+    for column in LEVELS[level].columns:
+        names.add(column.name)
+        if column.kind in ("isodate", "money") and (not column.required or column.group is not None):
+            names.add(f"{column.name}_missing")
+    return frozenset(names)
+
+
 def nullable_keys() -> frozenset[str]:
     """Field names that may be written ``null`` wherever they occur in a record."""
     seen: dict[str, bool] = {}
