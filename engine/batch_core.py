@@ -16,13 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from engine import exact
 from engine import types as t
@@ -37,7 +35,6 @@ from engine.outputs import round_money
 
 I64 = np.int64
 INT64_MAX = np.iinfo(I64).max
-CENT = pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))
 
 
 @dataclass
@@ -407,13 +404,20 @@ def scalar_canonical(value: Any, type_: t.Type) -> Any:
     return value
 
 
+def money_column(fen: np.ndarray) -> pa.Array:
+    """Fen as ``decimal128(20, 2)`` yuan: a decimal of scale 2 holds exactly the fen, as a 128-bit integer."""
+    words = np.empty((len(fen), 2), dtype=I64)
+    words[:, 0] = fen  # the low 64 bits, then the sign extended into the high ones
+    words[:, 1] = fen >> 63
+    return pa.Array.from_buffers(pa.decimal128(20, 2), len(fen), [None, pa.py_buffer(words)])
+
+
 def arrow_column(values: Any, type_: t.Type) -> pa.Array:
     """Canonical values as a typed Arrow column (money in fen → decimal(20, 2); days → date32)."""
     if isinstance(values, ListColumn):
         return values.arrow()
     if isinstance(type_, t.Money):
-        fen = pa.array(np.asarray(values, dtype=I64), pa.int64()).cast(pa.decimal128(20, 0))
-        return pc.multiply(fen, CENT).cast(pa.decimal128(20, 2))
+        return money_column(np.asarray(values, dtype=I64))
     if type_ == t.DATE:  # days since 1970 are what date32 holds
         return pa.array(np.asarray(values, dtype=np.int32), pa.int32()).cast(pa.date32())
     if type_ == t.BOOL:

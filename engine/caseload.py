@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from engine.columnar import Batch, Coded, Vocab
 from engine.diagnostics import DiagnosticError
-from engine.household import Household, record_id, validate_household
+from engine.household import EVENT_CAUSES, Household, record_id, validate_household
 from engine.record_layout import LEVELS, Column, ancestors
 
 I64 = np.int64
@@ -217,12 +217,14 @@ def _vocabulary(column: Column) -> Vocab | None:
     return Vocab(tuple(column.allowed) + (("none",) if optional and "none" not in column.allowed else ()))
 
 
-#: Codes for every enumerated column, per (level, column).
+#: Codes for every enumerated column, per (level, column); an event's cause is one of its kind's causes
+#: (a rule relating two fields, so not in the schema's allowed values).
 VOCABULARIES: dict[tuple[str, str], Vocab] = {
     (level.name, column.name): vocab
     for level in LEVELS.values() for column in level.columns
     if (vocab := _vocabulary(column)) is not None
 }
+VOCABULARIES[("event", "cause")] = Vocab((*sorted({c for causes in EVENT_CAUSES.values() for c in causes}), "none"))
 
 
 @dataclass

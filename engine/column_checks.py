@@ -120,7 +120,14 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
     """The batch's encoding of a column: codes for enumerations ("none" when absent), "" for absent text."""
     vocab = VOCABULARIES.get((level.name, column.name))
     if vocab is not None:
-        codes = np.where(absent, vocab.index.get("none", 0), read.values).astype(np.int16)
+        values = read.values
+        if column.allowed is None:  # text judged by a rule relating fields: coded here (unknown words are bad)
+            if isinstance(values, pa.Array) and pa.types.is_string(values.type):
+                found = pc.index_in(values, value_set=pa.array(vocab.values, pa.string()))
+                values = np.asarray(pc.fill_null(found, vocab.index["none"]), dtype=np.int16)
+            else:
+                values = np.full(len(absent), vocab.index["none"], dtype=np.int16)
+        codes = np.where(absent, vocab.index.get("none", 0), values).astype(np.int16)
         return Coded(codes, vocab)
     if column.kind == "string":
         values, missing = read.values, absent

@@ -276,47 +276,67 @@ def make_dates(year: Any, month: Any, day: Any) -> tuple[Any, Any]:
     """Days since 1970 of year-month-day, and the rows that are not a real date of years 1–9999."""
     year, month, day = (np.asarray(v, dtype=I64) for v in (year, month, day))
     unreal = (year < 1) | (year > 9999) | (month < 1) | (month > 12) | (day < 1) | (day > days_in_month(year, month))
-    months = (np.clip(year, 1, 9999) - 1970) * 12 + np.clip(month, 1, 12) - 1
-    days = months.astype("M8[M]").astype("M8[D]").astype(I64) + np.clip(day, 1, 31) - 1
+    days = days_of(np.clip(year, 1, 9999), np.clip(month, 1, 12), np.clip(day, 1, 31))
     return np.where(unreal, 0, days), unreal
 
 
-def _months(days: Any) -> Any:
-    return np.asarray(days, dtype=I64).astype("M8[D]").astype("M8[M]")
+def year_month_day(days: Any) -> tuple[Any, Any, Any]:
+    """Year, month and day of days since 1970, in integer arithmetic (the proleptic Gregorian calendar's
+    400-year cycle of 146,097 days, counted from 1 March so that a leap day ends its year)."""
+    shifted = np.asarray(days, dtype=I64) + 719_468  # days since 0000-03-01
+    era = shifted // 146_097
+    day_of_era = shifted - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    march_month = (5 * day_of_year + 2) // 153  # 0 = March … 11 = February
+    day = day_of_year - (153 * march_month + 2) // 5 + 1
+    month = march_month + np.where(march_month < 10, 3, -9)
+    return year_of_era + era * 400 + (month <= 2), month, day
+
+
+def days_of(year: Any, month: Any, day: Any) -> Any:
+    """Days since 1970 of a year, month and day (the inverse of ``year_month_day``)."""
+    year, month, day = (np.asarray(v, dtype=I64) for v in (year, month, day))
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
+
+
+def _month_index(days: Any) -> Any:
+    year, month, _ = year_month_day(days)
+    return year * 12 + month - 1
 
 
 def day_of_month(days: Any) -> Any:
-    return np.asarray(days, dtype=I64) - _months(days).astype("M8[D]").astype(I64) + 1
+    return year_month_day(days)[2]
 
 
 def add_months(days: Any, months: Any) -> Any:
-    month = _months(days) + np.asarray(months, dtype=I64)
-    start = month.astype("M8[D]").astype(I64)
-    length = (month + 1).astype("M8[D]").astype(I64) - start
-    return start + np.minimum(day_of_month(days), length) - 1
+    year, month, day = year_month_day(days)
+    index = year * 12 + month - 1 + np.asarray(months, dtype=I64)
+    new_year, new_month = index // 12, index % 12 + 1
+    return days_of(new_year, new_month, np.minimum(day, days_in_month(new_year, new_month)))
 
 
 def first_day_of_month(days: Any) -> Any:
-    return _months(days).astype("M8[D]").astype(I64)
+    return np.asarray(days, dtype=I64) - day_of_month(days) + 1
 
 
 def last_day_of_month(days: Any) -> Any:
-    return (_months(days) + 1).astype("M8[D]").astype(I64) - 1
+    year, month, day = year_month_day(days)
+    return np.asarray(days, dtype=I64) - day + days_in_month(year, month)
 
 
 def months_between(start: Any, end: Any) -> Any:
     start, end = np.broadcast_arrays(np.asarray(start, dtype=I64), np.asarray(end, dtype=I64))
     forward = end >= start
     low, high = np.where(forward, start, end), np.where(forward, end, start)
-    months = (_months(high) - _months(low)).astype(I64)
+    months = _month_index(high) - _month_index(low)
     months = months - (add_months(low, months) > high)
     return np.where(forward, months, -months)
-
-
-def year_month_day(days: Any) -> tuple[Any, Any, Any]:
-    month = _months(days)
-    year = month.astype("M8[Y]").astype(I64) + 1970
-    return year, month.astype(I64) % 12 + 1, day_of_month(days)
 
 
 def age_on(birth: Any, on: Any) -> Any:
@@ -573,7 +593,9 @@ class _Compiler:
             if col.kind == "list":
                 raise NotColumnar("membership of a list")
             if col.kind == "cat":
-                found = np.isin(np.asarray(col.data), col.den.codes(values))
+                member_of = np.zeros(len(col.den.values), dtype=bool)
+                member_of[col.den.codes(values)] = True
+                found = member_of[np.asarray(col.data)]
             else:
                 found = np.isin(np.asarray(col.data, dtype=object), choices)
             return Col("bool", ~found if negate else found, 1, col.bad)
