@@ -212,8 +212,4 @@ def fen_text(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-def day_text(days: int) -> str:
-    from engine.columnar import EPOCH
-
-    return date.fromordinal(int(days) + EPOCH).isoformat()
 

@@ -79,6 +79,28 @@ class RegionEvaluator:
 
     def answer(self, caseload: Caseload, screen: Screen | None = None) -> Answer:
         """Validate, evaluate and answer every household of a chunk (see the module's docstring)."""
+        caseload, checked, keep, rejected = self._admitted(caseload, screen)
+        rows = np.flatnonzero(keep)
+        batch = batch_of(checked.converted, keep)
+        outputs = Outputs(self, len(rows), batch.sizes["member"])
+        redo = outputs.compute(batch)
+        answered = np.ones(len(rows), dtype=bool)
+        if redo.any():
+            starts = batch.segments("member").starts
+            positions = np.flatnonzero(redo)
+            for position, household in zip(positions, _households(caseload, rows[positions]), strict=True):
+                reason = outputs.interpret(household, int(position), int(starts[position]))
+                if reason is not None:
+                    answered[position] = False
+                    rejected.append(Rejected(household.id, int(caseload.lines[rows[position]]), reason))
+        member_parent = batch.parent["member"]
+        member_rows = np.flatnonzero(caseload_members(caseload, keep))
+        household, member = outputs.tables(caseload, rows, member_rows, member_parent, answered)
+        counts = np.bincount(member_parent, minlength=len(rows))[answered] if len(rows) else np.zeros(0, dtype=I64)
+        return Answer(household, member, rejected, counts)
+
+    def _admitted(self, caseload: Caseload, screen: Screen | None) -> tuple[Caseload, Any, np.ndarray, list[Rejected]]:
+        """The households to evaluate (valid records the screen lets through) and the rejections of the rest."""
         rejected: list[Rejected] = []
         turned_away: dict[int, str] | None = None
         try:
@@ -93,25 +115,7 @@ class RegionEvaluator:
         assert turned_away is not None
         rejected += [Rejected(_id_of(caseload, row), int(caseload.lines[row]), reason)
                      for row, reason in turned_away.items()]
-        keep = ~checked.bad & ~_marked(caseload.size, turned_away)
-        rows = np.flatnonzero(keep)
-        batch = batch_of(checked.converted, keep)
-        outputs = Outputs(self, len(rows), batch.sizes["member"])
-        redo = outputs.compute(batch)
-        member_parent = batch.parent["member"]
-        answered = np.ones(len(rows), dtype=bool)
-        if redo.any():
-            starts = batch.segments("member").starts
-            positions = np.flatnonzero(redo)
-            for position, household in zip(positions, _households(caseload, rows[positions]), strict=True):
-                reason = outputs.interpret(household, int(position), int(starts[position]))
-                if reason is not None:
-                    answered[position] = False
-                    rejected.append(Rejected(household.id, int(caseload.lines[rows[position]]), reason))
-        member_rows = np.flatnonzero(caseload_members(caseload, keep))
-        household, member = outputs.tables(caseload, rows, member_rows, member_parent, answered)
-        counts = np.bincount(member_parent, minlength=len(rows))[answered] if len(rows) else np.zeros(0, dtype=I64)
-        return Answer(household, member, rejected, counts)
+        return caseload, checked, ~checked.bad & ~_marked(caseload.size, turned_away), rejected
 
     @staticmethod
     def _one_by_one(caseload: Caseload, turned_away: dict[int, str] | None,

@@ -85,13 +85,14 @@ def test_parquet_keeps_types_and_records_the_digest(tmp_path: Path) -> None:
 def test_tables_in_and_json_lines_in_give_the_same_answers(tmp_path: Path, records: list[dict[str, object]]) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    for fmt in ("parquet", "csv"):
+    for fmt in ("parquet", "csv", "arrow"):
         write_tables(records, tmp_path / fmt, fmt)
         assert batch(str(tmp_path / fmt), "--out", str(tmp_path / f"from-{fmt}.csv"), *SET).returncode == 0
     assert batch(str(source), "--out", str(tmp_path / "from-jsonl.csv"), *SET).returncode == 0
     expected = (tmp_path / "from-jsonl.csv").read_text()
     assert (tmp_path / "from-parquet.csv").read_text() == expected
     assert (tmp_path / "from-csv.csv").read_text() == expected
+    assert (tmp_path / "from-arrow.csv").read_text() == expected
     assert (tmp_path / "from-csv.members.csv").read_text() == (tmp_path / "from-jsonl.members.csv").read_text()
 
 
