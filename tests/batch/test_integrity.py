@@ -312,3 +312,33 @@ def test_dask_refuses_an_output_folder_over_the_input_and_colliding_parts(tmp_pa
     done = batch(str(parts), "--out", str(tmp_path / "o.parquet"), "--dask", "local")
     assert done.returncode == 2 and "would write the same output part" in done.stderr, done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_household_whose_evaluation_fails_is_rejected_alone(monkeypatch: pytest.MonkeyPatch,
+                                                               lines: list[str]) -> None:
+    from datetime import date
+
+    from engine.batch_core import RegionEvaluator
+    from engine.household import validate_household
+    from engine.library import PolicyLibrary
+
+    evaluator = RegionEvaluator(PolicyLibrary.open(), "hebi", date(2017, 10, 1),
+                                {"income.employment_cost_deduction_cap": "100"})
+    households = [validate_household(json.loads(line)) for line in lines[:8]]
+    broken = households[3].id
+    real = evaluator.program.evaluate
+
+    def fragile(household: object, *args: object, **kwargs: object) -> object:
+        if getattr(household, "id", None) == broken:
+            raise ZeroDivisionError("a failure nothing foresaw")
+        return real(household, *args, **kwargs)  # type: ignore[arg-type]
+
+    def failing_run(*args: object, **kwargs: object) -> object:
+        raise MemoryError("the columnar program failed")
+
+    monkeypatch.setattr(evaluator.program, "evaluate", fragile)
+    monkeypatch.setattr(evaluator.columnar, "run", failing_run)
+    answer = evaluator.evaluate(households)
+    assert answer.household.num_rows == 7
+    (rejected,) = answer.rejected
+    assert rejected.id == broken and rejected.line == 4 and "could not be evaluated" in rejected.reason
