@@ -90,7 +90,7 @@ class TableFile:
             for path in self.files:
                 if self.fmt == "parquet":
                     reader = pq.ParquetFile(path, read_dictionary=[c for c in dictionary if c in present])
-                    yield from reader.iter_batches(BATCH_ROWS, columns=present, use_threads=False)
+                    yield from reader.iter_batches(BATCH_ROWS, columns=present)
                 else:
                     reader = _ipc_reader(path)
                     for index in range(reader.num_record_batches):
