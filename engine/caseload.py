@@ -137,8 +137,8 @@ def lone_surrogate(value: object, path: str = "") -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = lone_surrogate(key, path) if isinstance(key, str) and lone_surrogate(key) else None
-            found = found or lone_surrogate(item, f"{path}.{key}" if path else str(key))
+            inside = f"{path}.{key}" if path else str(key)
+            found = lone_surrogate(key, path or "record") or lone_surrogate(item, inside)
             if found:
                 return found
     if isinstance(value, list):

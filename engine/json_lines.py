@@ -16,6 +16,7 @@ list of records, an object whose required fields are all absent.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 from collections.abc import Iterator, Sequence
@@ -66,7 +67,7 @@ def jsonl_chunks(path: Path, size: int) -> Iterator[tuple[Caseload, list[Rejecte
     except OSError as error:
         raise DiagnosticError([Diagnostic("E-IO", f"cannot read {source}: {error.strerror or error}",
                                           Span(source, 1, 1))]) from None
-    with stream if str(path) != "-" else _kept_open(stream):
+    with stream if str(path) != "-" else contextlib.nullcontext(stream):  # standard input stays open
         block: list[tuple[int, bytes]] = []
         rejected: list[Rejected] = []
         for line, text in lines(stream, source, rejected):
@@ -76,17 +77,6 @@ def jsonl_chunks(path: Path, size: int) -> Iterator[tuple[Caseload, list[Rejecte
                 block, rejected = [], []
         if block or rejected:
             yield read_block(block, source, rejected), rejected
-
-
-class _kept_open:
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-
-    def __enter__(self) -> IO[bytes]:
-        return self.stream
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 def lines(stream: IO[bytes], source: str, rejected: list[Rejected]) -> Iterator[tuple[int, bytes]]:
