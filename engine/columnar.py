@@ -814,6 +814,7 @@ def select(condition: Col, then: Col, otherwise: Col) -> Col:
     if "list" in (then.kind, otherwise.kind):
         raise NotColumnar("a list chosen against another kind of value")
     if "cat" in (then.kind, otherwise.kind):
+        then, otherwise = _coded_like(then, otherwise), _coded_like(otherwise, then)
         if then.kind == otherwise.kind and then.den is otherwise.den:
             return Col("cat", np.where(chosen, then.data, otherwise.data), then.den, bad)
         then, otherwise = decoded(then), decoded(otherwise)
@@ -833,6 +834,13 @@ def _empty(batch: Batch, child: str, condition: Code | None, run: Run) -> Col:
     mask = np.broadcast_to(np.asarray(chosen.data, dtype=bool), (size,)).astype(I64)
     bad = _segment_any(np.broadcast_to(np.asarray(chosen.bad, dtype=bool), (size,)), segments)
     return Col("bool", _segment_sum(mask, segments.starts, segments.ends, segments) == 0, 1, bad)
+
+
+def _coded_like(col: Col, other: Col) -> Col:
+    """A text constant (``else "none"``) as a code of the other side's vocabulary, when it is one of its words."""
+    if col.kind == "obj" and other.kind == "cat" and np.ndim(col.data) == 0 and col.data.item() in other.den.index:
+        return Col("cat", np.asarray(other.den.index[col.data.item()], dtype=np.int16), other.den, col.bad)
+    return col
 
 
 def _shaped_like(col: Col) -> Col:
