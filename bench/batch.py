@@ -446,7 +446,36 @@ def dask_table(rows: list[tuple[int, dict[str, dict[str, Any]]]]) -> list[str]:
         single, spread = results["single"], results["dask"]
         if "wall" in single and "wall" in spread and not spread.get("error"):
             lines.append(f"| {size:,} | speed-up | {single['wall'] / spread['wall']:.2f}× | | | | |")
+    lines += ["", *where_the_time_goes(rows)]
     return [*lines, ""]
+
+
+def where_the_time_goes(rows: list[tuple[int, dict[str, dict[str, Any]]]]) -> list[str]:
+    """The speed-up, and below 1.5× where the time went: cores each run kept busy, the load, Dask's own CPU."""
+    notes = []
+    for size, results in rows:
+        single, spread = results["single"], results["dask"]
+        if "wall" not in single or "wall" not in spread or spread.get("error"):
+            continue
+        speedup = single["wall"] / spread["wall"]
+        busy_single, busy_dask = single["cpu"] / single["wall"], spread["cpu"] / spread["wall"]
+        note = (f"At {size:,}: {speedup:.2f}×. Cores kept busy (CPU / wall): one process {busy_single:.2f}, Dask "
+                f"{busy_dask:.2f}; Dask's CPU {spread['cpu']:.1f} s against {single['cpu']:.1f} s.")
+        if speedup < 1.5:
+            reasons = []
+            if busy_single > 1.05:
+                reasons.append(f"the one process already kept {busy_single:.2f} cores busy (the next chunk is read in "
+                               f"a thread, Arrow decodes with threads), so two workers could add at most "
+                               f"{2 / busy_single:.2f}×")
+            if max(single["load"], spread["load"]) > 2:
+                reasons.append(f"the machine's load average was {single['load']:.1f} and {spread['load']:.1f} when the "
+                               "runs started, so both shared the 2 cores with other work")
+            if spread["cpu"] > single["cpu"]:
+                reasons.append(f"Dask added {spread['cpu'] - single['cpu']:.1f} s of CPU (starting the cluster and "
+                               "its workers, opening the policy library in each of the 8 tasks)")
+            note += " Where the time goes: " + "; ".join(reasons) + "."
+        notes.append(note)
+    return notes
 
 
 def main() -> None:
