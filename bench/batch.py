@@ -503,11 +503,12 @@ def main() -> None:
         print(size, ours, hand, fisca, flush=True)
     e2e = [(size, end_to_end(size, args.data)) for size in args.end_to_end]
     print(e2e, flush=True)
-    regions = full_regions(args.regions, args.data)
+    regions = full_regions(args.regions, args.data) if args.regions else []
     print(regions, flush=True)
     spread = [(size, dask(size, args.data)) for size in args.dask]
     print(spread, flush=True)
-    text = "\n".join(rule_table(rule_rows) + end_to_end_table(e2e) + regions_table(args.regions, regions)
+    text = "\n".join(rule_table(rule_rows) + end_to_end_table(e2e) + (regions_table(args.regions, regions)
+                                                                       if regions else [])
                      + (dask_table(spread) if spread else []))
     write_section(text)
     print(text)
