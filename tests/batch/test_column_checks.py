@@ -274,3 +274,18 @@ def test_what_tables_cannot_show_is_left_to_the_record_validator(text: str) -> N
     caseload = read_block([(1, line.encode())], "<test>", rejected)
     assert caseload.known is None and not rejected  # read by pyarrow, judged by the column checks
     assert bool(check(caseload).bad[0] or caseload.suspect[0]) == (not valid(json.loads(line)))
+
+
+def test_every_rule_relating_fields_has_a_column_form() -> None:
+    """The record validator's cross-field rules (functions of ``household._problems``) each have a column-wise
+    counterpart; a new one without it would let the column checks accept what the record validator rejects."""
+    import engine.household as household
+    from engine.column_checks import CROSS_CHECKS
+
+    counterparts = {"_duplicate_member_ids": "member.id", "_request_members": "request.member",
+                    "_event_causes": "event.cause"}
+    structure = {"_Problem", "_kind_of", "_prepared", "_validator", "_from_cerberus"}  # the schema's own checks
+    used = {name for name in household._problems.__code__.co_names if name.startswith("_")
+            and callable(getattr(household, name, None)) and name not in structure}
+    assert used == set(counterparts), f"rules relating fields without a column form: {used - set(counterparts)}"
+    assert set(counterparts.values()) <= set(CROSS_CHECKS)
