@@ -289,3 +289,29 @@ def test_every_rule_relating_fields_has_a_column_form() -> None:
             and callable(getattr(household, name, None)) and name not in structure}
     assert used == set(counterparts), f"rules relating fields without a column form: {used - set(counterparts)}"
     assert set(counterparts.values()) <= set(CROSS_CHECKS)
+
+
+def test_every_rule_of_the_record_schema_is_checked_by_columns() -> None:
+    """Each kind of rule and value check the record schema uses is one the column checks apply."""
+    from engine.household import _SCHEMA
+
+    handled = {"type", "required", "nullable", "allowed", "empty", "regex", "min", "max", "check_with", "schema",
+               "maxlength", "minlength", "meta"}
+    checks = {"name", "amount", "date"}
+    found: set[str] = set()
+    values: set[str] = set()
+
+    def visit(fields: dict[str, Any]) -> None:
+        for rules in fields.values():
+            found.update(rules)
+            if "check_with" in rules:
+                values.add(rules["check_with"])
+            if rules["type"] == "dict":
+                visit(rules["schema"])
+            elif rules["type"] == "array":
+                found.update(rules["schema"])
+                visit(rules["schema"]["schema"])
+
+    visit(_SCHEMA)
+    assert found <= handled, f"rules the column checks do not apply: {found - handled}"
+    assert values <= checks, f"value checks the column checks do not apply: {values - checks}"
