@@ -156,12 +156,14 @@ def targets(out: Path, errors: Path | None, evaluator: RegionEvaluator) -> dict[
 
 def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, out: Path, errors: Path | None = None,
               overrides: dict[str, str] | None = None, chunk_size: int = CHUNK,
-              progress: Callable[[int], None] | None = None, any_hukou: bool = False) -> Summary:
-    """Evaluate every household of ``source`` and write ``out`` (by its suffix), its errors file and sidecar."""
+              progress: Callable[[int], None] | None = None, any_hukou: bool = False,
+              evaluator: RegionEvaluator | None = None) -> Summary:
+    """Evaluate every household of ``source`` and write ``out`` (by its suffix), its errors file and sidecar
+    (``evaluator``: the region already compiled for this date and these values, to reuse)."""
     from engine.writers import open_writer, output_format
 
     started = time.perf_counter()
-    evaluator = RegionEvaluator(library, region, as_of, overrides)
+    evaluator = evaluator or RegionEvaluator(library, region, as_of, overrides)
     summary = Summary(digest=evaluator.resolved.digest, version=evaluator.resolved.chain.version,
                       outputs=evaluator.outputs, interpreter_only={
                           n: evaluator.columnar.unsupported.get(n, "") for n in evaluator.interpreted_outputs})

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.batch import Summary, run_batch
+from engine.batch import RegionEvaluator, Summary, run_batch
 from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.library import PolicyLibrary
 from engine.output_files import Lock, refuse
@@ -57,10 +57,25 @@ def output_folder(out: Path) -> tuple[Path, str]:
 def run_partition(policies: str, region: str, day: str, part: str, out: str, overrides: dict[str, str],
                   chunk_size: int, any_hukou: bool = False) -> dict[str, Any]:
     """One task: a partition through the batch; returns its summary (plain data, to cross processes)."""
-    library = PolicyLibrary.open(policies)
-    summary = run_batch(library, region, date.fromisoformat(day), Path(part), Path(out), None, overrides,
-                        chunk_size, any_hukou=any_hukou)
+    evaluator = _compiled(policies, region, day, overrides)
+    summary = run_batch(evaluator.library, region, date.fromisoformat(day), Path(part), Path(out), None, overrides,
+                        chunk_size, any_hukou=any_hukou, evaluator=evaluator)
     return summary.as_dict()
+
+
+_COMPILED: dict[tuple[str, ...], RegionEvaluator] = {}
+
+
+def _compiled(policies: str, region: str, day: str, overrides: dict[str, str]) -> RegionEvaluator:
+    """The region compiled once per worker process for the tasks of a run (the policy files' sizes and times
+    are part of the key, so a worker that outlives a run never uses a changed policy)."""
+    stamp = sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in Path(policies).rglob("*")
+                   if p.is_file())
+    key = (policies, region, day, json.dumps(sorted(overrides.items())), json.dumps(stamp))
+    if key not in _COMPILED:
+        _COMPILED.clear()
+        _COMPILED[key] = RegionEvaluator(PolicyLibrary.open(policies), region, date.fromisoformat(day), overrides)
+    return _COMPILED[key]
 
 
 def run_on_dask(library: PolicyLibrary, region: str, as_of: date, source: Path, out: Path, scheduler: str,

@@ -71,14 +71,14 @@ def open_tables(folder: Path) -> dict[str, TableFile | None]:
 def table_chunks(folder: Path, size: int) -> Iterator[tuple[Caseload, list[Rejected]]]:
     """The caseload in chunks of ``size`` households, each with the records rejected before validation."""
     files = open_tables(folder)
-    joins = Joins(files)
+    joins = Joins(files, size)
     rejected = joins.rejected
     households = joins.households
     streams = {name: _Rows(file, joins.order.get(name), LEVELS[name]) for name, file in files.items()
                if file is not None}
-    for start in range(0, max(households, 1), size):
+    for number, start in enumerate(range(0, max(households, 1), size)):
         end = min(start + size, households)
-        caseload, early = _chunk(joins, streams, start, end, str(folder))
+        caseload, early = _chunk(joins, streams, number, start, end, str(folder))
         yield caseload, (rejected if start == 0 else []) + early
         if households == 0:
             break
@@ -87,22 +87,25 @@ def table_chunks(folder: Path, size: int) -> Iterator[tuple[Caseload, list[Rejec
 # --- the first pass: who belongs to whom -------------------------------------------------------------
 
 
+ROW = np.int32  # rows of a table (a caseload of two billion rows is split into partitions long before)
+
+
 @dataclass
 class _Link:
-    """A child table's rows: each one's parent row (global; -1 when it has none) and household row."""
+    """A child table's rows: each one's parent row in its table (-1 when it has none), and where each chunk's
+    rows begin and end in the households' order."""
 
     parent: np.ndarray
-    household: np.ndarray
+    bounds: np.ndarray
 
 
 class Joins:
     """Every child row joined to its parent by id, the rows that join nothing, and unreadable rows."""
 
-    def __init__(self, files: dict[str, TableFile | None]) -> None:
+    def __init__(self, files: dict[str, TableFile | None], size: int) -> None:
         self.files = files
         self.rejected: list[Rejected] = []
         self.order: dict[str, np.ndarray] = {}  # tables not in the households' order: their rows in that order
-        self.reach: dict[str, np.ndarray] = {}
         self.broken: dict[int, list[str]] = {}  # household row → why some row of it could not be read
         head = files["household"]
         assert head is not None
@@ -114,8 +117,9 @@ class Joins:
         self._repeated_households(ids)
         self.links: dict[str, _Link] = {}
         self.member_dictionary = pa.array([], pa.string())
-        self.member_chunk_rows = np.zeros(0, dtype=I64)
+        self.member_chunk_rows = np.zeros(0, dtype=ROW)
         member_keys = np.zeros(0, dtype=I64)
+        edges = np.append(np.arange(0, max(self.households, 1), size), self.households)
         tables = {name: file.read([*LEVELS[name].links, *(["id"] if name == "member" else [])],
                                   dictionary=[*LEVELS[name].links, "id"])
                   for name, file in files.items() if name != "household" and file is not None}
@@ -123,7 +127,7 @@ class Joins:
         for name, level in list(LEVELS.items())[1:]:
             file = files[name]
             if file is None:
-                self.links[name] = _Link(np.zeros(0, dtype=I64), np.zeros(0, dtype=I64))
+                self.links[name] = _Link(np.zeros(0, dtype=ROW), np.zeros(len(edges), dtype=I64))
                 continue
             table = tables[name]
             rows = file.row_numbers(table.num_rows)
@@ -134,12 +138,13 @@ class Joins:
                 parent = self._member_rows(table, households, member_keys)
             if name == "member":
                 member_keys = self._member_keys(table, households)
-            self.links[name] = _Link(parent, np.where(parent >= 0, households, -1))
+            owners = np.where(parent >= 0, households, -1)
+            self.links[name] = _Link(parent.astype(ROW), self._bounds(name, owners, edges))
             if name == "member":
-                self.member_chunk_rows = np.full(len(parent), -1, dtype=I64)
+                self.member_chunk_rows = np.full(len(parent), -1, dtype=ROW)
             self._orphans(level, table, rows, households, parent, unreadable_ids)
             self._broken_children(level, file, ids)
-            self._plan_order(name, self.links[name].household)
+        self.member_order = np.zeros(0, dtype=I64)  # needed only while joining
 
     @staticmethod
     def _households_of(tables: dict[str, pa.Table], ids: pa.Array) -> dict[str, np.ndarray]:
@@ -225,14 +230,16 @@ class Joins:
                           f"{owner!r}")
             self.rejected.append(Rejected(None if owner is None else str(owner), row, reason))
 
-    def _plan_order(self, name: str, households: np.ndarray) -> None:
-        """The table's rows in the households' order (kept only when the table is not in it already), and for
-        each of them the highest household row so far: where each chunk's rows begin and end."""
+    def _bounds(self, name: str, households: np.ndarray, edges: np.ndarray) -> np.ndarray:
+        """Where each chunk's rows begin and end, in the households' order (the table's rows are put in that
+        order, ``order``, only when they are not in it already)."""
         joined = households[households >= 0]
         if len(joined) and bool((np.diff(joined) < 0).any()):
-            self.order[name] = np.argsort(np.where(households >= 0, households, self.households), kind="stable")
+            self.order[name] = np.argsort(np.where(households >= 0, households, self.households),
+                                          kind="stable").astype(ROW)
             households = households[self.order[name]]
-        self.reach[name] = np.maximum.accumulate(households) if len(households) else households
+        reach = np.maximum.accumulate(households) if len(households) else households  # orphans stay in place
+        return np.searchsorted(reach, edges, side="left")
 
 
 def _key(table: pa.Table, name: str) -> list[pa.Array]:
@@ -328,7 +335,7 @@ class _Rows:
         return pa.Table.from_batches(pieces, schema=self.empty.schema) if pieces else self.empty
 
 
-def _chunk(joins: Joins, streams: dict[str, _Rows], start: int, end: int,
+def _chunk(joins: Joins, streams: dict[str, _Rows], number: int, start: int, end: int,
            source: str) -> tuple[Caseload, list[Rejected]]:
     """Households ``start`` to ``end`` of the households table, with their rows, as a caseload."""
     tables: dict[str, pa.Table] = {"household": streams["household"].take(start, end)}
@@ -339,9 +346,9 @@ def _chunk(joins: Joins, streams: dict[str, _Rows], start: int, end: int,
             tables[name] = _empty(level)
             continue
         order = joins.order.get(name)
-        low, high = (int(np.searchsorted(joins.reach[name], edge, side="left")) for edge in (start, end))
+        low, high = int(link.bounds[number]), int(link.bounds[number + 1])
         table = streams[name].take(low, high)
-        parent = link.parent[low:high] if order is None else link.parent[order[low:high]]
+        parent = (link.parent[low:high] if order is None else link.parent[order[low:high]]).astype(I64)
         rows = np.arange(low, high) if order is None else order[low:high]
         joined = parent >= 0
         if level.parent == "household":
@@ -359,7 +366,7 @@ def _chunk(joins: Joins, streams: dict[str, _Rows], start: int, end: int,
                 rows[order_in_chunk]
         tables[name] = table.append_column("parent", pa.array(chunk_parent, pa.int64()))
         if name == "member":  # chunk rows of this chunk's members (entries of other chunks are never read)
-            joins.member_chunk_rows[rows] = np.arange(len(rows))
+            joins.member_chunk_rows[rows] = np.arange(len(rows), dtype=ROW)
             local["member"] = joins.member_chunk_rows
     lines = joins.lines[start:end]
     caseload = Caseload(tables, lines, np.zeros(end - start, dtype=bool), lambda rows: records(tables, rows), source)
