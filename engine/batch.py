@@ -160,7 +160,7 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
               evaluator: RegionEvaluator | None = None) -> Summary:
     """Evaluate every household of ``source`` and write ``out`` (by its suffix), its errors file and sidecar
     (``evaluator``: the region already compiled for this date and these values, to reuse)."""
-    from engine.writers import open_writer, output_format
+    from engine.writers import InBackground, open_writer, output_format
 
     started = time.perf_counter()
     evaluator = evaluator or RegionEvaluator(library, region, as_of, overrides)
@@ -175,8 +175,8 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
     with OutputFiles(files, [source]) as written:
         paths = {"output": written.path("output"), "members": written.path("member table")
                  if "member table" in files else None}
-        writer = open_writer(output_format(out), {k: v for k, v in paths.items() if v is not None}, evaluator,
-                             metadata)
+        writer = InBackground(open_writer(output_format(out), {k: v for k, v in paths.items() if v is not None},
+                                          evaluator, metadata))
         try:
             with written.path("errors file").open("w", encoding="utf-8") as error_file:
                 for caseload, early in prefetched(input_chunks(source, chunk_size)):

@@ -14,6 +14,8 @@ or a carriage return) is written with a leading ``'``.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -47,6 +49,42 @@ def open_writer(fmt: str, paths: dict[str, Path], evaluator: RegionEvaluator, me
     if fmt == "jsonl":
         return JsonLinesWriter(paths["output"], evaluator)
     return TableWriter(paths, evaluator, metadata, fmt)
+
+
+class InBackground:
+    """A writer working in a thread, so that encoding and writing one chunk overlaps evaluating the next
+    (Parquet and CSV encoding release the interpreter lock); its failure is raised at the next call."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self.pending: queue.Queue[Answer | None] = queue.Queue(maxsize=2)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="dibao-write", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while (answer := self.pending.get()) is not None:
+            if self.failure is None:
+                try:
+                    self.writer.write(answer)
+                except BaseException as error:  # handed to the run at its next call
+                    self.failure = error
+
+    def _raise(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def write(self, answer: Answer) -> None:
+        self._raise()
+        self.pending.put(answer)
+
+    def close(self) -> None:
+        self.pending.put(None)
+        self.thread.join()
+        try:
+            self._raise()
+        finally:
+            self.writer.close()
 
 
 # --- JSON Lines --------------------------------------------------------------------------------------
