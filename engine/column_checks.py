@@ -31,7 +31,7 @@ from engine.record_layout import DATE_RANGE, LEVELS, Column, Level
 
 I64 = np.int64
 MAX_FEN = int(MAX_AMOUNT) * 100
-_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+_WHITESPACE = "".join(chr(c) for c in range(0x10000) if chr(c).isspace())  # none lies beyond U+3000
 NOT_BLANK = "[^" + "".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE) + "]"  # a character str.strip keeps
 _EARLIEST, _LATEST = (d.toordinal() - 719163 for d in DATE_RANGE)  # days since 1970
 

@@ -315,3 +315,9 @@ def test_every_rule_of_the_record_schema_is_checked_by_columns() -> None:
     visit(_SCHEMA)
     assert found <= handled, f"rules the column checks do not apply: {found - handled}"
     assert values <= checks, f"value checks the column checks do not apply: {values - checks}"
+
+
+def test_the_blank_check_knows_every_character_python_strips() -> None:
+    from engine.column_checks import _WHITESPACE
+
+    assert _WHITESPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
