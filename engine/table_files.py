@@ -5,9 +5,10 @@ only a few are needed. A CSV table is read whole, every cell as text (so amounts
 exact), in UTF-8 (a byte-order mark skipped) or the encoding given: a file that is not in
 its encoding stops the run, naming the first bad bytes and the encoding to try. A sheet
 of a workbook is read as text too (``engine.spreadsheets``). A row that cannot be read (a
-wrong number of cells, text that is not UTF-8 past the file's start) does not stop the run: it is set aside as :class:`Broken`, with its row number and its text,
-and the rows after it keep their own numbers. Rows are numbered from 1, the first row
-under the header, across the parts of a folder in name order.
+wrong number of cells, text that is not UTF-8 past the file's start) does not stop the
+run: it is set aside as :class:`Broken`, with its row number and its text, and the rows
+after it keep their own numbers. Rows are numbered from 1, the first row under the header,
+across the parts of a folder in name order.
 """
 
 from __future__ import annotations
