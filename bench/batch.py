@@ -1,4 +1,4 @@
-"""Batch benchmarks, side by side in one run; results go to BENCHMARKS.md below ``bench/run.py``'s.
+"""Batch benchmarks, side by side in one run; results go to their own section of BENCHMARKS.md.
 
 1. The benchmark rule (bench/hebi_h5/policy.yaml: Hebi's countable income with the H5
    exclusions, per-capita income, eligibility, the monthly benefit) on the same
@@ -515,14 +515,12 @@ def main() -> None:
 
 
 def write_section(text: str) -> None:
-    """Replace the batch section of BENCHMARKS.md (the part ``bench/run.py`` does not write)."""
+    """Replace the batch section of BENCHMARKS.md (between its markers; other scripts' sections stay)."""
     from run import machine
+    from sections import write_section as write_named
 
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    head = current.split("\n## Batch:")[0].rstrip() + "\n"
     stamp = f"\nMachine: {machine()}; measured {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
-    path.write_text(head + "\n" + text.replace("\n\n", stamp, 1), encoding="utf-8")
+    write_named("batch", text.replace("\n\n", stamp, 1))
 
 
 if __name__ == "__main__":
