@@ -202,3 +202,14 @@ def test_outputs_not_available_are_null_in_both_paths() -> None:
     assert answers == [interpreter_answers(evaluator, r) for r in records]
     assert [a["monitoring.measures_from"] for a in answers if a] == [None, None, "2022-01-01", "2021-09-01"]
     assert [a["monitoring.verification_due_on"] for a in answers if a] == [None, "2021-11-01", None, "2021-11-01"]
+
+
+@pytest.mark.parametrize("region", LIBRARY.regions)
+def test_every_rule_of_every_region_compiles_to_columns(region: str) -> None:
+    """No region leaves a rule to the interpreter in a batch (on the first and last day it answers for)."""
+    chain = LIBRARY.region(region).chain
+    last = chain.span_to if chain.span_to is not None and chain.span_to < date(2100, 1, 1) else date(2025, 12, 31)
+    for day in (chain.span_from, last):
+        evaluator = RegionEvaluator(LIBRARY, region, day)
+        assert evaluator.interpreted_outputs == [], (day, evaluator.columnar.unsupported)
+        assert evaluator.columnar.unsupported == {}, day
