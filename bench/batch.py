@@ -1,26 +1,30 @@
-"""Batch benchmarks: the same rule on the same households, for every engine, in one run.
+"""Batch benchmarks, side by side in one run; results go to their own section of BENCHMARKS.md.
 
-The rule (bench/hebi_h5/policy.yaml): Hebi's countable income with the H5 exclusions,
-per-capita income, eligibility and the monthly benefit. Engines:
+1. The benchmark rule (bench/hebi_h5/policy.yaml: Hebi's countable income with the H5
+   exclusions, per-capita income, eligibility, the monthly benefit) on the same
+   households for every engine: dibao's compiled columnar program on in-memory columns;
+   a hand-written NumPy version, exact in integer fen (the practical limit); OpenFisca
+   (openfisca-core from PyPI, in its own environment): build + calculate, vectorised.
+   Each (engine, size) runs in a fresh process reporting its seconds and peak memory;
+   dibao and NumPy must agree to the fen.
+2. ``dibao batch`` end to end, as a caseload office runs it: Parquet tables → Parquet and
+   JSON Lines → Parquet, every Hebi output, at 100,000 and 1,000,000 households. Each run
+   is the installed command in a fresh process; wall time, CPU time of the process and
+   its peak memory are reported, with the machine's load average when it started.
+3. Every output of every region, in memory: a caseload already read as Arrow tables,
+   validated, evaluated and answered as Arrow tables (``RegionEvaluator.answer``).
+4. Dask: the 1,000,000 households as 8 Parquet partitions on a local cluster of two
+   worker processes, against the single-process run of the same data.
 
-- dibao, library batch on in-memory columns (the compiled columnar program);
-- dibao, end to end from Parquet tables (``dibao batch``: read, validate, evaluate, write);
-- OpenFisca (openfisca-core from PyPI, in its own environment): build + calculate, vectorised;
-- a hand-written NumPy version, exact in integer fen (the practical limit).
-
-Each (engine, size) runs in a fresh process, which reports its seconds and its peak
-resident memory; answers are compared (dibao and NumPy must agree to the fen). Also the
-throughput of every full region (all outputs). Results go to BENCHMARKS.md, below the
-figures of ``bench/run.py``.
-
-    python bench/batch.py                 # 1e4, 1e5, 1e6 (+1e7 for dibao and NumPy)
-    python bench/batch.py --sizes 10000   # a quick run
+    python bench/batch.py                 # everything (takes a while: run it on a quiet machine)
+    python bench/batch.py --quick         # small sizes, to try the script
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -100,16 +104,17 @@ def dibao_batch(data: dict[str, np.ndarray]) -> tuple[Any, Any]:
     from engine.caseload import VOCABULARIES
     from engine.columnar import Coded
 
-    vocab = VOCABULARIES["kind"]
+    vocab, periods = VOCABULARIES[("income", "kind")], VOCABULARIES[("income", "per")]
     to_code = np.array([vocab.index[k] for k in KINDS], dtype=np.int16)
+    per = np.where(data["per_year"], periods.index["year"], periods.index["month"]).astype(np.int16)
     batch = Batch(
         sizes={"household": households, "member": len(data["member_household"]), "income": len(data["kind"]),
                "expense": 0, "event": 0, "request": 0},
         parent={"member": data["member_household"], "income": data["income_member"],
                 "expense": np.zeros(0, np.int64), "event": np.zeros(0, np.int64), "request": np.zeros(0, np.int64)},
         columns={"household": {}, "member": {},
-                 "income": {"kind": Coded(to_code[data["kind"]], vocab), "fen": data["fen"],
-                            "per_year": data["per_year"]}},
+                 "income": {"kind": Coded(to_code[data["kind"]], vocab), "amount": data["fen"],
+                            "per": Coded(per, periods)}},
     )
     return columnar, batch
 
@@ -136,14 +141,16 @@ def bench_tree() -> Path:
 # --- one measurement per process ---------------------------------------------------------------------
 
 
-def best(function: Any, repeat: int) -> tuple[float, Any]:
-    """The best of ``repeat`` timed calls (the first warms caches), and the last result."""
-    times, result = [], None
+def best(function: Any, repeat: int) -> tuple[float, Any, float]:
+    """The best wall seconds of ``repeat`` timed calls (the first warms caches), the last result, and the
+    best CPU seconds."""
+    times, cpus, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = function()
         times.append(time.perf_counter() - start)
-    return min(times), result
+        cpus.append(time.process_time() - cpu)
+    return min(times), result, min(cpus)
 
 
 def one(engine: str, size: int) -> dict[str, Any]:
@@ -151,11 +158,11 @@ def one(engine: str, size: int) -> dict[str, Any]:
     baseline = peak_mb()
     repeat = 3 if size <= 1_000_000 else 2
     if engine == "numpy":
-        seconds, fen = best(lambda: numpy_rule(data), repeat)
+        seconds, fen, _ = best(lambda: numpy_rule(data), repeat)
         return {"seconds": seconds, "checksum": int(fen.sum()), "peak_mb": peak_mb(), "data_mb": baseline}
     if engine == "dibao":
         columnar, batch = dibao_batch(data)
-        seconds, fen = best(lambda: dibao_rule(columnar, batch), repeat)
+        seconds, fen, _ = best(lambda: dibao_rule(columnar, batch), repeat)
         agree = bool(np.array_equal(fen, numpy_rule(data)))
         return {"seconds": seconds, "checksum": int(fen.sum()), "peak_mb": peak_mb(), "data_mb": baseline,
                 "agrees_with_numpy": agree}
@@ -203,104 +210,272 @@ print(json.dumps({{"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
 
 
-def end_to_end(size: int) -> dict[str, Any]:
-    """dibao batch from Parquet tables to Parquet, as a user runs it (records validated one by one)."""
+# --- end to end --------------------------------------------------------------------------------
+
+
+END_TO_END = ["--region", "hebi", "--date", AS_OF.isoformat(), "--set", "income.employment_cost_deduction_cap=80"]
+BASE = 20_000  # households generated; larger caseloads repeat them under new ids
+
+
+def caseload(size: int, folder: Path) -> Path:
+    """``size`` Hebi households as JSON Lines (``caseload.jsonl``), Parquet tables (``tables/``) and 8 Parquet
+    partitions (``parts/``): the generated base repeated under new ids (``R0001-…``), made once per size."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     sys.path.insert(0, str(ROOT / "examples"))
     from generate_caseload import generate
 
-    from engine.tables import write_tables
+    from engine.tables import tables_from_records
 
-    records = generate(size, seed=11)
-    for record in records:
+    done = folder / "done"
+    if done.exists():
+        return folder
+    base = generate(BASE, seed=11)
+    for record in base:
         record["hukou"] = "hebi"
-    with tempfile.TemporaryDirectory() as folder:
-        tables = Path(folder) / "tables"
-        write_tables(records, tables, "parquet")
-        dibao = Path(sys.executable).parent / "dibao"
-        start = time.perf_counter()
-        done = subprocess.run([str(dibao), "batch", "--policies", str(bench_tree()), "--region", "hebi_h5",
-                               "--date", AS_OF.isoformat(), str(tables), "--out", str(Path(folder) / "out.parquet")],
-                              capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        return {"error": done.stderr.strip()}
-    return {"seconds": seconds}
+    lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in base]
+    repeats = -(-size // BASE)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "caseload.jsonl").open("w", encoding="utf-8") as stream:
+        for copy in range(repeats if size <= 1_000_000 else 0):  # JSON Lines are measured up to a million
+            count = min(BASE, size - copy * BASE)
+            stream.write("".join(line.replace('{"id":"', f'{{"id":"R{copy:04d}-', 1) + "\n" for line in lines[:count]))
+    tables = tables_from_records(base)
+
+    def copies(name: str, first: int, last: int) -> pa.Table:
+        key = "id" if name == "households" else "household_id"
+        parts = []
+        for copy in range(first, last):
+            table = tables[name].set_column(tables[name].schema.get_field_index(key), key, pc.binary_join_element_wise(
+                pa.scalar(f"R{copy:04d}-"), tables[name][key], ""))
+            if copy == repeats - 1 and size % BASE:
+                kept = [f"R{copy:04d}-{r['id']}" for r in base][:size % BASE]
+                table = table.filter(pc.is_in(table[key], value_set=pa.array(kept)))
+            parts.append(table)
+        return pa.concat_tables(parts)
+
+    for name in tables:
+        (folder / "tables").mkdir(exist_ok=True)
+        pq.write_table(copies(name, 0, repeats), folder / "tables" / f"{name}.parquet")
+        bounds = np.linspace(0, repeats, 9).astype(int)
+        for part in range(8):
+            (folder / "parts" / f"part-{part}").mkdir(parents=True, exist_ok=True)
+            if bounds[part] < bounds[part + 1]:
+                pq.write_table(copies(name, bounds[part], bounds[part + 1]),
+                               folder / "parts" / f"part-{part}" / f"{name}.parquet")
+    done.touch()
+    return folder
 
 
-def full_regions(size: int) -> list[tuple[str, str, float]]:
-    """Households per second for every region, all outputs (columnar with interpreter fallback)."""
+def command(args: list[str]) -> dict[str, Any]:
+    """One ``dibao`` run in a fresh process: wall seconds, CPU seconds of the process tree, peak memory."""
+    script = ("import json, resource, subprocess, sys, time; start = time.perf_counter(); "
+              "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+              "wall = time.perf_counter() - start; usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+              "print(json.dumps({'wall': wall, 'cpu': usage.ru_utime + usage.ru_stime, "
+              "'peak_mb': usage.ru_maxrss / 1024, 'status': done.returncode, 'stderr': done.stderr[-2000:]}))")
+    load = os.getloadavg()[0]
+    dibao = Path(sys.executable).parent / "dibao"
+    done = subprocess.run([sys.executable, "-c", script, str(dibao), *args], capture_output=True, text=True,
+                          check=False, cwd=ROOT)
+    result = json.loads(done.stdout)
+    result["load"] = load
+    if result["status"] != 0:
+        result["error"] = result["stderr"].strip().splitlines()[-1] if result["stderr"].strip() else "failed"
+    return result
+
+
+def end_to_end(size: int, folder: Path) -> dict[str, dict[str, Any]]:
+    data = caseload(size, folder / f"caseload-{size}")
+    out = folder / "out"
+    return {
+        "parquet": command(["batch", *END_TO_END, str(data / "tables"), "--out", str(out / f"p{size}.parquet")]),
+        "jsonl": command(["batch", *END_TO_END, str(data / "caseload.jsonl"), "--out", str(out / f"j{size}.parquet")]),
+    }
+
+
+def dask(size: int, folder: Path) -> dict[str, dict[str, Any]]:
+    data = caseload(size, folder / f"caseload-{size}")
+    out = folder / "out"
+    return {
+        "single": command(["batch", *END_TO_END, str(data / "tables"), "--out", str(out / f"s{size}.parquet")]),
+        "dask": command(["batch", *END_TO_END, str(data / "parts"), "--out", str(out / f"d{size}.parquet"),
+                         "--dask", "local"]),
+    }
+
+
+# --- every region, in memory ---------------------------------------------------------------------
+
+
+def full_regions(size: int, folder: Path) -> list[tuple[str, float, float, float, int, int]]:
+    """Households per second for every region, all outputs, from Arrow tables already in memory: the whole
+    answer (validation included), and evaluation alone (program, interpreter where needed, answer tables)."""
     sys.path.insert(0, str(ROOT / "examples"))
     from generate_caseload import generate
 
-    from engine.batch import RegionEvaluator
-    from engine.household import validate_household
+    from engine.batch_core import Outputs, RegionEvaluator
+    from engine.caseload import batch_of
+    from engine.column_checks import check
     from engine.library import PolicyLibrary
+    from engine.tables import table_chunks, write_tables
 
     library = PolicyLibrary.open(ROOT / "policies")
-    households = [validate_household(r) for r in generate(size, seed=5)]
+    tables = folder / f"regions-{size}"
+    if not tables.exists():
+        write_tables(generate(size, seed=5), tables)
+    ((loaded, _),) = list(table_chunks(tables, size + 1))
+    checked = check(loaded)
+    keep = ~checked.bad
+    rows = np.flatnonzero(keep)
+
+    def evaluation(evaluator: RegionEvaluator) -> None:
+        batch = batch_of(checked.converted, keep)
+        outputs = Outputs(evaluator, len(rows), batch.sizes["member"])
+        outputs.compute(batch)
+        outputs.tables(loaded, rows, np.arange(batch.sizes["member"]), batch.parent["member"],
+                       np.ones(len(rows), dtype=bool))
+
     figures = []
     for region in library.regions:
         chain = library.region(region).chain
         day = min(max(date(2021, 9, 30), chain.span_from), chain.span_to)
-        supplied = stand_ins(chain)
-        evaluator = RegionEvaluator(library, region, day, supplied)
-        start = time.perf_counter()
-        chunk = evaluator.evaluate(households, list(range(1, size + 1)))
-        seconds = time.perf_counter() - start
+        evaluator = RegionEvaluator(library, region, day, stand_ins(chain))
+        whole = best(lambda: evaluator.answer(loaded), 3)  # noqa: B023 - timed at once
+        alone = best(lambda: evaluation(evaluator), 3)  # noqa: B023
+        answer = whole[1]
         interpreted = ", ".join(evaluator.interpreted_outputs) or "none"
-        figures.append((f"{region} on {day} ({len(evaluator.outputs)} outputs; by the interpreter: {interpreted}; "
-                        f"{len(chunk.rejected)} rejected)", f"{size / seconds:,.0f} households/s", seconds))
+        figures.append((f"{region} on {day} ({len(evaluator.outputs)} outputs; by the interpreter only: {interpreted})",
+                        whole[0], whole[2], alone[0], answer.household.num_rows, len(answer.rejected)))
     return figures
-
-
 
 
 # --- report ----------------------------------------------------------------------------------------
 
 
-def run(sizes: list[int], big: int | None) -> str:
-    rows = []
-    for size in sizes + ([big] if big else []):
-        ours = measure("dibao", size)
-        hand = measure("numpy", size)
-        fisca = openfisca(size) if size <= 1_000_000 else {"error": "not run at this size"}
-        e2e = end_to_end(size) if size <= 100_000 else {"error": "not run at this size"}
-        rows.append((size, ours, hand, fisca, e2e))
-        print(size, ours, hand, fisca, e2e, flush=True)
-    return report(rows)
-
-
-def rate(size: int, result: dict[str, Any]) -> str:
-    if "seconds" not in result:
+def rate(size: int, result: dict[str, Any], key: str = "seconds") -> str:
+    if key not in result or result.get("error"):
         return f"— ({result.get('error', '')})"
-    return f"{size / result['seconds']:,.0f}/s ({result['seconds']:.3f} s)"
+    return f"{size / result[key]:,.0f}/s ({result[key]:.3f} s)"
 
 
-def report(rows: list[tuple[int, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]]) -> str:
+def rule_table(rows: list[tuple[int, dict[str, Any], dict[str, Any], dict[str, Any]]]) -> list[str]:
     lines = [
         "## Batch: the benchmark rule (bench/hebi_h5), households per second",
         "",
         "Measured by `make bench` (`python bench/batch.py`). Each figure is one fresh process: data made",
-        "in memory, then the engine timed; peak is the process's peak resident memory (data included).",
+        "in memory, then the engine timed (best of 3); peak is the process's peak resident memory (data included).",
         "OpenFisca is openfisca-core 46.0.1 from PyPI (build + calculate, float32 inputs as OpenFisca uses);",
-        "NumPy is the rule written by hand in exact integer fen. End to end reads Parquet tables, validates each",
-        "record, evaluates and writes Parquet, as `dibao batch` does (start-up included).",
+        "NumPy is the rule written by hand in exact integer fen.",
         "",
         "| households | dibao (columns in memory) | peak MB | NumPy by hand | peak MB | dibao / NumPy | OpenFisca "
-        "| peak MB | dibao / OpenFisca | dibao end to end (Parquet) | agrees with NumPy |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| peak MB | dibao / OpenFisca | agrees with NumPy |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for size, ours, hand, fisca, e2e in rows:
+    for size, ours, hand, fisca in rows:
         ratio_hand = f"{hand['seconds'] / ours['seconds']:.2f}×" if "seconds" in ours and "seconds" in hand else "—"
         ratio_fisca = f"{fisca['seconds'] / ours['seconds']:.1f}×" if "seconds" in ours and "seconds" in fisca \
             else "—"
         lines.append(
             f"| {size:,} | {rate(size, ours)} | {ours.get('peak_mb', 0):.0f} | {rate(size, hand)} | "
             f"{hand.get('peak_mb', 0):.0f} | {ratio_hand} | {rate(size, fisca)} | {fisca.get('peak_mb', 0):.0f} | "
-            f"{ratio_fisca} | {rate(size, e2e)} | {ours.get('agrees_with_numpy', '—')} |")
+            f"{ratio_fisca} | {ours.get('agrees_with_numpy', '—')} |")
     lines += ["", "dibao / NumPy is NumPy's time over dibao's (1.00× = as fast as the hand-written version);",
               "dibao / OpenFisca is OpenFisca's time over dibao's.", ""]
-    return "\n".join(lines)
+    return lines
+
+
+def run_figures(result: dict[str, Any], size: int) -> str:
+    if result.get("error"):
+        return f"— ({result['error']}) | | | | "
+    return (f"{size / result['wall']:,.0f}/s | {result['wall']:.1f} s | {result['cpu']:.1f} s "
+            f"({size / result['cpu']:,.0f}/s) | {result['peak_mb']:.0f} | {result['load']:.1f}")
+
+
+def end_to_end_table(rows: list[tuple[int, dict[str, dict[str, Any]]]]) -> list[str]:
+    lines = [
+        "## Batch: end to end, file to file (`dibao batch`, every Hebi output)",
+        "",
+        "The installed command in a fresh process, start-up included: read, validate column by column,",
+        "evaluate, write Parquet (a household table and a member table), errors file and sidecar. The caseload",
+        "is 20,000 generated Hebi households repeated under new ids. Households per second are per second of",
+        "wall time; CPU is user + system time of the process (its threads included); load is the machine's",
+        "1-minute load average when the run started (2 cores: a load above 2 means the run shared them).",
+        "",
+        "| households | input | households/s (wall) | wall | CPU (households per CPU-second) | peak MB | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, results in rows:
+        for name, label in (("parquet", "Parquet tables"), ("jsonl", "JSON Lines")):
+            lines.append(f"| {size:,} | {label} | {run_figures(results[name], size)} |")
+    return [*lines, ""]
+
+
+def regions_table(size: int, figures: list[tuple[str, float, float, float, int, int]]) -> list[str]:
+    lines = [
+        "## Batch: every output of each region, in memory",
+        "",
+        f"{size:,} generated households (all five regions' registrations, evaluated in each region), read as",
+        "Arrow tables beforehand. *Whole answer*: column-wise validation, the columnar program, the answer as",
+        "Arrow tables (`RegionEvaluator.answer`). *Evaluation*: the same without validation (columns already",
+        "converted): the program, canonical values, the answer tables. Best of 3.",
+        "",
+        "| region | whole answer, households/s (wall) | per CPU-second | evaluation, households/s (wall) | answered "
+        "| rejected |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {what} | {size / wall:,.0f} | {size / cpu:,.0f} | {size / alone:,.0f} | {rows:,} | {rejected:,} |"
+              for what, wall, cpu, alone, rows, rejected in figures]
+    return [*lines, ""]
+
+
+def dask_table(rows: list[tuple[int, dict[str, dict[str, Any]]]]) -> list[str]:
+    lines = [
+        "## Batch: Dask, 2 local workers against one process",
+        "",
+        "The same caseload as above: one process on the Parquet tables, and `--dask local` (two worker",
+        "processes, one thread each) on the same households as 8 Parquet partitions. CPU is the process tree's.",
+        "",
+        "| households | run | households/s (wall) | wall | CPU (households per CPU-second) | peak MB | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, results in rows:
+        for name, label in (("single", "one process"), ("dask", "Dask, 2 workers")):
+            lines.append(f"| {size:,} | {label} | {run_figures(results[name], size)} |")
+        single, spread = results["single"], results["dask"]
+        if "wall" in single and "wall" in spread and not spread.get("error"):
+            lines.append(f"| {size:,} | speed-up | {single['wall'] / spread['wall']:.2f}× | | | | |")
+    lines += ["", *where_the_time_goes(rows)]
+    return [*lines, ""]
+
+
+def where_the_time_goes(rows: list[tuple[int, dict[str, dict[str, Any]]]]) -> list[str]:
+    """The speed-up, and below 1.5× where the time went: cores each run kept busy, the load, Dask's own CPU."""
+    notes = []
+    for size, results in rows:
+        single, spread = results["single"], results["dask"]
+        if "wall" not in single or "wall" not in spread or spread.get("error"):
+            continue
+        speedup = single["wall"] / spread["wall"]
+        busy_single, busy_dask = single["cpu"] / single["wall"], spread["cpu"] / spread["wall"]
+        note = (f"At {size:,}: {speedup:.2f}×. Cores kept busy (CPU / wall): one process {busy_single:.2f}, Dask "
+                f"{busy_dask:.2f}; Dask's CPU {spread['cpu']:.1f} s against {single['cpu']:.1f} s.")
+        if speedup < 1.5:
+            reasons = []
+            if busy_single > 1.05:
+                reasons.append(f"the one process already kept {busy_single:.2f} cores busy (the next chunk is read in "
+                               f"a thread, Arrow decodes with threads), so two workers could add at most "
+                               f"{2 / busy_single:.2f}×")
+            if max(single["load"], spread["load"]) > 2:
+                reasons.append(f"the machine's load average was {single['load']:.1f} and {spread['load']:.1f} when the "
+                               "runs started, so both shared the 2 cores with other work")
+            if spread["cpu"] > single["cpu"]:
+                reasons.append(f"Dask added {spread['cpu'] - single['cpu']:.1f} s of CPU (starting the cluster and "
+                               "its workers, opening the policy library in each of the 8 tasks)")
+            note += " Where the time goes: " + "; ".join(reasons) + "."
+        notes.append(note)
+    return notes
 
 
 def main() -> None:
@@ -308,29 +483,44 @@ def main() -> None:
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "SIZE"))
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--big", type=int, default=10_000_000, help="a size for dibao and NumPy only (0: none)")
-    parser.add_argument("--regions", type=int, default=20_000, help="households for the full-region figures")
+    parser.add_argument("--end-to-end", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--regions", type=int, default=100_000, help="households for the every-region figures")
+    parser.add_argument("--dask", type=int, nargs="*", default=[1_000_000], help="sizes for Dask against one process")
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "dibao-bench-data",
+                        help="where the generated caseloads are kept between runs")
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try the script")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
-    text = run(args.sizes, args.big or None)
-    regions = full_regions(args.regions)
-    text += "\n## Batch: every output of each region (generated caseload, columnar with interpreter fallback)\n\n"
-    text += f"{args.regions:,} households each, in one chunk.\n\n| region | throughput |\n|---|---|\n"
-    text += "".join(f"| {what} | {figure} |\n" for what, figure, _ in regions)
+    if args.quick:
+        args.sizes, args.big, args.end_to_end, args.regions, args.dask = [10_000], 0, [20_000], 20_000, []
+    rule_rows = []
+    for size in args.sizes + ([args.big] if args.big else []):
+        ours, hand = measure("dibao", size), measure("numpy", size)
+        fisca = openfisca(size) if size <= 1_000_000 else {"error": "not run at this size"}
+        rule_rows.append((size, ours, hand, fisca))
+        print(size, ours, hand, fisca, flush=True)
+    e2e = [(size, end_to_end(size, args.data)) for size in args.end_to_end]
+    print(e2e, flush=True)
+    regions = full_regions(args.regions, args.data) if args.regions else []
+    print(regions, flush=True)
+    spread = [(size, dask(size, args.data)) for size in args.dask]
+    print(spread, flush=True)
+    text = "\n".join(rule_table(rule_rows) + end_to_end_table(e2e) + (regions_table(args.regions, regions)
+                                                                       if regions else [])
+                     + (dask_table(spread) if spread else []))
     write_section(text)
     print(text)
 
 
 def write_section(text: str) -> None:
-    """Replace the batch section of BENCHMARKS.md (the part ``bench/run.py`` does not write)."""
+    """Replace the batch section of BENCHMARKS.md (between its markers; other scripts' sections stay)."""
     from run import machine
+    from sections import write_section as write_named
 
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    head = current.split("\n## Batch:")[0].rstrip() + "\n"
-    stamp = f"\nMachine: {machine()}; measured {time.strftime('%Y-%m-%d')}.\n\n"
-    path.write_text(head + "\n" + text.replace("\n\n", stamp, 1), encoding="utf-8")
+    stamp = f"\nMachine: {machine()}; measured {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
+    write_named("batch", text.replace("\n\n", stamp, 1))
 
 
 if __name__ == "__main__":

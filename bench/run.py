@@ -140,10 +140,12 @@ def main() -> None:
 
 
 def write(figures: list[tuple[str, str, str]]) -> None:
+    from sections import write_section
+
     lines = [
-        "# Benchmarks",
+        "## Interpreter and command line",
         "",
-        "Measured by `make bench` (`python bench/run.py`), which rewrites this file.",
+        "Measured by `make bench` (`python bench/run.py`), which rewrites this section.",
         "",
         f"Machine: {machine()}. Measured {time.strftime('%Y-%m-%d')}.",
         "",
@@ -156,10 +158,7 @@ def write(figures: list[tuple[str, str, str]]) -> None:
     ]
     lines += [f"| {what} | {figure} | {note} |" for what, figure, note in figures]
     text = "\n".join(lines) + "\n"
-    path = ROOT / "BENCHMARKS.md"
-    previous = path.read_text(encoding="utf-8") if path.exists() else ""
-    batch = previous[previous.index("\n## Batch:"):] if "\n## Batch:" in previous else ""
-    path.write_text(text + batch, encoding="utf-8")  # bench/batch.py writes the batch section
+    write_section("run", text)  # its own section: bench/batch.py and the others write theirs
     print(text)
 
 

@@ -424,13 +424,15 @@ def _diff_sides(specs: tuple[str, ...], revisions: tuple[str, ...], region: str 
 @set_option
 @policies_option
 @click.argument("source", type=click.Path(allow_dash=True, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Output file: .jsonl, .csv, .parquet or .xlsx (member outputs beside it for CSV and Parquet, in a "
                    "second sheet for .xlsx).")
-@click.option("--errors", "errors", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Rejected records as JSON Lines (default: beside the output, <name>.errors.jsonl).")
-@click.option("--chunk-size", default=20_000, show_default=True, type=click.IntRange(1, 10_000_000),
+@click.option("--errors", "errors", type=click.Path(path_type=Path), default=None,
+              help="Rejected records as JSON Lines (default: beside the output, <out>.errors.jsonl).")
+@click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(1, 10_000_000),
               help="Households per chunk (memory is bounded by the chunk).")
+@click.option("--any-hukou", is_flag=True,
+              help="Evaluate households registered in other regions too (by default they are rejected).")
 @click.option("--dask", "dask", default=None, metavar="SCHEDULER",
               help="Run per partition on Dask: a scheduler address, or 'local' for a local cluster.")
 @click.option("--encoding", default=None, metavar="ENCODING",
@@ -441,13 +443,13 @@ def _diff_sides(specs: tuple[str, ...], revisions: tuple[str, ...], region: str 
 @reports_problems
 def batch_command(region: str, as_of: date, overrides: dict[str, str], policies: Path | None,
                   params: tuple[Path, ...], source: Path, out: Path, errors: Path | None, chunk_size: int,
-                  dask: str | None, encoding: str | None, bom: bool, labels: str) -> None:
-    """Evaluate a caseload (JSON Lines, a folder of Parquet/CSV tables, or a workbook) and write one row per
-    household (.jsonl, .csv, .parquet or .xlsx)."""
+                  any_hukou: bool, dask: str | None, encoding: str | None, bom: bool, labels: str) -> None:
+    """Evaluate a caseload (JSON Lines, a folder of Parquet/CSV/Arrow tables, or a workbook) and write one row per
+    household (.jsonl, .csv, .parquet or .xlsx); exit status 1 when no household is answered."""
     from engine.extras import require_extra
 
     require_extra("batch", "dibao batch")
-    from engine.batch import run_batch
+    from engine.batch import default_errors_path, fen_text, run_batch
     from engine.spreadsheets import WriteOptions, check_encoding
 
     if str(source) != "-" and not source.exists():
@@ -460,18 +462,20 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
         require_extra("dask", "dibao batch --dask")
         from engine.distributed import run_on_dask
 
-        summary = run_on_dask(library, region, as_of, source, out, dask, overrides, chunk_size)
-        out = out.with_suffix("") / f"*{out.suffix or '.parquet'}"
-        errors = out.with_name("*.errors.jsonl")
+        if errors is not None:
+            raise DiagnosticError([Diagnostic("E-ARGS", "--errors is not used with --dask: each part's errors "
+                                              "file is beside it")])
+        summary = run_on_dask(library, region, as_of, source, out, dask, overrides, chunk_size, any_hukou)
+        shown_out: Path = out.with_suffix("") / f"*{out.suffix or '.parquet'}"
+        shown_errors: Path = out.with_suffix("") / f"*{out.suffix or '.parquet'}.errors.jsonl"
     else:
         summary = _with_progress(lambda progress: run_batch(
-            library, region, as_of, source, out, errors, overrides, chunk_size, progress, encoding=encoding,
-            options=options), source)
-    from engine.batch import default_errors_path, fen_text
-
+            library, region, as_of, source, out, errors, overrides, chunk_size, progress, any_hukou,
+            encoding=encoding, options=options), source)
+        shown_out, shown_errors = out, errors or default_errors_path(out)
     click.echo(tr("{region} on {day}: {records} records → {rows} rows in {out}, {errors} rejected in {errors_file} "
-                  "({seconds} s)", region=region, day=as_of, records=summary.records, rows=summary.rows, out=out,
-                  errors=summary.errors, errors_file=errors or default_errors_path(out),
+                  "({seconds} s)", region=region, day=as_of, records=summary.records, rows=summary.rows,
+                  out=shown_out, errors=summary.errors, errors_file=shown_errors,
                   seconds=f"{summary.seconds:.2f}"), err=True)
     click.echo(tr("  eligible {eligible}; monthly benefit {monthly} yuan ({annual} a year); policy {version} {digest}",
                   eligible=summary.eligible, monthly=fen_text(summary.benefit_monthly_fen),
@@ -487,6 +491,9 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
     say_tree(library)
     if summary.records != summary.rows + summary.errors:  # pragma: no cover - an invariant of run_batch
         raise DiagnosticError([Diagnostic("E-BATCH", "records in differ from rows out + errors")])
+    if summary.rows == 0:
+        click.echo(tr("error: no household was answered (see the errors file)"), err=True)
+        sys.exit(1)
 
 
 def output_labels(library: PolicyLibrary, region: str) -> dict[str, str]:

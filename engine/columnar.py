@@ -27,11 +27,17 @@ from engine import syntax as s
 from engine import types as t
 from engine.builtins import Duration, working_day_table
 from engine.interpreter import RuleCode, Unavailable
+from engine.record_layout import LEVELS, PARENT, ancestors, batch_columns
 from engine.rule_order import dependency_order, rule_reads
 
 I64 = np.int64
 LIMIT = 4.0e18  # products beyond this may overflow int64 once added: such rows are bad
 EPOCH = date(1970, 1, 1).toordinal()
+FIRST_DAY = date(1, 1, 1).toordinal() - EPOCH  # the interpreter's calendar: years 1 to 9999
+LAST_DAY = date(9999, 12, 31).toordinal() - EPOCH
+LARGEST = int(LIMIT)  # the largest magnitude a constant may have in a column
+SMALLEST = np.iinfo(np.int64).min  # has no negative in int64
+SPAN = LAST_DAY - FIRST_DAY  # a shift by more days (or months) than this leaves the calendar
 
 
 class NotColumnar(Exception):
@@ -71,19 +77,8 @@ class Col:
 
 # --- levels ------------------------------------------------------------------------
 
-PARENT = {"member": "household", "income": "member", "expense": "member", "event": "household",
-          "request": "household"}
-LIST_FIELDS = {("household", "members"): "member", ("household", "events"): "event",
-               ("household", "requests"): "request", ("member", "incomes"): "income",
-               ("member", "expenses"): "expense"}
-
-
-def ancestors(level: str) -> list[str]:
-    """The level and every level above it, nearest first."""
-    chain = [level]
-    while chain[-1] in PARENT:
-        chain.append(PARENT[chain[-1]])
-    return chain
+LIST_FIELDS = {(level.parent, level.field): level.name for level in LEVELS.values()
+               if level.parent is not None and level.field is not None}
 
 
 @dataclass
@@ -261,42 +256,88 @@ def decimal_rat(value: Decimal | int) -> tuple[int, int]:
 # --- calendar on days since 1970 -----------------------------------------------------------
 
 
-def _months(days: Any) -> Any:
-    return np.asarray(days, dtype=I64).astype("M8[D]").astype("M8[M]")
+def outside_calendar(days: Any) -> Any:
+    """Rows whose day is not in years 1–9999, where the interpreter stops with an error."""
+    days = np.asarray(days, dtype=I64)
+    return (days < FIRST_DAY) | (days > LAST_DAY)
+
+
+def _in_calendar(days: Any) -> Any:
+    """Days clipped into the calendar, so that NumPy's date arithmetic on bad rows stays harmless."""
+    return np.clip(np.asarray(days, dtype=I64), FIRST_DAY, LAST_DAY)
+
+
+def days_in_month(year: Any, month: Any) -> Any:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    lengths = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=I64)
+    return lengths[np.clip(np.asarray(month, dtype=I64), 1, 12) - 1] + ((month == 2) & leap)
+
+
+def make_dates(year: Any, month: Any, day: Any) -> tuple[Any, Any]:
+    """Days since 1970 of year-month-day, and the rows that are not a real date of years 1–9999."""
+    year, month, day = (np.asarray(v, dtype=I64) for v in (year, month, day))
+    unreal = (year < 1) | (year > 9999) | (month < 1) | (month > 12) | (day < 1) | (day > days_in_month(year, month))
+    days = days_of(np.clip(year, 1, 9999), np.clip(month, 1, 12), np.clip(day, 1, 31))
+    return np.where(unreal, 0, days), unreal
+
+
+def year_month_day(days: Any) -> tuple[Any, Any, Any]:
+    """Year, month and day of days since 1970, in integer arithmetic (the proleptic Gregorian calendar's
+    400-year cycle of 146,097 days, counted from 1 March so that a leap day ends its year)."""
+    shifted = np.asarray(days, dtype=I64) + 719_468  # days since 0000-03-01
+    era = shifted // 146_097
+    day_of_era = shifted - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    march_month = (5 * day_of_year + 2) // 153  # 0 = March … 11 = February
+    day = day_of_year - (153 * march_month + 2) // 5 + 1
+    month = march_month + np.where(march_month < 10, 3, -9)
+    return year_of_era + era * 400 + (month <= 2), month, day
+
+
+def days_of(year: Any, month: Any, day: Any) -> Any:
+    """Days since 1970 of a year, month and day (the inverse of ``year_month_day``)."""
+    year, month, day = (np.asarray(v, dtype=I64) for v in (year, month, day))
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
+
+
+def _month_index(days: Any) -> Any:
+    year, month, _ = year_month_day(days)
+    return year * 12 + month - 1
 
 
 def day_of_month(days: Any) -> Any:
-    return np.asarray(days, dtype=I64) - _months(days).astype("M8[D]").astype(I64) + 1
+    return year_month_day(days)[2]
 
 
 def add_months(days: Any, months: Any) -> Any:
-    month = _months(days) + np.asarray(months, dtype=I64)
-    start = month.astype("M8[D]").astype(I64)
-    length = (month + 1).astype("M8[D]").astype(I64) - start
-    return start + np.minimum(day_of_month(days), length) - 1
+    year, month, day = year_month_day(days)
+    index = year * 12 + month - 1 + np.asarray(months, dtype=I64)
+    new_year, new_month = index // 12, index % 12 + 1
+    return days_of(new_year, new_month, np.minimum(day, days_in_month(new_year, new_month)))
 
 
 def first_day_of_month(days: Any) -> Any:
-    return _months(days).astype("M8[D]").astype(I64)
+    return np.asarray(days, dtype=I64) - day_of_month(days) + 1
 
 
 def last_day_of_month(days: Any) -> Any:
-    return (_months(days) + 1).astype("M8[D]").astype(I64) - 1
+    year, month, day = year_month_day(days)
+    return np.asarray(days, dtype=I64) - day + days_in_month(year, month)
 
 
 def months_between(start: Any, end: Any) -> Any:
     start, end = np.broadcast_arrays(np.asarray(start, dtype=I64), np.asarray(end, dtype=I64))
     forward = end >= start
     low, high = np.where(forward, start, end), np.where(forward, end, start)
-    months = (_months(high) - _months(low)).astype(I64)
+    months = _month_index(high) - _month_index(low)
     months = months - (add_months(low, months) > high)
     return np.where(forward, months, -months)
-
-
-def year_month_day(days: Any) -> tuple[Any, Any, Any]:
-    month = _months(days)
-    year = month.astype("M8[Y]").astype(I64) + 1970
-    return year, month.astype(I64) % 12 + 1, day_of_month(days)
 
 
 def age_on(birth: Any, on: Any) -> Any:
@@ -359,6 +400,13 @@ class Run:
         self.as_of_days = as_of.toordinal() - EPOCH
         self.values: dict[str, Col] = {}
         self.variables: dict[str, Col] = {}
+        self.cache: dict[str, Any] = {}
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A column derived from the batch once per run (members' ages are read by many rules)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     def rule(self, name: str) -> Col:
         if name not in self.values:
@@ -455,8 +503,8 @@ class _Compiler:
             return self.lifted(lambda run: run.rule(dotted), "household", context)
         if dotted == "as_of":
             return lambda run: Col("date", np.asarray(run.as_of_days, dtype=I64))
-        if dotted in HOUSEHOLD_COLUMNS:
-            read = HOUSEHOLD_COLUMNS[dotted]
+        read = field_reader("household", dotted, self.type_of(node))
+        if read is not None:
             return self.lifted(lambda run: read(run.batch, run), "household", context)
         if dotted in ("members", "events", "requests"):
             raise NotColumnar(f"{dotted} outside an aggregation")
@@ -480,8 +528,8 @@ class _Compiler:
         field_name = path[0]
         if (level, field_name) in LIST_FIELDS:
             raise NotColumnar("a list outside an aggregation")
-        if len(path) == 1 and (level, field_name) in LEVEL_COLUMNS:
-            read = LEVEL_COLUMNS[(level, field_name)]
+        read = field_reader(level, field_name, self.type_of(node)) if len(path) == 1 else None
+        if read is not None:
             return self.lifted(lambda run: read(run.batch, run), level, context)
         rule_name = ".".join(path)
         if level == "member" and rule_name in self.program.rules and self.program.rules[rule_name].scope == "member":
@@ -550,8 +598,12 @@ class _Compiler:
 
         def member(run: Run) -> Col:
             col = left(run)
+            if col.kind == "list":
+                raise NotColumnar("membership of a list")
             if col.kind == "cat":
-                found = np.isin(np.asarray(col.data), col.den.codes(values))
+                member_of = np.zeros(len(col.den.values), dtype=bool)
+                member_of[col.den.codes(values)] = True
+                found = member_of[np.asarray(col.data)]
             else:
                 found = np.isin(np.asarray(col.data, dtype=object), choices)
             return Col("bool", ~found if negate else found, 1, col.bad)
@@ -599,19 +651,30 @@ class _Compiler:
         counted = Col("bool", np.asarray(True))
         body = self.compile(node.body, inner) if node.function != "count" else (lambda run: counted)
         condition = self.compile(node.condition, inner) if node.condition is not None else None
-        default = self.compile(node.default, Context(source.owner, {
-            v: lvl for v, lvl in context.variables.items() if lvl in ancestors(source.owner)}))\
-            if node.default is not None else None
         kind = node.function
         result_type = self.type_of(node)
 
         def aggregate(run: Run) -> Col:
             values = body(run)
             chosen = condition(run) if condition is not None else None
-            fallback = default(run) if default is not None else None
-            return reduce(kind, run.batch, source.child, values, chosen, fallback, result_type)
+            return reduce(kind, run.batch, source.child, values, chosen, result_type)
 
-        return self.lifted(aggregate, source.owner, context)
+        lifted = self.lifted(aggregate, source.owner, context)
+        if node.default is None:
+            return lifted
+        # The ``else`` value may read the caller's own variables (``else e.date`` inside a loop over
+        # events), so it is computed at the caller's level and chosen, after lifting, where the
+        # aggregation had nothing to pick.
+        default = self.compile(node.default, context)
+        emptiness = self.lifted(lambda run: _empty(run.batch, source.child, condition, run), source.owner, context)
+
+        def with_default(run: Run) -> Col:
+            picked = lifted(run)
+            empty = emptiness(run)
+            picked = Col(picked.kind, picked.data, picked.den, np.where(empty.data, False, picked.bad))
+            return select(empty, default(run), picked)
+
+        return with_default
 
 
 # --- column operations ----------------------------------------------------------------------
@@ -621,11 +684,17 @@ def constant(value: Any, type_: t.Type) -> Col:
     if isinstance(value, bool):
         return Col("bool", np.asarray(value))
     if isinstance(value, int):
+        if abs(value) > LARGEST:
+            return UNHELD
         if isinstance(type_, t.Money) or type_ in (t.NUMBER, t.RATE):
             return Col("rat", np.asarray(value, dtype=I64), 1)
         return Col("int", np.asarray(value, dtype=I64))
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return UNHELD
         numerator, denominator = decimal_rat(value)
+        if abs(numerator) > LARGEST or denominator > LARGEST:
+            return UNHELD
         return Col("rat", np.asarray(numerator, dtype=I64), denominator)
     if isinstance(value, date):
         return Col("date", np.asarray(value.toordinal() - EPOCH, dtype=I64))
@@ -636,6 +705,11 @@ def constant(value: Any, type_: t.Type) -> Col:
     if isinstance(value, (tuple, frozenset, list)):
         raise NotColumnar("a list constant")
     raise NotColumnar(f"a constant of type {type(value).__name__}")
+
+
+# A value no int64 column holds exactly (a 29-digit amount, a rate with 25 decimals): every row that
+# reads it is bad, so the interpreter answers those households exactly.
+UNHELD = Col("bad", np.asarray(0, dtype=I64), 1, np.asarray(True))
 
 
 def parameter_column(value: object, type_: t.Type) -> Col:
@@ -658,7 +732,8 @@ def _not(col: Col) -> Col:
 
 
 def _negate(col: Col) -> Col:
-    return Col(col.kind, -np.asarray(col.data, dtype=I64), col.den, col.bad)
+    data = np.asarray(col.data, dtype=I64)
+    return Col(col.kind, -np.where(data == SMALLEST, 0, data), col.den, col.bad | (data == SMALLEST))
 
 
 def _logical(op: str, left: Col, right: Col) -> Col:
@@ -671,6 +746,8 @@ def _logical(op: str, left: Col, right: Col) -> Col:
 
 
 def _compare(left: Col, right: Col, compare: Callable[[Any, Any], Any]) -> Col:
+    if "list" in (left.kind, right.kind):
+        raise NotColumnar("comparing lists")
     if left.kind == "bad" or right.kind == "bad":
         return Col("bool", np.asarray(False), 1, left.bad | right.bad)
     if "cat" in (left.kind, right.kind):
@@ -694,7 +771,7 @@ def _arith(left: Col, right: Col, sign: int) -> Col:
     if left.kind == "int" and right.kind == "int":
         with np.errstate(over="ignore"):
             data = np.add(left.data, sign * np.asarray(right.data, dtype=I64), dtype=I64)
-        return Col("int", data, 1, left.bad | right.bad)
+        return Col("int", data, 1, left.bad | right.bad | _guard((left.data, 2), (right.data, 2)))
     if left.kind == "duration" and right.kind == "duration":
         raise NotColumnar("duration arithmetic")
     return rat_add(_numeric(left), _numeric(right), sign)
@@ -716,14 +793,17 @@ def _numeric(col: Col) -> Col:
 def _shift(day: Col, duration: Col, sign: int) -> Col:
     if duration.kind != "duration":
         raise NotColumnar("date arithmetic with a non-duration")
-    count = sign * np.asarray(duration.data, dtype=I64)
+    (start, count), bad = _calendar_args([day, Col("int", duration.data, 1, duration.bad)])
+    count = sign * count
     unit = duration.den
     if unit == "months":
-        return Col("date", add_months(day.data, count), 1, day.bad | duration.bad)
-    if unit == "days":
-        return Col("date", np.asarray(day.data, dtype=I64) + count, 1, day.bad | duration.bad)
-    shifted, outside = add_working_days(day.data, count)
-    return Col("date", shifted, 1, day.bad | duration.bad | outside)
+        shifted = add_months(start, count)
+    elif unit == "days":
+        shifted = start + count
+    else:
+        shifted, outside = add_working_days(start, count)
+        bad = bad | outside
+    return Col("date", shifted, 1, bad | outside_calendar(shifted))
 
 
 def select(condition: Col, then: Col, otherwise: Col) -> Col:
@@ -736,7 +816,13 @@ def select(condition: Col, then: Col, otherwise: Col) -> Col:
         then = _shaped_like(otherwise)
     if otherwise.kind == "bad":
         otherwise = _shaped_like(then)
+    if then.kind == "list" and otherwise.kind == "list":
+        table, shift = then.den.merged(otherwise.den)
+        return Col("list", np.where(chosen, then.data, np.asarray(otherwise.data) + shift), table, bad)
+    if "list" in (then.kind, otherwise.kind):
+        raise NotColumnar("a list chosen against another kind of value")
     if "cat" in (then.kind, otherwise.kind):
+        then, otherwise = _coded_like(then, otherwise), _coded_like(otherwise, then)
         if then.kind == otherwise.kind and then.den is otherwise.den:
             return Col("cat", np.where(chosen, then.data, otherwise.data), then.den, bad)
         then, otherwise = decoded(then), decoded(otherwise)
@@ -746,13 +832,34 @@ def select(condition: Col, then: Col, otherwise: Col) -> Col:
     return Col(then.kind, np.where(chosen, then.data, otherwise.data), then.den, bad)
 
 
+def _empty(batch: Batch, child: str, condition: Code | None, run: Run) -> Col:
+    """Parent rows whose children (those the condition keeps) are none: where ``else`` is chosen."""
+    segments = batch.segments(child)
+    if condition is None:
+        return Col("bool", ~segments.nonempty, 1, False)
+    chosen = condition(run)
+    size = batch.sizes[child]
+    mask = np.broadcast_to(np.asarray(chosen.data, dtype=bool), (size,)).astype(I64)
+    bad = _segment_any(np.broadcast_to(np.asarray(chosen.bad, dtype=bool), (size,)), segments)
+    return Col("bool", _segment_sum(mask, segments.starts, segments.ends, segments) == 0, 1, bad)
+
+
+def _coded_like(col: Col, other: Col) -> Col:
+    """A text constant (``else "none"``) as a code of the other side's vocabulary, when it is one of its words."""
+    if col.kind == "obj" and other.kind == "cat" and np.ndim(col.data) == 0 and col.data.item() in other.den.index:
+        return Col("cat", np.asarray(other.den.index[col.data.item()], dtype=np.int16), other.den, col.bad)
+    return col
+
+
 def _shaped_like(col: Col) -> Col:
     zero: Any = np.zeros_like(col.data) if col.kind != "obj" else np.asarray("", dtype=object)
+    if col.kind == "list":
+        return Col("list", np.asarray(0, dtype=I64), ListTable(np.zeros(2, dtype=I64), np.empty(0, dtype=object)),
+                   np.asarray(True))
     return Col(col.kind, zero, col.den if col.kind in ("duration", "cat") else 1, np.asarray(True))
 
 
-def reduce(kind: str, batch: Batch, child: str, values: Col, chosen: Col | None, fallback: Col | None,
-           result_type: t.Type) -> Col:
+def reduce(kind: str, batch: Batch, child: str, values: Col, chosen: Col | None, result_type: t.Type) -> Col:
     """Aggregate child rows into their parent rows."""
     size = batch.sizes[child]
     segments = batch.segments(child)
@@ -775,8 +882,9 @@ def reduce(kind: str, batch: Batch, child: str, values: Col, chosen: Col | None,
         return Col("bool", hits > 0 if kind == "any" else hits == 0, 1, bad)
     if kind == "sum":
         if values.kind == "int":
-            data = np.where(mask, np.broadcast_to(values.data, (size,)), 0)
-            return Col("int", _segment_sum(np.asarray(data, dtype=I64), starts, ends, segments), 1, bad)
+            data = np.asarray(np.where(mask, np.broadcast_to(values.data, (size,)), 0), dtype=I64)
+            overflow = _guard((_largest(data), size))
+            return Col("int", _segment_sum(data, starts, ends, segments), 1, bad | overflow)
         col = as_rat(values)
         common = _common_denominator(col.den)
         if common is None:
@@ -791,14 +899,14 @@ def reduce(kind: str, batch: Batch, child: str, values: Col, chosen: Col | None,
         return normalise(_segment_sum(scaled, starts, ends, segments), common, bad | overflow)
     if kind == "collect":
         data = np.broadcast_to(np.asarray(decoded(values).data, dtype=object), (size,))
-        out = np.empty(len(starts), dtype=object)
-        out[:] = [tuple(data[a:b][mask[a:b]]) for a, b in zip(starts, ends, strict=True)]
-        return Col("obj", out, 1, bad)
-    return _pick(kind, values, mask, starts, ends, parent, bad, fallback)
+        counts = _segment_sum(mask.astype(I64), starts, ends, segments)
+        table = ListTable(np.concatenate([[0], np.cumsum(counts)]).astype(I64), data[np.flatnonzero(mask)])
+        return Col("list", np.arange(len(starts), dtype=I64), table, bad)
+    return _pick(kind, values, mask, starts, ends, parent, bad)
 
 
 def _pick(kind: str, values: Col, mask: np.ndarray, starts: np.ndarray, ends: np.ndarray, parent: np.ndarray,
-          bad: Any, fallback: Col | None) -> Col:
+          bad: Any) -> Col:
     size = len(mask)
     positions = np.arange(size, dtype=I64)
     if kind in ("first", "last"):
@@ -824,12 +932,7 @@ def _pick(kind: str, values: Col, mask: np.ndarray, starts: np.ndarray, ends: np
     safe = np.clip(chosen_pos, 0, max(size - 1, 0))
     data = np.broadcast_to(values.data, (size,))[safe] if size else np.zeros(len(starts), dtype=I64)
     den = np.broadcast_to(values.den, (size,))[safe] if np.ndim(values.den) and size else values.den
-    picked = Col(values.kind, data, den, bad)
-    if fallback is None:
-        picked.bad = picked.bad | empty
-        return picked
-    shaped = Col(fallback.kind, np.broadcast_to(fallback.data, empty.shape), fallback.den, fallback.bad)
-    return select(Col("bool", empty), shaped, picked)
+    return Col(values.kind, data, den, bad | empty)
 
 
 def _segment_sum(values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
@@ -900,29 +1003,55 @@ def _extreme(smallest: bool) -> Callable[[list[Col], t.Type], Col]:
 
 def _abs(args: list[Col], _type: t.Type) -> Col:
     col = args[0]
-    return Col(col.kind, np.abs(np.asarray(col.data, dtype=I64)), col.den, col.bad)
+    data = np.asarray(col.data, dtype=I64)
+    return Col(col.kind, np.abs(np.where(data == SMALLEST, 0, data)), col.den, col.bad | (data == SMALLEST))
+
+
+def _calendar_args(args: list[Col]) -> tuple[list[Any], Any]:
+    """Arguments of a date function made safe for NumPy: dates outside years 1–9999 and counts that
+    would certainly leave them are marked bad (the interpreter stops there) and clipped."""
+    bad = np.asarray(False)
+    values = []
+    for arg in args:
+        bad = bad | arg.bad
+        data = np.asarray(arg.data, dtype=I64)
+        if arg.kind == "date":
+            bad = bad | outside_calendar(data)
+            data = _in_calendar(data)
+        else:
+            bad = bad | (np.abs(data) > SPAN)
+            data = np.clip(data, -SPAN, SPAN)
+        values.append(data)
+    return values, bad
 
 
 def _dates(function: Callable[..., Any]) -> Callable[[list[Col], t.Type], Col]:
     def apply(args: list[Col], _type: t.Type) -> Col:
-        bad = np.asarray(False)
-        for a in args:
-            bad = bad | a.bad
-        result = function(*[a.data for a in args])
-        kind = "date" if _type == t.DATE else "int"
-        return Col(kind, np.asarray(result, dtype=I64), 1, bad)
+        values, bad = _calendar_args(args)
+        result = np.asarray(function(*values), dtype=I64)
+        if _type == t.DATE:
+            return Col("date", result, 1, bad | outside_calendar(result))
+        return Col("int", result, 1, bad)
 
     return apply
 
 
+def _make_date(args: list[Col], _type: t.Type) -> Col:
+    year, month, day = args
+    days, unreal = make_dates(year.data, month.data, day.data)
+    return Col("date", days, 1, year.bad | month.bad | day.bad | unreal)
+
+
 def _working(args: list[Col], _type: t.Type) -> Col:
-    shifted, outside = add_working_days(args[0].data, args[1].data)
-    return Col("date", shifted, 1, args[0].bad | args[1].bad | outside)
+    (start, count), bad = _calendar_args(args)
+    shifted, outside = add_working_days(start, count)
+    return Col("date", shifted, 1, bad | outside)
 
 
 def _is_working(args: list[Col], _type: t.Type) -> Col:
-    found, outside = is_working_day(args[0].data)
-    return Col("bool", found, 1, args[0].bad | outside)
+    (day,), bad = _calendar_args(args)
+    found, outside = is_working_day(day)
+    return Col("bool", found, 1, bad | outside)
 
 
 def _duration(unit: str) -> Callable[[list[Col], t.Type], Col]:
@@ -952,6 +1081,7 @@ CALLS: dict[str, Callable[[list[Col], t.Type], Col]] = {
     "months_between": _dates(months_between),
     "days_between": _dates(lambda a, b: np.asarray(b, dtype=I64) - np.asarray(a, dtype=I64)),
     "age_on": _dates(age_on),
+    "date": _make_date,
     "year": _dates(lambda d: year_month_day(d)[0]),
     "month": _dates(lambda d: year_month_day(d)[1]),
     "day": _dates(lambda d: year_month_day(d)[2]),
@@ -965,6 +1095,21 @@ CALLS: dict[str, Callable[[list[Col], t.Type], Col]] = {
 
 
 @dataclass(frozen=True)
+class ListTable:
+    """The lists of a ``list`` column (``collect``): row ``i``'s list is ``values[offsets[i]:offsets[i + 1]]``;
+    the column's data are row numbers into it, so broadcasting and selecting rows never copy lists."""
+
+    offsets: np.ndarray
+    values: np.ndarray
+
+    def merged(self, other: ListTable) -> tuple[ListTable, int]:
+        """Both tables as one, and the number to add to ``other``'s row numbers."""
+        shift = len(self.offsets) - 1
+        offsets = np.concatenate([self.offsets[:-1], other.offsets + self.offsets[-1]])
+        return ListTable(offsets, np.concatenate([self.values, other.values])), shift
+
+
+@dataclass(frozen=True)
 class Coded:
     """A text column stored as codes into a vocabulary (kinds, causes, capacities…)."""
 
@@ -972,36 +1117,43 @@ class Coded:
     vocab: Vocab
 
 
+class Deferred:
+    """A batch column made only when a rule reads it (household ids as Python text, for instance)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+def column_values(batch: Batch, level: str, name: str) -> Any:
+    """A column of the batch, made now if it was deferred."""
+    value = batch.columns[level][name]
+    if isinstance(value, Deferred):
+        value = batch.columns[level][name] = value.make()
+    return value
+
+
 def _column(level: str, name: str, kind: str) -> Callable[[Batch, Run], Col]:
     def read(batch: Batch, run: Run) -> Col:
-        value = batch.columns[level][name]
+        value = column_values(batch, level, name)
+        missing = batch.columns[level].get(f"{name}_missing", False)
         if isinstance(value, Coded):
-            return Col("cat", value.codes, value.vocab)
-        return Col(kind, value)
-
-    return read
-
-
-def _money(level: str) -> Callable[[Batch, Run], Col]:
-    def read(batch: Batch, run: Run) -> Col:
-        return Col("rat", batch.columns[level]["fen"], 100)
-
-    return read
-
-
-def _event_income(name: str) -> Callable[[Batch, Run], Col]:
-    """An income_fell event's yearly income in fen; rows of other events are bad (the interpreter words it)."""
-    def read(batch: Batch, run: Run) -> Col:
-        events = batch.columns["event"]
-        return Col("rat", events[name], 100, events["income_missing"])
+            return Col("cat", value.codes, value.vocab, missing)
+        if kind == "rat":
+            return Col("rat", value, 100, missing)  # money is held in fen
+        return Col(kind, value, 1, missing)
 
     return read
 
 
 def _yearly_fen(batch: Batch, level: str) -> tuple[np.ndarray, Any]:
     """Every amount as fen per year (exact: a monthly amount times 12)."""
-    fen = batch.columns[level]["fen"]
-    return np.where(batch.columns[level]["per_year"], fen, fen * 12), _guard((fen, 12))
+    fen = batch.columns[level]["amount"]
+    return np.where(_yearly_rows(batch, level), fen, fen * 12), _guard((fen, 12))
+
+
+def _yearly_rows(batch: Batch, level: str) -> Any:
+    per = batch.columns[level]["per"]
+    return per.codes == per.vocab.index["year"]
 
 
 def _monthly(level: str) -> Callable[[Batch, Run], Col]:
@@ -1020,91 +1172,90 @@ def _annual(level: str) -> Callable[[Batch, Run], Col]:
     return read
 
 
-def _per(level: str) -> Callable[[Batch, Run], Col]:
-    def read(batch: Batch, run: Run) -> Col:
-        return Col("obj", np.where(batch.columns[level]["per_year"], "year", "month").astype(object))
-
-    return read
+def _ages(batch: Batch, run: Run) -> Any:
+    return run.cached("age", lambda: age_on(batch.columns["member"]["birth_date"], run.as_of_days))
 
 
 def _age(batch: Batch, run: Run) -> Col:
-    return Col("int", age_on(batch.columns["member"]["birth"], run.as_of_days))
+    return Col("int", _ages(batch, run))
 
 
 def _age_test(test: Callable[[Any], Any]) -> Callable[[Batch, Run], Col]:
-    return lambda batch, run: Col("bool", test(age_on(batch.columns["member"]["birth"], run.as_of_days)))
+    return lambda batch, run: Col("bool", test(_ages(batch, run)))
 
 
-def _optional_date(name: str) -> Callable[[Batch, Run], Col]:
+def _grade_test(test: Callable[[Any], Any]) -> Callable[[Batch, Run], Col]:
+    return lambda batch, run: Col("bool", test(batch.columns["member"]["disability_grade"]))
+
+
+def _has(name: str) -> Callable[[Batch, Run], Col]:
+    return lambda batch, run: Col("bool", ~batch.columns["household"][f"{name}_missing"])
+
+
+def _size(batch: Batch, run: Run) -> Col:
+    segments = batch.segments("member")
+    return Col("int", segments.ends - segments.starts)
+
+
+def _stated(level: str, name: str) -> Callable[[Batch, Run], Col]:
+    """An enumerated field that may be absent (coded ``none``): the rows without it are bad, as the
+    interpreter, which names the record's field, cannot read them either."""
     def read(batch: Batch, run: Run) -> Col:
-        days = batch.columns["household"][name]
-        missing = batch.columns["household"][name + "_missing"]
-        return Col("date", days, 1, missing)
+        value = column_values(batch, level, name)
+        return Col("cat", value.codes, value.vocab, value.codes == value.vocab.index["none"])
 
     return read
 
 
-def _optional_column(level: str, name: str) -> Callable[[Batch, Run], Col]:
-    """A coded or money column whose rows without a value are bad (the interpreter names the record's field)."""
+def _income_change(name: str) -> Callable[[Batch, Run], Col]:
+    """An income_fell event's household income per year (a monthly amount times 12), in fen; rows of
+    events without one are bad (the interpreter words why)."""
     def read(batch: Batch, run: Run) -> Col:
-        value, missing = batch.columns[level][name], batch.columns[level][name + "_missing"]
-        if isinstance(value, Coded):
-            return Col("cat", value.codes, value.vocab, missing)
-        return Col("rat", value, 100, missing)
+        events = batch.columns["event"]
+        fen, per = events[name], events["per"]
+        monthly = per.codes == per.vocab.index["month"]
+        return Col("rat", np.where(monthly, fen * 12, fen), 100, events[f"{name}_missing"])
 
     return read
 
 
-def _has_date(name: str) -> Callable[[Batch, Run], Col]:
-    return lambda batch, run: Col("bool", ~batch.columns["household"][name + "_missing"])
-
-
-HOUSEHOLD_COLUMNS: dict[str, Callable[[Batch, Run], Col]] = {
-    "household.id": _column("household", "id", "obj"),
-    "household.hukou": _column("household", "hukou", "obj"),
-    "household.size": lambda batch, run: Col("int", batch.segments("member").ends - batch.segments("member").starts),
-    "status.registered_poor": _column("household", "registered_poor", "bool"),
-    "status.lifted_out": _column("household", "lifted_out", "bool"),
-    "status.tekun": _column("household", "tekun", "bool"),
-    "status.children_support_sufficient": _column("household", "children_support_sufficient", "bool"),
-    "status.on_dibao": _has_date("dibao_since"),
-    "status.dibao_since": _optional_date("dibao_since"),
-    "status.monitored": _has_date("monitored_since"),
-    "status.monitored_since": _optional_date("monitored_since"),
-    "status.tekun_support": _optional_column("household", "tekun_support"),
-    "status.current_benefit_monthly": _optional_column("household", "current_benefit"),
-}
-
-LEVEL_COLUMNS: dict[tuple[str, str], Callable[[Batch, Run], Col]] = {
-    ("member", "id"): _column("member", "id", "obj"),
-    ("member", "birth_date"): _column("member", "birth", "date"),
+# Names computed from the record rather than read from one column; every other field of the record
+# is read from the batch column of its name (see ``field_reader``).
+DERIVED: dict[tuple[str, str], Callable[[Batch, Run], Col]] = {
+    ("household", "household.size"): _size,
+    ("household", "status.on_dibao"): _has("dibao_since"),
+    ("household", "status.monitored"): _has("monitored_since"),
     ("member", "age"): _age,
     ("member", "elderly"): _age_test(lambda age: age >= 60),
     ("member", "minor"): _age_test(lambda age: age < 18),
     ("member", "adult"): _age_test(lambda age: age >= 18),
-    ("member", "disabled"): lambda batch, run: Col("bool", batch.columns["member"]["grade"] > 0),
-    ("member", "disability_grade"): _column("member", "grade", "int"),
-    ("member", "disability_category"): _column("member", "category", "obj"),
-    ("member", "disability_certificate"): _column("member", "certificate", "obj"),
-    ("member", "severely_disabled"): lambda batch, run: Col(
-        "bool", (batch.columns["member"]["grade"] >= 1) & (batch.columns["member"]["grade"] <= 2)),
-    ("member", "seriously_ill"): _column("member", "seriously_ill", "bool"),
-    ("member", "labour_capacity"): _column("member", "labour", "obj"),
-    ("member", "employed"): _column("member", "employed", "bool"),
-    ("member", "applies_single_person"): _column("member", "applies_single_person", "bool"),
-    ("event", "kind"): _column("event", "kind", "obj"),
-    ("event", "date"): _column("event", "date", "date"),
-    ("event", "cause"): _column("event", "cause", "obj"),
-    ("event", "income_before"): _event_income("before_fen"),
-    ("event", "income_after"): _event_income("after_fen"),
-    ("request", "kind"): _column("request", "kind", "obj"),
-    ("request", "amount"): _money("request"),
-    ("request", "member"): _column("request", "member", "obj"),
-    ("expense", "level"): _optional_column("expense", "level"),
+    ("member", "disabled"): _grade_test(lambda grade: grade > 0),
+    ("member", "severely_disabled"): _grade_test(lambda grade: (grade >= 1) & (grade <= 2)),
+    ("household", "status.tekun_support"): _stated("household", "tekun_support"),
+    ("expense", "level"): _stated("expense", "level"),
+    ("event", "income_before"): _income_change("income_before"),
+    ("event", "income_after"): _income_change("income_after"),
 }
 for _level in ("income", "expense"):
-    LEVEL_COLUMNS[(_level, "kind")] = _column(_level, "kind", "obj")
-    LEVEL_COLUMNS[(_level, "amount")] = _money(_level)
-    LEVEL_COLUMNS[(_level, "per")] = _per(_level)
-    LEVEL_COLUMNS[(_level, "monthly")] = _monthly(_level)
-    LEVEL_COLUMNS[(_level, "annual")] = _annual(_level)
+    DERIVED[(_level, "monthly")] = _monthly(_level)
+    DERIVED[(_level, "annual")] = _annual(_level)
+
+
+def field_reader(level: str, name: str, type_: t.Type) -> Callable[[Batch, Run], Col] | None:
+    """How to read a field of the record at a level (``status.tekun`` at the household, ``kind`` at an
+    income): derived, or the batch column of the field's name; None when the batch has no such column."""
+    if (level, name) in DERIVED:
+        return DERIVED[(level, name)]
+    column = name.split(".")[-1] if level == "household" else name
+    if level == "household" and not (name.startswith("status.") or name.startswith("household.")):
+        return None
+    if column not in BATCH_COLUMNS.get(level, ()):
+        return None
+    if isinstance(type_, t.Money):
+        return _column(level, column, "rat")
+    kinds: dict[t.Type, str] = {t.BOOL: "bool", t.DATE: "date", t.INT: "int"}
+    return _column(level, column, kinds.get(type_, "obj"))
+
+
+#: The columns a batch has per level.
+BATCH_COLUMNS: dict[str, frozenset[str]] = {level: batch_columns(level) for level in LEVELS}

@@ -20,16 +20,19 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from engine.batch import Chunk, RegionEvaluator, Rejected, validated_chunks
+from engine.batch_core import RegionEvaluator
+from engine.caseload import Caseload, Rejected, from_records
 from engine.diagnostics import Diagnostic, DiagnosticError, Span
-from engine.household import Household
 from engine.library import PolicyLibrary
-from engine.tables import COLUMNS, check_columns, join_tables
-from engine.writers import chunk_tables, empty_tables
+from engine.record_layout import LEVELS
+from engine.table_files import TableFile
+from engine.tables import COLUMNS, check_columns, chunks_of
+from engine.writers import empty_tables
 
 
 @dataclass
@@ -50,21 +53,18 @@ def evaluate_frames(table: Any, library: PolicyLibrary, region: str, as_of: date
                     chunk_size: int = 20_000) -> TableResult:
     """Evaluate every row of ``table`` (either layout) for ``region`` on ``as_of``."""
     as_pandas = _is_pandas(table) or (isinstance(table, Mapping) and any(_is_pandas(v) for v in table.values()))
-    records = _records(table)
     evaluator = RegionEvaluator(library, region, as_of, overrides)
     households: list[pa.Table] = []
     members: list[pa.Table] = []
     rejected: list[Rejected] = []
-    for chunk in validated_chunks(records, "<table>", chunk_size):
-        rejected += [r for _line, r in chunk if isinstance(r, Rejected)]
-        good = [(line, h) for line, h in chunk if isinstance(h, Household)]
-        if good:
-            answered: Chunk = evaluator.evaluate([h for _, h in good], [line for line, _ in good])
-            rejected += answered.rejected
-            household_table, member_table = chunk_tables(answered, evaluator)
-            households.append(household_table)
-            if member_table is not None:
-                members.append(member_table)
+    for caseload, early in _chunks(table, chunk_size):
+        rejected += early
+        if caseload.size:
+            answer = evaluator.answer(caseload)
+            rejected += answer.rejected
+            households.append(answer.household)
+            if answer.member is not None:
+                members.append(answer.member)
     empty_households, empty_members = empty_tables(evaluator)
     outputs = pa.concat_tables(households) if households else empty_households
     member_outputs = pa.concat_tables(members) if members else empty_members
@@ -79,10 +79,11 @@ def evaluate_frames(table: Any, library: PolicyLibrary, region: str, as_of: date
     return TableResult(outputs, member_outputs, rejections, policy)
 
 
-def _records(table: Any) -> Iterator[tuple[int, object]]:
-    """(row, raw record) from either layout."""
+def _chunks(table: Any, size: int) -> Iterator[tuple[Caseload, list[Rejected]]]:
+    """Chunks of households, each with the rows rejected before evaluation, from either layout."""
     if isinstance(table, Mapping):
-        return _from_tables(table)
+        yield from chunks_of(_table_files(table), size, "<tables>")
+        return
     rows = _rows(table)
     names = [str(c) for c in table.columns] if _is_pandas(table) else table.column_names
     if "members" not in names:
@@ -91,25 +92,28 @@ def _records(table: Any) -> Iterator[tuple[int, object]]:
         raise DiagnosticError([Diagnostic("E-TABLE", "a table of household records has a members column, one row "
                                           "per household; or pass the caseload's tables as a mapping "
                                           f"{{'households': …, 'members': …}}{hint}", Span("<table>", 1, 1))])
-    return ((row, _without_nulls(record)) for row, record in enumerate(rows, 1))
+    for start in range(0, len(rows), size):
+        rejected: list[Rejected] = []
+        items = [(row, _without_nulls(record)) for row, record in enumerate(rows[start:start + size], start + 1)]
+        yield from_records(items, "<table>", rejected), rejected
 
 
-def _from_tables(tables: Mapping[str, Any]) -> Iterator[tuple[int, object]]:
+def _table_files(tables: Mapping[str, Any]) -> dict[str, TableFile | None]:
     unknown = sorted(str(name) for name in tables if name not in COLUMNS)
     missing = [name for name in ("households", "members") if name not in tables]
     if unknown or missing:
         parts = ([f"missing tables: {', '.join(missing)}"] if missing else []) + (
             [f"unknown tables: {', '.join(unknown)} (the tables are: {', '.join(COLUMNS)})"] if unknown else [])
         raise DiagnosticError([Diagnostic("E-TABLE", "; ".join(parts), Span("<tables>", 1, 1))])
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for name in COLUMNS:
-        if name not in tables:
-            rows[name] = []
+    files: dict[str, TableFile | None] = {}
+    for level in LEVELS.values():
+        if level.table not in tables:
+            files[level.name] = None
             continue
-        arrow = _arrow(tables[name], f"the {name} table")
-        check_columns(arrow.column_names, name, Span(f"<{name} table>", 1, 1))
-        rows[name] = [{k: _plain(v) for k, v in row.items()} for row in arrow.to_pylist()]
-    return join_tables(rows)
+        arrow = _arrow(tables[level.table], f"the {level.table} table")
+        check_columns(arrow.column_names, level.table, Span(f"<{level.table} table>", 1, 1))
+        files[level.name] = TableFile.of_sheet(Path(f"<{level.table} table>"), level.table, arrow)
+    return files
 
 
 def _arrow(table: Any, what: str) -> pa.Table:

@@ -25,8 +25,8 @@ MESSAGES: dict[str, str] = {
         '输出政策文件或本地参数文件的 JSON Schema（供 YAML 编辑器使用）。',
     'policy: policy files; params: local parameter files (--params FILE).':
         'policy：政策文件；params：本地参数文件（--params FILE）。',
-    'Evaluate a caseload (JSON Lines, a folder of Parquet/CSV tables, or a workbook) and write one row per household (.jsonl, .csv, .parquet or .xlsx).':
-        '批量测算（JSON Lines、Parquet/CSV 表格目录或 Excel 工作簿），每户写出一行（.jsonl、.csv、.parquet 或 .xlsx）。',
+    'Evaluate a caseload (JSON Lines, a folder of Parquet/CSV/Arrow tables, or a workbook) and write one row per household (.jsonl, .csv, .parquet or .xlsx); exit status 1 when no household is answered.':
+        '批量测算（JSON Lines、Parquet/CSV/Arrow 表格目录或 Excel 工作簿），每户写出一行（.jsonl、.csv、.parquet 或 .xlsx）；没有一户得到结果时退出状态为 1。',
     'Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs) until stopped.':
         '启动 HTTP 服务（OpenAPI 描述在 /openapi.json，文档在 /docs），直到停止。',
     'Address to listen on.':
@@ -112,8 +112,10 @@ MESSAGES: dict[str, str] = {
     "Include households registered in other regions too.": "也包括户籍在其他地区的家庭。",
     "Output file: .jsonl, .csv, .parquet or .xlsx (member outputs beside it for CSV and Parquet, in a second sheet "
     "for .xlsx).": "输出文件：.jsonl、.csv、.parquet 或 .xlsx（CSV 和 Parquet 的成员结果另存一个文件，.xlsx 存在第二个工作表）。",
-    "Rejected records as JSON Lines (default: beside the output, <name>.errors.jsonl).":
-        "被拒记录写入的 JSON Lines 文件（默认与输出文件同目录，<name>.errors.jsonl）。",
+    "Rejected records as JSON Lines (default: beside the output, <out>.errors.jsonl).":
+        "被拒记录写入的 JSON Lines 文件（默认与输出文件同目录，以输出文件命名：<out>.errors.jsonl）。",
+    "Evaluate households registered in other regions too (by default they are rejected).":
+        "户籍在其他地区的家庭也予测算（默认拒绝）。",
     "Households per chunk (memory is bounded by the chunk).": "每批处理的户数（内存占用以批为限）。",
     "Run per partition on Dask: a scheduler address, or 'local' for a local cluster.":
         "在 Dask 上按分区运行：调度器地址，或 local 表示本机集群。",
@@ -250,6 +252,7 @@ MESSAGES: dict[str, str] = {
         "  符合条件 {eligible} 户；月低保金 {monthly} 元（全年 {annual} 元）；政策 {version} {digest}",
     "  rejected for: {reasons}": "  拒绝原因：{reasons}",
     "outputs evaluated by the interpreter: {names}": "由解释器测算的输出项：{names}",
+    "error: no household was answered (see the errors file)": "错误：没有一户得到测算结果（见错误文件）",
 }
 
 _NAME = r"[\w./\[\]-]+"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -67,7 +66,7 @@ def read_csv(path: Path, encoding: str | None = None) -> pa.Table:
     try:
         text = data.decode(name)
     except UnicodeDecodeError as error:
-        raise DiagnosticError([_decoding_problem(path, data, error, name)]) from None
+        raise DiagnosticError([decoding_problem(path, data, error, name)]) from None
     source = pa.BufferReader(text.encode("utf-8"))
     header = pacsv.read_csv(source, read_options=pacsv.ReadOptions(skip_rows_after_names=0)).column_names \
         if text.strip() else []
@@ -76,7 +75,7 @@ def read_csv(path: Path, encoding: str | None = None) -> pa.Table:
         column_types={c: pa.string() for c in header}, strings_can_be_null=True))
 
 
-def _decoding_problem(path: Path, data: bytes, error: UnicodeDecodeError, encoding: str) -> Diagnostic:
+def decoding_problem(path: Path, data: bytes, error: UnicodeDecodeError, encoding: str) -> Diagnostic:
     line = data.count(b"\n", 0, error.start) + 1
     column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
     bad = data[error.start: error.start + 4].hex(" ")
@@ -139,18 +138,14 @@ def whole_number_text(value: Any) -> Any:
     """``2``, ``"2"``, ``2.0`` or ``"2.0"`` as the whole number 2; anything else unchanged (to be reported)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, (float, Decimal)) and _finite(value) and value == int(value):
+    if (isinstance(value, float) and value.is_integer()) or (isinstance(value, Decimal) and value.is_finite() \
+            and value == value.to_integral_value()):
         return int(value)
     if isinstance(value, str):
         found = _WHOLE.fullmatch(value)
         if found:
             return int(found.group(1))
     return value
-
-
-def _finite(value: float | Decimal) -> bool:
-    """Not NaN and not infinite: such a value stays as it is, for validation to report."""
-    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
 
 
 def write_workbook(out: Path, sheets: dict[str, pa.Table]) -> None:

@@ -30,7 +30,7 @@ def records() -> list[dict[str, object]]:
 def test_nothing_is_lost_and_every_rejection_is_explained(tmp_path: Path, records: list[dict[str, object]]) -> None:
     lines = [json.dumps(r) for r in records[:50]]
     lines.insert(10, "{not json")
-    broken = dict(records[20], members=[])
+    broken = dict(records[20], id="HB-BROKEN", members=[])
     lines.insert(20, json.dumps(broken))
     lines.insert(30, "")  # blank lines are not records
     source = tmp_path / "in.jsonl"
@@ -38,7 +38,7 @@ def test_nothing_is_lost_and_every_rejection_is_explained(tmp_path: Path, record
     done = batch(str(source), "--out", str(tmp_path / "out.jsonl"), *SET)
     assert done.returncode == 0, done.stderr
     rows = (tmp_path / "out.jsonl").read_text().splitlines()
-    errors = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
     assert len(rows) + len(errors) == 52
     assert {e["line"] for e in errors} == {11, 21}
     bad_json = next(e for e in errors if e["line"] == 11)
@@ -80,19 +80,20 @@ def test_parquet_keeps_types_and_records_the_digest(tmp_path: Path) -> None:
     assert table.schema.metadata[b"dibao.digest"].startswith(b"sha256:")
     members = pq.read_table(tmp_path / "out.members.parquet")
     assert members.column_names[:2] == ["household_id", "member_id"]
-    assert table.num_rows + len((tmp_path / "out.errors.jsonl").read_text().splitlines()) == 2000
+    assert table.num_rows + len((tmp_path / "out.parquet.errors.jsonl").read_text().splitlines()) == 2000
 
 
 def test_tables_in_and_json_lines_in_give_the_same_answers(tmp_path: Path, records: list[dict[str, object]]) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in records) + "\n")
-    for fmt in ("parquet", "csv"):
+    for fmt in ("parquet", "csv", "arrow"):
         write_tables(records, tmp_path / fmt, fmt)
         assert batch(str(tmp_path / fmt), "--out", str(tmp_path / f"from-{fmt}.csv"), *SET).returncode == 0
     assert batch(str(source), "--out", str(tmp_path / "from-jsonl.csv"), *SET).returncode == 0
     expected = (tmp_path / "from-jsonl.csv").read_text()
     assert (tmp_path / "from-parquet.csv").read_text() == expected
     assert (tmp_path / "from-csv.csv").read_text() == expected
+    assert (tmp_path / "from-arrow.csv").read_text() == expected
     assert (tmp_path / "from-csv.members.csv").read_text() == (tmp_path / "from-jsonl.members.csv").read_text()
 
 
@@ -103,7 +104,7 @@ def test_a_member_row_without_its_household_is_an_error_not_a_loss(tmp_path: Pat
     members.write_text(members.read_text() + '"HB-999999","p1","1990-01-01","full",,,,,,\n')
     done = batch(str(tmp_path / "t"), "--out", str(tmp_path / "o.jsonl"), *SET)
     assert done.returncode == 0, done.stderr
-    (error,) = [json.loads(line) for line in (tmp_path / "o.errors.jsonl").read_text().splitlines()]
+    (error,) = [json.loads(line) for line in (tmp_path / "o.jsonl.errors.jsonl").read_text().splitlines()]
     assert error["id"] == "HB-999999" and "not in the households table" in error["reason"]
 
 
@@ -134,19 +135,50 @@ def test_an_income_of_someone_not_in_the_household_is_an_error(tmp_path: Path,
     incomes.write_text(incomes.read_text() + f'"{first}","nobody","wages","5000","month"\n')
     done = batch(str(tmp_path / "t"), "--out", str(tmp_path / "o.jsonl"), *SET)
     assert done.returncode == 0, done.stderr
-    (error,) = [json.loads(line) for line in (tmp_path / "o.errors.jsonl").read_text().splitlines()]
+    (error,) = [json.loads(line) for line in (tmp_path / "o.jsonl.errors.jsonl").read_text().splitlines()]
     assert error["id"] == first and "'nobody'" in error["reason"]
     assert "4 records → 3 rows" in done.stderr
 
 
-def test_tables_are_written_even_when_every_record_is_rejected(tmp_path: Path) -> None:
+def test_tables_are_written_even_when_every_record_is_rejected_and_the_run_fails(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"id": "x"}\n')
     done = batch(str(source), "--out", str(tmp_path / "out.parquet"))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1 and "no household was answered" in done.stderr, done.stderr
     table = pq.read_table(tmp_path / "out.parquet")
     assert table.num_rows == 0 and "dibao.benefit_monthly" in table.column_names
     assert pq.read_table(tmp_path / "out.members.parquet").num_rows == 0
+    (error,) = (tmp_path / "out.parquet.errors.jsonl").read_text().splitlines()
+    assert json.loads(error)["id"] == "x"
+
+
+def test_tables_in_any_order_and_in_parts_give_the_same_answers(tmp_path: Path,
+                                                                records: list[dict[str, object]]) -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    write_tables(records, tmp_path / "ordered")
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    for path in (tmp_path / "ordered").iterdir():
+        table = pq.read_table(path)
+        order = np.random.default_rng(3).permutation(table.num_rows) if path.stem != "households" else \
+            np.arange(table.num_rows)
+        table = table.take(pa.array(order))
+        if path.stem in ("members", "incomes"):  # a folder of parts
+            (shuffled / path.stem).mkdir()
+            half = table.num_rows // 2
+            pq.write_table(table.slice(0, half), shuffled / path.stem / "part-0.parquet")
+            pq.write_table(table.slice(half), shuffled / path.stem / "part-1.parquet")
+        else:
+            pq.write_table(table, shuffled / path.name)
+    for name in ("ordered", "shuffled"):
+        done = batch(str(tmp_path / name), "--out", str(tmp_path / f"{name}.jsonl"), "--chunk-size", "37", *SET)
+        assert done.returncode == 0, done.stderr
+    def rows(name: str) -> list[object]:  # a household's members come in its members table's order
+        return [json.loads(line) for line in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
+
+    assert rows("shuffled") == rows("ordered") and len(rows("ordered")) == len(records)
 
 
 def test_dongtai_income_falls_and_outputs_not_available_in_every_format(tmp_path: Path) -> None:

@@ -78,3 +78,14 @@ def test_comparisons_cross_multiply_exactly() -> None:
     third = Col("rat", np.array([1]), np.array([3]))
     close = Col("rat", np.array([3333333333]), np.array([10000000000]))
     assert bool(rat_compare(third, close, np.greater).data[0])
+
+
+def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
+    from engine.columnar import FIRST_DAY, LAST_DAY, days_of, first_day_of_month, last_day_of_month, year_month_day
+
+    sample = np.concatenate([np.arange(FIRST_DAY, LAST_DAY + 1, 997), [FIRST_DAY, LAST_DAY, -1, 0, 59, 60, 11016]])
+    year, month, day = year_month_day(sample)
+    assert [date(int(y), int(m), int(d)) for y, m, d in zip(year, month, day, strict=True)] == [back(v) for v in sample]
+    assert (days_of(year, month, day) == sample).all()
+    assert [back(v) for v in first_day_of_month(sample)] == [b.first_day_of_month(back(v)) for v in sample]
+    assert [back(v) for v in last_day_of_month(sample)] == [b.last_day_of_month(back(v)) for v in sample]

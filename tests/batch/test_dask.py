@@ -42,7 +42,8 @@ def test_partitioned_run_on_dask_equals_the_single_process_run(tmp_path: Path) -
                                                         .replace_schema_metadata(None))
     summary = json.loads((tmp_path / "spread" / "_summary.json").read_text())
     assert (summary["records"], summary["rows"], summary["errors"]) == (600, 599, 1)
-    (error,) = [json.loads(line) for line in (tmp_path / "spread" / "part-2.errors.jsonl").read_text().splitlines()]
+    errors = (tmp_path / "spread" / "part-2.parquet.errors.jsonl").read_text().splitlines()
+    (error,) = [json.loads(line) for line in errors]
     assert error["id"] == records[450]["id"] and "birth_date" in error["reason"]
 
 

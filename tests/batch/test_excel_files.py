@@ -205,8 +205,8 @@ def test_every_rejection_shows_the_value_it_rejects(tmp_path: Path, change: obje
     change(record)  # type: ignore[operator]
     (tmp_path / "caseload.jsonl").write_text(json.dumps(record) + "\n")
     done = run(*BATCH, str(tmp_path / "caseload.jsonl"), "--out", str(tmp_path / "out.jsonl"))
-    assert done.returncode == 0, done.stderr
-    (rejected,) = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
+    assert done.returncode == 1, done.stderr  # no household answered
+    (rejected,) = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
     assert shown in rejected["reason"]
 
 

@@ -106,7 +106,7 @@ def test_a_chain_of_450_rules_batches(deep: Path) -> None:
     source = deep.parent / "households.jsonl"
     source.write_text(json.dumps(household()) + "\n" + json.dumps(household(id="HB-0002")) + "\n", encoding="utf-8")
     code, _out, err = cli("batch", "--policies", str(deep), "--region", "demo", "--date", AS_OF, str(source),
-                          "--out", str(deep.parent / "out.jsonl"))
+                          "--out", str(deep.parent / "out.jsonl"), "--any-hukou")
     assert code == 0, err
     rows = [json.loads(line) for line in (deep.parent / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [row["chain.top"] for row in rows] == [450, 450]
@@ -130,9 +130,9 @@ def test_a_value_squared_forty_times_stops_at_a_located_message_naming_the_rule(
 def test_a_value_squared_forty_times_is_a_rejected_record_in_a_batch(squaring: Path) -> None:
     source = write_household(squaring.parent / "one.jsonl", household())
     code, _out, err = cli("batch", "--policies", str(squaring), "--region", "demo", "--date", AS_OF, str(source),
-                          "--out", str(squaring.parent / "out.jsonl"))
-    assert code == 0, err
-    (error,) = [json.loads(line) for line in (squaring.parent / "out.errors.jsonl").read_text().splitlines()]
+                          "--out", str(squaring.parent / "out.jsonl"), "--any-hukou")
+    assert code == 1, err  # its one household rejected: none answered
+    (error,) = [json.loads(line) for line in (squaring.parent / "out.jsonl.errors.jsonl").read_text().splitlines()]
     assert "rule sq.r" in error["reason"] and "digits" in error["reason"]
 
 

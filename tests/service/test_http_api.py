@@ -219,7 +219,7 @@ def test_batch_loses_nothing_and_matches_the_command(api: Server, tmp_path: Path
     assert printed.returncode == 0, printed.stderr
     expected_rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     expected_rejected = [json.loads(line) for line in
-                         (tmp_path / "rows.errors.jsonl").read_text(encoding="utf-8").splitlines()]
+                         (tmp_path / "rows.jsonl.errors.jsonl").read_text(encoding="utf-8").splitlines()]
     answer = api.call("POST", "/v1/batch?region=hebi&date=2017-10-01", caseload.read_bytes(),
                       {"Content-Type": "application/x-ndjson"})
     assert answer.status == 200
