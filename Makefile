@@ -22,8 +22,9 @@ demo: $(STAMP)
 	DIBAO=$(BIN)/dibao examples/demo.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine tests bench
+	$(BIN)/ruff check engine tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 system:
 	bash scripts/system-packages.sh

@@ -2,7 +2,7 @@
 
 The repository keeps them at the top level (``grammar/``, ``schema/``, ``policies/``,
 ``sources/``); ``build_py`` copies them into the package as ``engine/_data/…``, where
-``engine.resources`` reads them. Everything else is declared in ``pyproject.toml``.
+``engine.base.resources`` reads them. Everything else is declared in ``pyproject.toml``.
 """
 
 import shutil

@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.consistency import stand_ins  # noqa: E402
+from engine.tools.consistency import stand_ins  # noqa: E402
 
 KINDS = ("wages", "business", "agriculture", "property", "private_transfer", "dividends", "industry_support",
          "basic_pension_base", "basic_pension_other", "honour_allowance", "survivor_compensation",
@@ -93,16 +93,16 @@ def numpy_rule(data: dict[str, np.ndarray]) -> np.ndarray:
 
 def dibao_batch(data: dict[str, np.ndarray]) -> tuple[Any, Any]:
     """The columnar program and a batch of columns for the data (built outside the timing)."""
-    from engine.columnar import Batch, ColumnarProgram
-    from engine.library import PolicyLibrary
+    from engine.batch.columnar import Batch, ColumnarProgram
+    from engine.runtime.library import PolicyLibrary
 
     library = PolicyLibrary.open(bench_tree())
     resolved = library.resolve("hebi_h5", AS_OF)
     program = library.program(resolved)
     columnar = ColumnarProgram(program.rules, resolved.values, library.region("hebi_h5").result.node_types)
     households = int(data["households"])
-    from engine.caseload import VOCABULARIES
-    from engine.columnar import Coded
+    from engine.batch.caseload import VOCABULARIES
+    from engine.batch.columnar import Coded
 
     vocab, periods = VOCABULARIES[("income", "kind")], VOCABULARIES[("income", "per")]
     to_code = np.array([vocab.index[k] for k in KINDS], dtype=np.int16)
@@ -120,7 +120,7 @@ def dibao_batch(data: dict[str, np.ndarray]) -> tuple[Any, Any]:
 
 
 def dibao_rule(columnar: Any, batch: Any) -> np.ndarray:
-    from engine.columnar import to_fen
+    from engine.batch.columnar import to_fen
 
     benefit = columnar.run(batch, AS_OF, ["dibao.benefit_monthly"])["dibao.benefit_monthly"]
     fen, bad = to_fen(benefit)
@@ -227,7 +227,7 @@ def caseload(size: int, folder: Path) -> Path:
     sys.path.insert(0, str(ROOT / "examples"))
     from generate_caseload import generate
 
-    from engine.tables import tables_from_records
+    from engine.batch.tables import tables_from_records
 
     done = folder / "done"
     if done.exists():
@@ -315,11 +315,11 @@ def full_regions(size: int, folder: Path) -> list[tuple[str, float, float, float
     sys.path.insert(0, str(ROOT / "examples"))
     from generate_caseload import generate
 
-    from engine.batch_core import Outputs, RegionEvaluator
-    from engine.caseload import batch_of
-    from engine.column_checks import check
-    from engine.library import PolicyLibrary
-    from engine.tables import table_chunks, write_tables
+    from engine.batch.batch_core import Outputs, RegionEvaluator
+    from engine.batch.caseload import batch_of
+    from engine.batch.column_checks import check
+    from engine.batch.tables import table_chunks, write_tables
+    from engine.runtime.library import PolicyLibrary
 
     library = PolicyLibrary.open(ROOT / "policies")
     tables = folder / f"regions-{size}"

@@ -8,7 +8,7 @@ the inputs tried, rejected cleanly, accepted, and failures:
 
 (a) ``text``: random text as an expression (character and token soup, edited grammar
     expressions, pathological sizes and nesting) through parse → check → evaluate;
-(b) ``grammar``: grammar-generated expressions (``engine.strategies``), a third of them
+(b) ``grammar``: grammar-generated expressions (``engine.household.strategies``), a third of them
     in the context of a region's parameters and rules, through parse → check → evaluate
     on fixed households, each value checked against its checked type;
 (c) ``policy``: a real policy file with one to three mutations (dropped keys, values of
@@ -17,7 +17,7 @@ the inputs tried, rejected cleanly, accepted, and failures:
     expressions…) through ``load_yaml_text``, then its layer loaded and the tree checked
     (the mutated layer with the layers of one region that uses it); a tree that checks
     clean evaluates a household;
-(d) ``household``: records from ``engine.strategies`` and the contract example with one to
+(d) ``household``: records from ``engine.household.strategies`` and the contract example with one to
     three mutations (dropped fields, wrong types, negative, huge or NaN amounts, bad dates,
     unknown kinds, deep nesting, huge lists, records that are not objects…), as Python
     values through ``validate_household`` or as JSON, JSON Lines or YAML text through the
@@ -75,21 +75,22 @@ for _folder in (ROOT, ROOT / "bench"):
 
 from robustness_families import Failure, require_located, run_chains, run_growth, run_markup, run_trees  # noqa: E402
 
-import engine.library  # noqa: E402
-from engine import types as t  # noqa: E402
-from engine.builtins import Duration  # noqa: E402
-from engine.checker import check_expression  # noqa: E402
+import engine.runtime.library  # noqa: E402
+from engine.base.diagnostics import Diagnostic, DiagnosticError  # noqa: E402
+from engine.base.yaml_source import load_yaml_text  # noqa: E402
 from engine.cli import main as cli_main  # noqa: E402
-from engine.diagnostics import Diagnostic, DiagnosticError  # noqa: E402
-from engine.evaluate import evaluate  # noqa: E402
-from engine.household import Household, parse_household_text, validate_household  # noqa: E402
-from engine.interpreter import Program, RuleCode, Unavailable  # noqa: E402
-from engine.library import PolicyLibrary, parse_overrides  # noqa: E402
-from engine.parser import parse_expression  # noqa: E402
-from engine.policy_check import check_tree, definitions_of  # noqa: E402
-from engine.policy_files import PolicyTree, load_layer, load_tree  # noqa: E402
-from engine.strategies import DEFAULT_NAMES, random_expression_text, random_household  # noqa: E402
-from engine.yaml_source import load_yaml_text  # noqa: E402
+from engine.household.record import Household, parse_household_text, validate_household  # noqa: E402
+from engine.household.strategies import DEFAULT_NAMES, random_expression_text, random_household  # noqa: E402
+from engine.language import types as t  # noqa: E402
+from engine.language.builtins import Duration  # noqa: E402
+from engine.language.checker import check_expression  # noqa: E402
+from engine.language.parser import parse_expression  # noqa: E402
+from engine.policy.policy_files import PolicyTree, load_layer, load_tree  # noqa: E402
+from engine.policy.resolve import RuleCode, Unavailable  # noqa: E402
+from engine.runtime.evaluate import evaluate  # noqa: E402
+from engine.runtime.interpreter import Program  # noqa: E402
+from engine.runtime.library import PolicyLibrary, parse_overrides  # noqa: E402
+from engine.runtime.policy_check import check_tree, definitions_of  # noqa: E402
 
 CATEGORIES = ("text", "grammar", "policy", "household", "cli", "trees", "chains", "growth", "markup")
 TITLES = {
@@ -1062,9 +1063,9 @@ def run_cli(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
     described = _note(described + (f" (stdin {stdin_data[:20]!r})" if "-" in argv else ""))
     out, err = io.StringIO(), io.StringIO()
     code: object = 0
-    saved_stdin, saved_tree = sys.stdin, os.environ.get(engine.library.ENVIRONMENT_VARIABLE)
+    saved_stdin, saved_tree = sys.stdin, os.environ.get(engine.runtime.library.ENVIRONMENT_VARIABLE)
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin_data), encoding="utf-8")
-    os.environ[engine.library.ENVIRONMENT_VARIABLE] = str(state.root)  # the run's copy, not a tree others edit
+    os.environ[engine.runtime.library.ENVIRONMENT_VARIABLE] = str(state.root)  # the run's copy, not a tree others edit
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             cli_main(argv)
@@ -1073,9 +1074,9 @@ def run_cli(index: int, rng: random.Random, tally: Tally) -> tuple[str, str]:
     finally:
         sys.stdin = saved_stdin
         if saved_tree is None:
-            os.environ.pop(engine.library.ENVIRONMENT_VARIABLE, None)
+            os.environ.pop(engine.runtime.library.ENVIRONMENT_VARIABLE, None)
         else:
-            os.environ[engine.library.ENVIRONMENT_VARIABLE] = saved_tree
+            os.environ[engine.runtime.library.ENVIRONMENT_VARIABLE] = saved_tree
     output = out.getvalue() + err.getvalue()
     if "Traceback" in output:
         raise Failure("traceback", f"exit {code}: {output[-300:]}")
@@ -1321,7 +1322,7 @@ taking over a second of processor time, or over thirty seconds in all). Accepted
 expressions are also checked for values whose type is not
 the type the checker gave them, counted apart. The generator and the
 categories are described in `bench/robustness.py`; the household and expression
-generators are `engine/strategies.py`. The hand-made corpus of bad inputs is
+generators are `engine/household/strategies.py`. The hand-made corpus of bad inputs is
 `tests/corpus/` (see below).
 
 ## Last run

@@ -1,7 +1,7 @@
 """Robustness generators for the engine's limits: trees, chains, growth and markup.
 
 Four families of inputs for ``bench/robustness.py``, each aimed at a limit the engine
-keeps (see ``engine/interpreter.py`` and ``engine/policy_files.py``):
+keeps (see ``engine/runtime/interpreter.py`` and ``engine/policy/policy_files.py``):
 
 (f) ``trees``: the small corpus tree with links in and out of it, links to nothing and
     to themselves, FIFOs and folders named ``*.yaml``, and ``seed:`` paths that try to
@@ -36,16 +36,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine import exact
-from engine import syntax as s
-from engine import types as t
-from engine.checker import Definition, check_program
-from engine.diagnostics import Diagnostic, DiagnosticError, Span
-from engine.explain import explain
-from engine.household import Household, validate_household
-from engine.interpreter import MAX_AGGREGATE_ITEMS, Program, RuleCode, Tracer
-from engine.library import PolicyLibrary
-from engine.outputs import render
+from engine.base import exact
+from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
+from engine.household.record import Household, validate_household
+from engine.language import syntax as s
+from engine.language import types as t
+from engine.language.builtins import MAX_AGGREGATE_ITEMS
+from engine.language.checker import Definition, check_program
+from engine.policy.resolve import RuleCode
+from engine.runtime.interpreter import Program, Tracer
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.outputs import render
+from engine.tools.explain import explain
 
 
 class Failure(Exception):

@@ -21,14 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.checker import check_program  # noqa: E402
-from engine.consistency import stand_ins  # noqa: E402
-from engine.household import validate_household  # noqa: E402
-from engine.interpreter import Program, RuleCode  # noqa: E402
-from engine.library import PolicyLibrary  # noqa: E402
-from engine.parser import parse_expression  # noqa: E402
-from engine.policy_check import check_tree  # noqa: E402
-from engine.policy_files import load_tree  # noqa: E402
+from engine.household.record import validate_household  # noqa: E402
+from engine.language.checker import check_program  # noqa: E402
+from engine.language.parser import parse_expression  # noqa: E402
+from engine.policy.policy_files import load_tree  # noqa: E402
+from engine.policy.resolve import RuleCode  # noqa: E402
+from engine.runtime.interpreter import Program  # noqa: E402
+from engine.runtime.library import PolicyLibrary  # noqa: E402
+from engine.runtime.policy_check import check_tree  # noqa: E402
+from engine.tools.consistency import stand_ins  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "households" / "contract_example.json"
 TEN_OPERATIONS = (
@@ -54,9 +55,9 @@ def household():  # type: ignore[no-untyped-def]
 
 
 def bench_expression() -> float:
-    from engine.checker import Definition
-    from engine.diagnostics import Span
-    from engine.types import MONEY_MONTH
+    from engine.base.diagnostics import Span
+    from engine.language.checker import Definition
+    from engine.language.types import MONEY_MONTH
 
     node = parse_expression(TEN_OPERATIONS)
     definition = Definition("benefit", "rule", MONEY_MONTH, Span("bench", 1, 1), (node,))

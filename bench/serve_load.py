@@ -105,9 +105,9 @@ class Served:
 
 def request_bodies(limit: int = 500) -> list[str]:
     """Evaluation requests for the caseload's households that the library accepts (hebi, 2017-10-01)."""
-    from engine.diagnostics import DiagnosticError
-    from engine.household import validate_household
-    from engine.library import PolicyLibrary
+    from engine.base.diagnostics import DiagnosticError
+    from engine.household.record import validate_household
+    from engine.runtime.library import PolicyLibrary
     from engine.service.policies import LoadedPolicies
 
     policies = LoadedPolicies(PolicyLibrary.open())

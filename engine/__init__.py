@@ -8,11 +8,11 @@ as pyarrow Tables or pandas DataFrames → outputs and rejected rows), ``PolicyL
 """
 
 from engine.api import evaluate, evaluate_table
-from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.household import Household, validate_household
-from engine.library import PolicyLibrary
-from engine.outputs import Determination
-from engine.resources import package_version
+from engine.base.diagnostics import Diagnostic, DiagnosticError
+from engine.base.resources import package_version
+from engine.household.record import Household, validate_household
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.outputs import Determination
 
 __version__ = package_version()
 

@@ -17,11 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.evaluate import evaluate as evaluate_household
-from engine.household import Household, load_household, validate_household
-from engine.library import PolicyLibrary
-from engine.outputs import Determination
+from engine.base.diagnostics import Diagnostic, DiagnosticError
+from engine.household.record import Household, load_household, validate_household
+from engine.runtime.evaluate import evaluate as evaluate_household
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.outputs import Determination
 
 PathLike = str | os.PathLike[str]
 Policies = PathLike | PolicyLibrary | None
@@ -46,7 +46,7 @@ def evaluate(household: Mapping[str, Any] | PathLike | Household, region: str, d
                                        outputs=list(outputs) if outputs is not None else None, library=library)
 
     def explainer(output: str | None) -> dict[str, Any]:
-        from engine.explain import explain
+        from engine.tools.explain import explain
 
         return explain(library, record, region, as_of, overrides, output).as_dict()
 
@@ -56,11 +56,11 @@ def evaluate(household: Mapping[str, Any] | PathLike | Household, region: str, d
 
 def evaluate_table(table: Any, region: str, date: dt.date | str, *, set: Mapping[str, Any] | None = None,
                    params: Params = None, policies: Policies = None, chunk_size: int = 20_000) -> Any:
-    """Evaluate a caseload held in memory: see ``engine.frames.evaluate_frames`` (needs ``dibao[batch]``)."""
+    """Evaluate a caseload held in memory: see ``engine.batch.frames.evaluate_frames`` (needs ``dibao[batch]``)."""
     from engine.extras import require_extra
 
     require_extra("batch", "engine.evaluate_table")
-    from engine.frames import evaluate_frames
+    from engine.batch.frames import evaluate_frames
 
     as_of = as_date(date)
     region = as_region(region)

@@ -19,14 +19,14 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.builtins import iso_date
+from engine.base.diagnostics import Diagnostic, DiagnosticError, render_all
+from engine.base.i18n import tr, tr_message
+from engine.base.render import Column, Table, emit, format_option
 from engine.cli_support import LocalizedGroup, localized
-from engine.diagnostics import Diagnostic, DiagnosticError, render_all
-from engine.evaluate import evaluate
-from engine.household import load_household
-from engine.i18n import tr, tr_message
-from engine.library import PolicyLibrary
-from engine.render import Column, Table, emit, format_option
+from engine.household.record import load_household
+from engine.language.builtins import iso_date
+from engine.runtime.evaluate import evaluate
+from engine.runtime.library import PolicyLibrary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,8 +63,8 @@ def say_tree(library: PolicyLibrary) -> None:
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from engine.library import tree_digest
-    from engine.resources import bundled_policies, package_version
+    from engine.base.resources import bundled_policies, package_version
+    from engine.runtime.library import tree_digest
 
     bundled = bundled_policies()
     click.echo(f"dibao {package_version()}")
@@ -170,7 +170,7 @@ def check_command(folder: Path | None, policies: Path | None, params: tuple[Path
 
 def check_summary(library: PolicyLibrary, diagnostics: Sequence[Diagnostic], param_files: int = 0) -> str:
     """``policy tree policies: 7 layers, 6 regions checked: 0 problems``, and what could not be checked."""
-    from engine.policy_files import display_name
+    from engine.policy.policy_files import display_name
 
     skipped = library.check.not_checked
     errors = sum(d.severity == "error" for d in diagnostics)
@@ -208,7 +208,7 @@ def diagnostics_table(diagnostics: Sequence[Diagnostic]) -> Table:
               help="policy: policy files; params: local parameter files (--params FILE).")
 def schema_command(kind: str) -> None:
     """Print the JSON Schema of policy files, or of local parameter files (for YAML editors)."""
-    from engine.schema import schema_json
+    from engine.policy.schema import schema_json
 
     click.echo(schema_json(kind), nl=False)
 
@@ -220,7 +220,7 @@ def schema_command(kind: str) -> None:
 @reports_problems
 def regions_command(policies: Path | None, params: tuple[Path, ...], fmt: str, as_json: bool) -> None:
     """The regions, their versions, digests, outputs and the parameters each leaves to be supplied."""
-    from engine.reports import region_summaries, regions_table
+    from engine.tools.reports import region_summaries, regions_table
 
     library = open_library(policies, params)
     if not library.regions:
@@ -273,8 +273,8 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
                     params: tuple[Path, ...], outputs: tuple[str, ...], fmt: str, as_json: bool, quotes: bool,
                     file: str) -> None:
     """Why a household got its answer: each output's rule, values, parameters and clauses, and each income."""
-    from engine.explain import explain, render_tree
-    from engine.render import explanation_html, explanation_markdown
+    from engine.base.render import explanation_html, explanation_markdown
+    from engine.tools.explain import explain, render_tree
 
     library = open_library(policies, params, region)
     explanation = explain(library, load_household(file), region, as_of, overrides, outputs or None)
@@ -296,7 +296,7 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
 @reports_problems
 def test_command(region: str | None, policies: Path | None, params: tuple[Path, ...], fmt: str) -> None:
     """Run the worked cases and report clause coverage (exit 1 when a case fails)."""
-    from engine.testing import report_data, report_table, run_worked_cases
+    from engine.tools.testing import report_data, report_table, run_worked_cases
 
     library = open_library(policies, params, region)
     say_tree(library)
@@ -321,7 +321,7 @@ def compare_command(as_of: date, overrides: dict[str, str], policies: Path | Non
                     fmt: str, labels: str | None,
                     as_json: bool, file: str) -> None:
     """One household through every region side by side (--set applies where a region has the parameter)."""
-    from engine.reports import compare_regions, comparison_table
+    from engine.tools.reports import compare_regions, comparison_table
 
     library = open_library(policies, params)
     comparison = compare_regions(library, load_household(file), as_of, overrides)
@@ -350,8 +350,8 @@ def diff_command(specs: tuple[str, ...], revisions: tuple[str, ...], region: str
     Sides: REGION@DATE REGION@DATE; two folders with --region and --date; or --rev REV
     with REGION@DATE (or --region and --date) against the working tree.
     """
-    from engine.diff import diff_report, tree_at_revision
-    from engine.reports import diff_table
+    from engine.tools.diff import diff_report, tree_at_revision
+    from engine.tools.reports import diff_table
 
     sides = _diff_sides(specs, revisions, region, as_of, overrides, policies, params, tree_at_revision)
     report = diff_report(*sides)
@@ -371,8 +371,8 @@ def _side_tree(side: Any, revisions: tuple[str, ...]) -> str:
 
 
 def _impact(sides: Any, households: str, any_hukou: bool) -> dict[str, Any]:
-    from engine.diff import population_impact
-    from engine.household import load_households
+    from engine.household.record import load_households
+    from engine.tools.diff import population_impact
 
     records = list(load_households(households))
     valid = [h for h in records if not isinstance(h, list)]
@@ -387,7 +387,7 @@ def _impact(sides: Any, households: str, any_hukou: bool) -> dict[str, Any]:
 def _diff_sides(specs: tuple[str, ...], revisions: tuple[str, ...], region: str | None, as_of: date | None,
                 overrides: dict[str, str], policies: Path | None, params: tuple[Path, ...],
                 at_revision: Callable[[str, Path], Path]) -> Any:
-    from engine.diff import parse_spec, side
+    from engine.tools.diff import parse_spec, side
 
     here = open_library(policies, params)
     if revisions:
@@ -449,8 +449,8 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
     from engine.extras import require_extra
 
     require_extra("batch", "dibao batch")
-    from engine.batch import default_errors_path, fen_text, run_batch
-    from engine.spreadsheets import WriteOptions, check_encoding
+    from engine.batch.run import default_errors_path, fen_text, run_batch
+    from engine.batch.spreadsheets import WriteOptions, check_encoding
 
     if str(source) != "-" and not source.exists():
         raise DiagnosticError([Diagnostic("E-IO", f"{source}: no such file or folder")])
@@ -460,7 +460,7 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
     options = WriteOptions(bom, output_labels(library, region) if labels == "zh" else {})
     if dask is not None:
         require_extra("dask", "dibao batch --dask")
-        from engine.distributed import run_on_dask
+        from engine.batch.distributed import run_on_dask
 
         if errors is not None:
             raise DiagnosticError([Diagnostic("E-ARGS", "--errors is not used with --dask: each part's errors "
@@ -498,7 +498,7 @@ def batch_command(region: str, as_of: date, overrides: dict[str, str], policies:
 
 def output_labels(library: PolicyLibrary, region: str) -> dict[str, str]:
     """Chinese column labels for a region's outputs: the catalogue's, else the rule's own label."""
-    from engine.i18n import label
+    from engine.base.i18n import label
 
     chain = library.region(region).chain
     found = {name: label(name, "zh", (chain.rules.get(name) or chain.parameters.get(name)).label)  # type: ignore[union-attr]
@@ -545,8 +545,8 @@ def consistency_command(regions: tuple[str, ...], examples: int, population: int
     from engine.extras import require_extra
 
     require_extra("consistency", "dibao consistency")
-    from engine.consistency import bundled_population, check_all, cross_region_report
-    from engine.reports import print_consistency
+    from engine.tools.consistency import bundled_population, check_all, cross_region_report
+    from engine.tools.reports import print_consistency
 
     library = open_library(policies, params)
     if not as_json:

@@ -17,11 +17,11 @@ from typing import Any
 
 import click
 
+from engine.base.i18n import in_language, tr
+from engine.base.render import emit, format_option
 from engine.cli import cli, open_library, policies_option, reports_problems
 from engine.cli_support import LocalizedGroup
-from engine.i18n import in_language, tr
-from engine.library import PolicyLibrary
-from engine.render import emit, format_option
+from engine.runtime.library import PolicyLibrary
 
 
 class _ParamsGroup(LocalizedGroup):
@@ -57,7 +57,7 @@ def params_group() -> None:
 def show_command(region: str, name: str | None, as_of: date | None, policies: Path | None, params: tuple[Path, ...],
                  fmt: str) -> None:
     """The dated values of REGION's parameters (or only NAME) with source, clause and confidence."""
-    from engine.params import histories, history_table, on_date, on_date_table
+    from engine.tools.params import histories, history_table, on_date, on_date_table
 
     library = open_library(policies, params)
     if as_of is not None:
@@ -76,9 +76,9 @@ def show_command(region: str, name: str | None, as_of: date | None, policies: Pa
 @reports_problems
 def export_command(region: str, out: Path, policies: Path | None, params: tuple[Path, ...]) -> None:
     """Write REGION's parameter histories to an Excel workbook, one sheet per parameter."""
-    from engine.diagnostics import Diagnostic, DiagnosticError
-    from engine.params import histories
-    from engine.workbook import export_histories
+    from engine.base.diagnostics import Diagnostic, DiagnosticError
+    from engine.tools.params import histories
+    from engine.tools.workbook import export_histories
 
     if out.suffix.lower() != ".xlsx":
         raise DiagnosticError([Diagnostic("E-IO", f"{out}: the workbook's name ends in .xlsx")])
@@ -99,9 +99,9 @@ def export_command(region: str, out: Path, policies: Path | None, params: tuple[
 def import_command(file: Path, region: str | None, write: bool, policies: Path | None, params: tuple[Path, ...],
                    fmt: str) -> None:
     """Show what a workbook of parameter values would change in the policy files; --write makes the change."""
-    from engine.diagnostics import Diagnostic, DiagnosticError
-    from engine.policy_edit import apply, changes, changes_table, normalised
-    from engine.workbook import read_histories
+    from engine.base.diagnostics import Diagnostic, DiagnosticError
+    from engine.tools.policy_edit import apply, changes, changes_table, normalised
+    from engine.tools.workbook import read_histories
 
     library = open_library(policies, params)
     exported_from, imported = read_histories(file)
@@ -135,7 +135,7 @@ def doc_command(region: str, fmt: str, readme: str | None, policies: Path | None
     import json
     import sys
 
-    from engine import policy_doc
+    from engine.tools import policy_doc
 
     library = open_library(policies, params)
     if readme is not None:
@@ -150,9 +150,9 @@ def doc_command(region: str, fmt: str, readme: str | None, policies: Path | None
 
 
 def _readme(library: PolicyLibrary, region: str, write: bool) -> int:
-    from engine import policy_doc
-    from engine.diagnostics import Diagnostic, DiagnosticError
-    from engine.policy_files import display_name
+    from engine.base.diagnostics import Diagnostic, DiagnosticError
+    from engine.policy.policy_files import display_name
+    from engine.tools import policy_doc
 
     library.region(region)
     path = library.root / region / "README.md"

@@ -2,7 +2,7 @@
 
 Help texts are written in English beside each command and option (so the code reads
 as it always did); ``LocalizedCommand`` and ``LocalizedGroup`` pass them through the
-catalogue (``engine.i18n.tr``) when ``--help`` prints them, together with click's own
+catalogue (``engine.base.i18n.tr``) when ``--help`` prints them, together with click's own
 headings ("Usage:", "Options:", "Commands:"). Every command takes ``--lang``;
 without it the locale decides (``zh_CN.UTF-8`` gives Chinese). ``localized`` puts a
 diagnostic's words in that language.
@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from engine.diagnostics import Diagnostic
-from engine.i18n import LANGUAGES, language, set_language, tr, tr_message
+from engine.base.diagnostics import Diagnostic
+from engine.base.i18n import LANGUAGES, language, set_language, tr, tr_message
 
 
 class LocalizedFormatter(click.HelpFormatter):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.base.diagnostics import Diagnostic, DiagnosticError
 
 EXTRAS: dict[str, tuple[str, ...]] = {
     "batch": ("numpy", "pyarrow"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from engine.i18n import language_from_environment
+from engine.base.i18n import language_from_environment
 
 if language_from_environment() != "en":
     os.environ.update({"LANGUAGE": "", "LC_ALL": "C.UTF-8", "LC_MESSAGES": ""})

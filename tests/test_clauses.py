@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.clauses import clause_text
+from engine.policy.clauses import clause_text
 
 ROOT = Path(__file__).resolve().parents[1]
 HEBI = (ROOT / "sources" / "003_89745fc7a5c8f48a.txt").read_text(encoding="utf-8")

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
+from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.cli import _date, policies_option, reports_problems
-from engine.diagnostics import Diagnostic, DiagnosticError
 
 log_option = click.option("--log", "log_url", metavar="URL",
                           help="The decision log: a SQLite file (decisions.db) or postgresql://user@host/db.")
@@ -136,9 +136,9 @@ def replay_command(log_url: str, revision: str | None, since: date | None, as_js
                    policies: Path | None, params: tuple[Path, ...]) -> None:
     """Re-evaluate logged decisions under another policy tree; exit 1 when any determination would change."""
     _needs_extra()
-    from engine.diff import tree_at_revision
-    from engine.library import PolicyLibrary
+    from engine.runtime.library import PolicyLibrary
     from engine.service.replay import replay
+    from engine.tools.diff import tree_at_revision
 
     here = PolicyLibrary.open(policies, params)
     if revision is not None:
@@ -160,7 +160,7 @@ def replay_command(log_url: str, revision: str | None, since: date | None, as_js
 
 
 def _print_replay(report: dict[str, Any]) -> None:
-    from engine.reports import print_impact
+    from engine.tools.reports import print_impact
 
     click.echo(f"replay of {report['decisions_read']} logged decisions under {report['new']}")
     for region, digests in report["old_digests"].items():

@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.service.group_commit import GroupCommit
 from engine.service.jsontext import json_text
 

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.service.decision_log import Decision, exact_json
 
 FORMATS = (".jsonl", ".ndjson", ".parquet")

@@ -14,13 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from engine.evaluate import evaluate_resolved
-from engine.household import Household
-from engine.library import PolicyLibrary
-from engine.outputs import Determination
-from engine.region_document import parameter_history, region_document, sources_folder
-from engine.resolve import Chain, ResolvedPolicy
+from engine.household.record import Household
+from engine.policy.resolve import Chain, ResolvedPolicy
+from engine.runtime.evaluate import evaluate_resolved
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.outputs import Determination
 from engine.service.config import ServiceConfig
+from engine.tools.region_document import parameter_history, region_document, sources_folder
 
 Overrides = tuple[tuple[str, str], ...]
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.diagnostics import DiagnosticError
-from engine.diff import Impact, count_change
-from engine.household import validate_household
-from engine.library import PolicyLibrary
+from engine.base.diagnostics import DiagnosticError
+from engine.household.record import validate_household
+from engine.runtime.library import PolicyLibrary
 from engine.service.decision_log import Decision
 from engine.service.policies import LoadedPolicies
+from engine.tools.diff import Impact, count_change
 
 
 @dataclass

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from engine.diagnostics import Diagnostic, DiagnosticError, FieldPath, Span
-from engine.household import Household, Unreadable, household_errors, read_household_text, validate_household
+from engine.base.diagnostics import Diagnostic, DiagnosticError, FieldPath, Span
+from engine.household.record import Household, Unreadable, household_errors, read_household_text, validate_household
 
 BODY = "<request>"
 Path = FieldPath
@@ -225,7 +225,7 @@ class _Locator:
             return None
         if not self.tried:
             self.tried = True
-            from engine.yaml_source import load_yaml_text
+            from engine.base.yaml_source import load_yaml_text
 
             try:
                 self.loaded = load_yaml_text(self.text, BODY)

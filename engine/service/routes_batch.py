@@ -2,7 +2,7 @@
 
 The caseload is a JSON Lines body, or a JSON Lines file uploaded as ``file`` in a
 multipart form; at most ``max_batch_bytes`` and ``max_batch_records`` (413 past
-either). It is run by the batch engine (``engine.batch.run_batch``) in a temporary
+either). It is run by the batch engine (``engine.batch.run.run_batch``) in a temporary
 folder, and the answer holds every row and every rejected record with its line and
 reason: records = rows + rejected, always.
 """
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.service import openapi
 from engine.service.problems import library_problem
 from engine.service.requests import Problems, RequestProblem
@@ -76,7 +76,7 @@ def _day(text: str, problems: Problems) -> date | None:
 
 
 def _run(state: ServiceState, region: str, as_of: date, overrides: dict[str, str], content: bytes) -> dict[str, Any]:
-    from engine.batch import fen_text, run_batch
+    from engine.batch.run import fen_text, run_batch
 
     with tempfile.TemporaryDirectory(prefix="dibao-batch-") as folder:
         source, out, errors = (Path(folder) / name for name in ("caseload.jsonl", "rows.jsonl", "rejected.jsonl"))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from engine.diagnostics import DiagnosticError
+from engine.base.diagnostics import DiagnosticError
 from engine.service import openapi, requests
 from engine.service.group_commit import LogUnavailable
 from engine.service.jsontext import JSONAnswer
@@ -49,7 +49,7 @@ async def evaluate(request: Request) -> Response:
 @router.post("/v1/explain", openapi_extra=openapi.EXPLAIN, responses=openapi.ANSWERS)
 async def explain(request: Request) -> JSONResponse:
     """Why a household got its answer: each output's rule, values, parameters and clauses, as a tree."""
-    from engine.explain import explain as explain_household
+    from engine.tools.explain import explain as explain_household
 
     state = state_of(request)
     asked = requests.evaluation(await request.body(), with_output=True)
@@ -64,7 +64,7 @@ async def explain(request: Request) -> JSONResponse:
 @router.post("/v1/compare", openapi_extra=openapi.COMPARE, responses=openapi.ANSWERS)
 async def compare(request: Request) -> JSONResponse:
     """One household through every region side by side (``set`` applies where a region has the parameter)."""
-    from engine.reports import compare_regions
+    from engine.tools.reports import compare_regions
 
     state = state_of(request)
     as_of, household, overrides, text = requests.comparison(await request.body())

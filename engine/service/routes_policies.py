@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from engine.diagnostics import DiagnosticError
+from engine.base.diagnostics import DiagnosticError
 from engine.service.openapi import ANSWERS
 from engine.service.requests import Problems, RequestProblem, at
 from engine.service.state import state_of
@@ -30,7 +30,7 @@ async def healthz(request: Request) -> dict[str, Any]:
 @router.get("/v1/regions", tags=["policies"])
 async def regions(request: Request) -> JSONResponse:
     """Every region: version, digest (today, or at its span's end), span, outputs, parameters to supply."""
-    from engine.reports import region_summaries
+    from engine.tools.reports import region_summaries
 
     library = state_of(request).policies.library
     return JSONResponse(await run_in_threadpool(region_summaries, library))
@@ -55,7 +55,7 @@ async def diff(request: Request, old: Annotated[str, Query(examples=["hebi@2017-
                new: Annotated[str, Query(examples=["hebi@2017-07-01"])],
                set_: SetQuery = None) -> JSONResponse:
     """The semantic diff of two resolved policies (REGION@DATE each): parameters and rules changed, outputs reached."""
-    from engine.diff import diff_report, parse_spec, side
+    from engine.tools.diff import diff_report, parse_spec, side
 
     library = state_of(request).policies.library
     specs = {}
@@ -78,7 +78,7 @@ async def diff(request: Request, old: Annotated[str, Query(examples=["hebi@2017-
 
 def query_overrides(items: list[str] | None, problems: Problems) -> dict[str, str]:
     """``set=NAME=VALUE`` query parameters."""
-    from engine.diagnostics import Diagnostic
+    from engine.base.diagnostics import Diagnostic
 
     found: dict[str, str] = {}
     for item in items or ():

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
-from engine.diagnostics import Diagnostic, DiagnosticError
+from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.service.config import ServiceConfig
 from engine.service.decision_log import DecisionLog
 from engine.service.policies import LoadedPolicies

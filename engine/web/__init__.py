@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from engine.library import PolicyLibrary
+from engine.runtime.library import PolicyLibrary
 from engine.web.caseload_jobs import Jobs
 from engine.web.pages import pages_router
 

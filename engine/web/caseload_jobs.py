@@ -20,8 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.library import PolicyLibrary
+from engine.base.diagnostics import Diagnostic, DiagnosticError
+from engine.runtime.library import PolicyLibrary
 
 TABLES = ("households", "members", "incomes", "expenses", "events", "requests")
 OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
@@ -45,7 +45,7 @@ class Job:
 
     @property
     def errors_file(self) -> Path:
-        from engine.batch import default_errors_path
+        from engine.batch.run import default_errors_path
 
         return default_errors_path(self.output)
 
@@ -84,7 +84,7 @@ class Jobs:
         shutil.rmtree(self._root, ignore_errors=True)
 
     def _run(self, job: Job, library: PolicyLibrary, source: Path, overrides: dict[str, str]) -> None:
-        from engine.batch import fen_text, run_batch
+        from engine.batch.run import fen_text, run_batch
 
         def advance(count: int) -> None:
             job.done += count

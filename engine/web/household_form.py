@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.diagnostics import Diagnostic
+from engine.base.diagnostics import Diagnostic
 
 MEMBER_SLOTS = 1
 INCOME_SLOTS = 3

@@ -19,8 +19,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
 
-from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.household import (
+from engine.base.diagnostics import Diagnostic, DiagnosticError
+from engine.household.record import (
     DISABILITY_CATEGORIES,
     EVENT_CAUSES,
     EVENT_KINDS,
@@ -32,7 +32,7 @@ from engine.household import (
     read_household_text,
     validate_household,
 )
-from engine.library import PolicyLibrary
+from engine.runtime.library import PolicyLibrary
 from engine.web import charts
 from engine.web import household_form as hf
 from engine.web.caseload_jobs import OUTPUT_FORMATS, Jobs
@@ -48,13 +48,13 @@ def pages_router(get_library: Callable[[], PolicyLibrary], jobs: Jobs) -> APIRou
 
     @router.get("/", response_class=HTMLResponse)
     def regions_page(request: Request) -> Response:
-        from engine.reports import region_summaries
+        from engine.tools.reports import region_summaries
 
         return _page(request, "regions.html", summaries=region_summaries(get_library()))
 
     @router.get("/regions/{region:path}", response_class=HTMLResponse)
     def region_page(request: Request, region: str) -> Response:
-        from engine.region_document import region_document
+        from engine.tools.region_document import region_document
 
         library = get_library()
         try:
@@ -160,11 +160,11 @@ def _calculator(request: Request, library: PolicyLibrary, form: dict[str, str], 
             as_of = _date(form.get("date", ""), "date")
             overrides = _overrides(form.get("overrides", ""))
             if compare:
-                from engine.reports import compare_regions
+                from engine.tools.reports import compare_regions
 
                 context["comparison"] = compare_regions(library, household, as_of, overrides)
             else:
-                from engine.explain import explain
+                from engine.tools.explain import explain
 
                 context["explanation"] = explain(library, household, form.get("region", ""), as_of, overrides)
         except DiagnosticError as error:
@@ -229,7 +229,7 @@ def _sizes() -> dict[str, int]:
 
 
 def _diff(request: Request, library: PolicyLibrary, form: dict[str, str], upload: bytes | None) -> Response:
-    from engine.diff import compare_policies, population_impact, side
+    from engine.tools.diff import compare_policies, population_impact, side
 
     region = form.get("region", "")
     try:
@@ -256,7 +256,7 @@ def _diff(request: Request, library: PolicyLibrary, form: dict[str, str], upload
 
 def _population(library: PolicyLibrary, region: str, choice: str, upload: bytes | None) -> list[Household] | None:
     """The households the impact is counted on: the bundled caseload of the region, an upload, or none."""
-    from engine.household import parse_household_text
+    from engine.household.record import parse_household_text
 
     if choice == "upload" and upload is not None:
         text, source = upload.decode("utf-8", "replace"), "upload"

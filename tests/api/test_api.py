@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 import engine
-from engine.batch import run_batch
+from engine.batch.run import run_batch
+from engine.batch.tables import tables_from_records
 from engine.cli import cli
-from engine.library import PolicyLibrary
-from engine.tables import tables_from_records
+from engine.runtime.library import PolicyLibrary
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

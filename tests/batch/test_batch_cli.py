@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from engine.tables import write_tables
+from engine.batch.tables import write_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 HEBI = ROOT / "examples" / "caseload" / "hebi.jsonl"

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from engine import types as t
-from engine.batch_core import RegionEvaluator
-from engine.diagnostics import DiagnosticError
-from engine.household import validate_household
-from engine.library import PolicyLibrary
-from engine.outputs import render
+from engine.base.diagnostics import DiagnosticError
+from engine.batch.batch_core import RegionEvaluator
+from engine.household.record import validate_household
+from engine.language import types as t
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.outputs import render
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = date(2021, 1, 1)

@@ -13,15 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.batch_core import RegionEvaluator
-from engine.caseload import Caseload, Rejected
-from engine.column_checks import check
-from engine.household import _jsonl_record, household_errors
-from engine.json_lines import read_block
-from engine.library import PolicyLibrary
-from engine.record_layout import LEVELS
-from engine.strategies import households
-from engine.tables import table_chunks
+from engine.batch.batch_core import RegionEvaluator
+from engine.batch.caseload import Caseload, Rejected
+from engine.batch.column_checks import check
+from engine.batch.json_lines import read_block
+from engine.batch.record_layout import LEVELS
+from engine.batch.tables import table_chunks
+from engine.household.record import _jsonl_record, household_errors
+from engine.household.strategies import households
+from engine.runtime.library import PolicyLibrary
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = sorted((ROOT / "tests" / "household" / "bad").glob("*.json")) + sorted(
@@ -243,7 +243,7 @@ def test_tables_get_the_record_validators_verdicts_on_the_records_they_hold(tmp_
 
 
 def test_a_disagreement_is_settled_by_the_record_validator(monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.batch_core as core
+    import engine.batch.batch_core as core
 
     records = [json.loads(line) for line in (ROOT / "examples/caseload/hebi.jsonl").read_text().splitlines()[:5]]
     real = core.check
@@ -279,8 +279,8 @@ def test_what_tables_cannot_show_is_left_to_the_record_validator(text: str) -> N
 def test_every_rule_relating_fields_has_a_column_form() -> None:
     """The record validator's cross-field rules (functions of ``household._problems``) each have a column-wise
     counterpart; a new one without it would let the column checks accept what the record validator rejects."""
-    import engine.household as household
-    from engine.column_checks import CROSS_CHECKS
+    import engine.household.record as household
+    from engine.batch.column_checks import CROSS_CHECKS
 
     counterparts = {"_duplicate_member_ids": "member.id", "_request_members": "request.member",
                     "_event_causes": "event.cause", "_levels": "expense.level", "_status_details": "household.status",
@@ -294,7 +294,7 @@ def test_every_rule_relating_fields_has_a_column_form() -> None:
 
 def test_every_rule_of_the_record_schema_is_checked_by_columns() -> None:
     """Each kind of rule and value check the record schema uses is one the column checks apply."""
-    from engine.household import _SCHEMA
+    from engine.household.record import _SCHEMA
 
     handled = {"type", "required", "nullable", "allowed", "empty", "regex", "min", "max", "check_with", "schema",
                "maxlength", "minlength", "meta"}
@@ -319,6 +319,6 @@ def test_every_rule_of_the_record_schema_is_checked_by_columns() -> None:
 
 
 def test_the_blank_check_knows_every_character_python_strips() -> None:
-    from engine.column_checks import _WHITESPACE
+    from engine.batch.column_checks import _WHITESPACE
 
     assert "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) == _WHITESPACE

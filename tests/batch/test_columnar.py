@@ -1,4 +1,4 @@
-"""Columnar building blocks against their one-value counterparts in engine.builtins."""
+"""Columnar building blocks against their one-value counterparts in engine.language.builtins."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from engine import builtins as b
-from engine.columnar import (
+from engine.batch.columnar import (
     EPOCH,
     Col,
     _segment_extreme,
@@ -20,6 +19,7 @@ from engine.columnar import (
     rat_compare,
     round_half_up,
 )
+from engine.language import builtins as b
 
 DAYS = [date(2016, 1, 31) + timedelta(days=n * 37) for n in range(80)] + [date(2024, 2, 29), date(2023, 12, 31)]
 
@@ -81,7 +81,14 @@ def test_comparisons_cross_multiply_exactly() -> None:
 
 
 def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
-    from engine.columnar import FIRST_DAY, LAST_DAY, days_of, first_day_of_month, last_day_of_month, year_month_day
+    from engine.batch.columnar import (
+        FIRST_DAY,
+        LAST_DAY,
+        days_of,
+        first_day_of_month,
+        last_day_of_month,
+        year_month_day,
+    )
 
     sample = np.concatenate([np.arange(FIRST_DAY, LAST_DAY + 1, 997), [FIRST_DAY, LAST_DAY, -1, 0, 59, 60, 11016]])
     year, month, day = year_month_day(sample)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.tables import write_tables
+from engine.batch.tables import write_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 ARGS = ["--region", "hebi", "--date", "2017-10-01", "--set", "income.employment_cost_deduction_cap=100",

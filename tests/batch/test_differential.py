@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.batch import RegionEvaluator
-from engine.builtins import add_months
-from engine.consistency import stand_ins
-from engine.diagnostics import DiagnosticError
-from engine.household import validate_household
-from engine.library import PolicyLibrary
-from engine.outputs import render
-from engine.strategies import households
+from engine.base.diagnostics import DiagnosticError
+from engine.batch.run import RegionEvaluator
+from engine.household.record import validate_household
+from engine.household.strategies import households
+from engine.language.builtins import add_months
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.outputs import render
+from engine.tools.consistency import stand_ins
 
 LIBRARY = PolicyLibrary.open()
 REGIONS = LIBRARY.regions
@@ -154,8 +154,8 @@ def test_new_record_fields_agree(region: str, as_of: date, records: list[dict[st
     assert any(answer is None for answer in expected) and any(answer is not None for answer in expected)
 def batch_from_households(households: list[Any]) -> Any:
     """The columnar batch of validated households, as the batch lays it out."""
-    from engine.caseload import batch_of, caseload_from_households
-    from engine.column_checks import check
+    from engine.batch.caseload import batch_of, caseload_from_households
+    from engine.batch.column_checks import check
 
     checked = check(caseload_from_households(households, list(range(1, len(households) + 1))))
     assert not checked.bad.any()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from engine.tables import COLUMNS, tables_from_records, write_tables
+from engine.batch.tables import COLUMNS, tables_from_records, write_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 DIBAO = [sys.executable, "-m", "engine.cli"]

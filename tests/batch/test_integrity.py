@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from engine.tables import write_tables
+from engine.batch.tables import write_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 HEBI = ROOT / "examples" / "caseload" / "hebi.jsonl"
@@ -319,9 +319,9 @@ def test_a_household_whose_evaluation_fails_is_rejected_alone(monkeypatch: pytes
                                                                lines: list[str]) -> None:
     from datetime import date
 
-    from engine.batch_core import RegionEvaluator
-    from engine.household import validate_household
-    from engine.library import PolicyLibrary
+    from engine.batch.batch_core import RegionEvaluator
+    from engine.household.record import validate_household
+    from engine.runtime.library import PolicyLibrary
 
     evaluator = RegionEvaluator(PolicyLibrary.open(), "hebi", date(2017, 10, 1),
                                 {"income.employment_cost_deduction_cap": "100"})

@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 import pytest
 
+from engine.base.i18n import language_from_environment, tr
 from engine.cli import cli
-from engine.i18n import language_from_environment, tr
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "households" / "contract_example.json"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.worked_cases import load_cases
+from engine.tools.worked_cases import load_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 HEBI_CASES = str(sum(len(load_cases("hebi", path)) for path in sorted((ROOT / "policies/hebi/tests").glob("*.yaml"))))

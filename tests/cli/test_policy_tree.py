@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
+from engine.base.resources import bundled_policies
 from engine.cli import cli
-from engine.library import BUNDLED, FOUND, GIVEN, PolicyLibrary, choose_tree, tree_digest
-from engine.policy_files import display_name
-from engine.resources import bundled_policies
-from engine.schema import schema_json
+from engine.policy.policy_files import display_name
+from engine.policy.schema import schema_json
+from engine.runtime.library import BUNDLED, FOUND, GIVEN, PolicyLibrary, choose_tree, tree_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "households" / "contract_example.json"

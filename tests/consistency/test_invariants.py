@@ -1,7 +1,7 @@
 """Invariants: violations are found, shrunk and reported; bad invariants are located errors.
 
 That the invariants of policies/invariants.yaml hold in every region is checked by the
-pytest plugin (``engine/pytest_plugin.py``), which collects them as one item per region.
+pytest plugin (``engine/tools/pytest_plugin.py``), which collects them as one item per region.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.consistency import bundled_population, check_all, check_region, cross_region_report, load_invariants
-from engine.diagnostics import DiagnosticError
-from engine.library import PolicyLibrary
+from engine.base.diagnostics import DiagnosticError
+from engine.runtime.library import PolicyLibrary
+from engine.tools.consistency import bundled_population, check_all, check_region, cross_region_report, load_invariants
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = PolicyLibrary.open(ROOT / "policies")

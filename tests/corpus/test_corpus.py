@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.checker import check_expression
+from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.cli import main
-from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.household import load_households
-from engine.parser import parse_expression
-from engine.policy_check import check_tree
-from engine.policy_files import load_tree
+from engine.household.record import load_households
+from engine.language.checker import check_expression
+from engine.language.parser import parse_expression
+from engine.policy.policy_files import load_tree
+from engine.runtime.policy_check import check_tree
 
 HERE = Path(__file__).resolve().parent
 BASE = HERE / "base" / "policies"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.diagnostics import Diagnostic, DiagnosticError, Related, Span, field_path_text, render_with_caret
-from engine.household import household_errors, load_households
+from engine.base.diagnostics import Diagnostic, DiagnosticError, Related, Span, field_path_text, render_with_caret
+from engine.household.record import household_errors, load_households
 from engine.service.requests import from_library, located
 
 
@@ -76,10 +76,10 @@ def test_the_tracer_records_rule_and_member_as_data() -> None:
     """A member rule read is the pair (rule, member id), never a ``name[member]`` string."""
     from datetime import date
 
-    from engine.evaluate import evaluate_resolved
-    from engine.household import validate_household
-    from engine.interpreter import Tracer
-    from engine.library import PolicyLibrary
+    from engine.household.record import validate_household
+    from engine.runtime.evaluate import evaluate_resolved
+    from engine.runtime.interpreter import Tracer
+    from engine.runtime.library import PolicyLibrary
 
     library = PolicyLibrary.open(Path(__file__).resolve().parents[2] / "policies")
     record = json.loads((Path(__file__).resolve().parents[2] / "examples/households/contract_example.json")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import engine
-from engine.error_codes import CODES, PAGE, RENAMED, main, meaning, rewritten
+from engine.base.error_codes import CODES, PAGE, RENAMED, main, meaning, rewritten
 
 PACKAGE = Path(engine.__file__).parent
 CODE = re.compile(r"[EW]-[A-Z][A-Z0-9]*(-[A-Z0-9]+)*")
@@ -30,7 +30,7 @@ def test_every_code_used_is_registered() -> None:
     found = codes_in_the_package()
     assert len(found) > 40
     missing = {code: sorted(where) for code, where in found.items() if code not in CODES}
-    assert missing == {}, "add these to engine/error_codes.py"
+    assert missing == {}, "add these to engine/base/error_codes.py"
 
 
 def test_no_registered_code_is_unused_or_renamed_twice() -> None:
@@ -49,7 +49,7 @@ def test_each_meaning_is_one_line_and_distinct() -> None:
 
 def test_the_docs_table_is_current() -> None:
     text = PAGE.read_text(encoding="utf-8")
-    assert rewritten(text) == text, "run: python -m engine.error_codes"
+    assert rewritten(text) == text, "run: python -m engine.base.error_codes"
     assert main(["--check"]) == 0
     for code in CODES:
         assert f"| `{code}` |" in text

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.household import load_households, read_households, record_id
+from engine.household.record import load_households, read_households, record_id
 
 BAD = Path(__file__).parent / "bad"
 CASES = sorted(BAD.glob("*.json"))

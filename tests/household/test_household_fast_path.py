@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import household as h
-from engine.strategies import households
+from engine.household import record as h
+from engine.household.strategies import households
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((ROOT / "examples" / "households" / "contract_example.json").read_text())

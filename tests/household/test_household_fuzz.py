@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.diagnostics import DiagnosticError
-from engine.household import (
+from engine.base.diagnostics import DiagnosticError
+from engine.household.record import (
     EVENT_CAUSES,
     EXPENSE_KINDS,
     INCOME_KINDS,

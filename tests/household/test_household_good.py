@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.diagnostics import DiagnosticError
-from engine.household import (
+from engine.base.diagnostics import DiagnosticError
+from engine.household.record import (
     EVENT_CAUSES,
     EVENT_KINDS,
     INCOME_KINDS,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.household import (
+from engine.base.diagnostics import Diagnostic, DiagnosticError
+from engine.household.record import (
     Household,
     Unreadable,
     load_household,

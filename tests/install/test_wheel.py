@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.library import tree_digest
+from engine.runtime.library import tree_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("engine", "grammar", "schema", "policies", "sources", "pyproject.toml", "setup.py", "MANIFEST.in",
@@ -65,12 +65,12 @@ def test_the_wheel_carries_the_grammar_schema_policies_and_sources(installed: Pa
     for needed in ("engine/_data/grammar/rules.lark", "engine/_data/schema/policy.schema.json",
                    "engine/_data/schema/params.schema.json", "engine/_data/policies/common/policy.yaml",
                    "engine/_data/policies/hebi/tests/standard.yaml", "engine/_data/policies/invariants.yaml",
-                   "engine/_data/sources/000_20f40e1960017597.txt", "engine/api.py", "engine/pytest_plugin.py"):
+                   "engine/_data/sources/000_20f40e1960017597.txt", "engine/api.py", "engine/tools/pytest_plugin.py"):
         assert needed in names, needed
     assert not [n for n in names if "__pycache__" in n]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "dibao = engine.cli:main" in text and "dibao = engine.pytest_plugin" in text
+    assert "dibao = engine.cli:main" in text and "dibao = engine.tools.pytest_plugin" in text
 
 
 def test_version_names_the_package_and_the_bundled_tree(installed: Path, tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_check_evaluate_and_batch_run_from_another_folder_on_the_bundled_tree(in
 
 def test_a_copied_edited_tree_is_found_from_a_subfolder(installed: Path, tmp_path: Path) -> None:
     """A policy officer copies the bundled tree, edits Hebi's 2017 standard, and works in a subfolder."""
-    bundled = run([installed / "bin" / "python", "-c", "from engine.resources import bundled_policies; "
+    bundled = run([installed / "bin" / "python", "-c", "from engine.base.resources import bundled_policies; "
                    "print(bundled_policies())"], cwd=tmp_path).stdout.strip()
     shutil.copytree(bundled, tmp_path / "policies")
     policy = tmp_path / "policies" / "hebi" / "policy.yaml"

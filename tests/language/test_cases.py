@@ -20,17 +20,18 @@ from typing import Any
 
 import pytest
 
-from engine import syntax as s
-from engine import types as t
-from engine.builtins import AGGREGATES, BUILTINS, Duration
-from engine.checker import Definition, check_expression, check_program
-from engine.diagnostics import Diagnostic, DiagnosticError, Span
-from engine.formatter import format_expression
-from engine.household import validate_household
-from engine.interpreter import Program, RuleCode
-from engine.parser import TextLocator, parse_expression
-from engine.policy_check import evaluate_constant
-from engine.yaml_source import load_yaml
+from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
+from engine.base.yaml_source import load_yaml
+from engine.household.record import validate_household
+from engine.language import syntax as s
+from engine.language import types as t
+from engine.language.builtins import AGGREGATES, BUILTINS, Duration
+from engine.language.checker import Definition, check_expression, check_program
+from engine.language.formatter import format_expression
+from engine.language.parser import TextLocator, parse_expression
+from engine.policy.resolve import RuleCode
+from engine.runtime.interpreter import Program
+from engine.runtime.policy_check import evaluate_constant
 
 HERE = Path(__file__).parent
 EXPRESSION = "<expression>"

@@ -28,12 +28,12 @@ import pytest
 import yaml
 from test_cases import EXPRESSION, definitions_of, run_expression
 
-from engine.builtins import AGGREGATES, BUILTINS
-from engine.checker import check_expression, check_program
-from engine.diagnostics import DiagnosticError
-from engine.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
-from engine.member_names import explicit
-from engine.parser import TextLocator, parse_expression
+from engine.base.diagnostics import DiagnosticError
+from engine.language.builtins import AGGREGATES, BUILTINS
+from engine.language.checker import check_expression, check_program
+from engine.language.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
+from engine.language.parser import TextLocator, parse_expression
+from engine.policy.member_names import explicit
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "language.md"
 NAMES_MARK = "# Names the examples on this page use"

@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cases import definitions_of, run_expression
 
-from engine.checker import check_expression
-from engine.diagnostics import DiagnosticError
-from engine.formatter import format_expression
-from engine.parser import MAX_EXPRESSION_LENGTH, MAX_NESTING, parse_expression
+from engine.base.diagnostics import DiagnosticError
+from engine.language.checker import check_expression
+from engine.language.formatter import format_expression
+from engine.language.parser import MAX_EXPRESSION_LENGTH, MAX_NESTING, parse_expression
 
 FAST = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

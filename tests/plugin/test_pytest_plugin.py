@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.worked_cases import load_cases
+from engine.tools.worked_cases import load_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -37,10 +37,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.library import PolicyLibrary
-from engine.policy_check import check_tree
-from engine.policy_files import load_tree
+from engine.base.diagnostics import Diagnostic, DiagnosticError
+from engine.policy.policy_files import load_tree
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.policy_check import check_tree
 
 HERE = Path(__file__).parent
 REPOSITORY = HERE.parent.parent

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from engine.cli import cli
-from engine.formatter import format_expression
-from engine.library import PolicyLibrary
-from engine.policy_files import load_tree
+from engine.language.formatter import format_expression
+from engine.policy.policy_files import load_tree
+from engine.runtime.library import PolicyLibrary
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMON = ROOT / "tests" / "policies" / "bad" / "missing-source" / "policies" / "common" / "policy.yaml"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine import syntax as s
 from engine.cli import cli
-from engine.formatter import format_expression
-from engine.library import PolicyLibrary
-from engine.member_names import explicit
-from engine.parser import TextLocator, parse_expression
+from engine.language import syntax as s
+from engine.language.formatter import format_expression
+from engine.language.parser import TextLocator, parse_expression
+from engine.policy.member_names import explicit
+from engine.runtime.library import PolicyLibrary
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMON = ROOT / "tests" / "policies" / "bad" / "missing-source" / "policies" / "common" / "policy.yaml"

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from engine.library import PolicyLibrary
-from engine.resolve import value_in_force
+from engine.policy.resolve import value_in_force
+from engine.runtime.library import PolicyLibrary
 
 
 @pytest.fixture(scope="module")

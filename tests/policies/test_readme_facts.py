@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from engine.readme_facts import BEGIN, END, POLICIES, main, rewritten, stale
+from engine.tools.readme_facts import BEGIN, END, POLICIES, main, rewritten, stale
 
 
 def test_every_region_readme_block_is_current() -> None:
-    assert stale() == [], "run: python -m engine.readme_facts"
+    assert stale() == [], "run: python -m engine.tools.readme_facts"
 
 
 def test_a_new_worked_case_makes_the_block_stale_until_rewritten(tmp_path: Path) -> None:

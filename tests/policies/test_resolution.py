@@ -20,15 +20,14 @@ from typing import Any
 
 import pytest
 
-from engine.diagnostics import DiagnosticError
-from engine.evaluate import evaluate
-from engine.household import Household, validate_household
-from engine.interpreter import Unavailable
-from engine.library import PolicyLibrary
-from engine.policy_check import check_tree
-from engine.policy_files import load_tree
-from engine.resolve import resolve, value_in_force, variant_in_force
-from engine.schema import schema_json
+from engine.base.diagnostics import DiagnosticError
+from engine.household.record import Household, validate_household
+from engine.policy.policy_files import load_tree
+from engine.policy.resolve import Unavailable, resolve, value_in_force, variant_in_force
+from engine.policy.schema import schema_json
+from engine.runtime.evaluate import evaluate
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.policy_check import check_tree
 
 HERE = Path(__file__).parent
 REPOSITORY = HERE.parent.parent

@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 from policy_trees import AS_OF, REGION_FILE, chain, household, rule, squares, tree_with, write_household
 
+from engine.base.diagnostics import DiagnosticError
 from engine.cli import main
-from engine.diagnostics import DiagnosticError
-from engine.evaluate import evaluate
-from engine.explain import explain
-from engine.household import validate_household
-from engine.interpreter import MAX_AGGREGATE_ITEMS
-from engine.library import PolicyLibrary
-from engine.policy_check import check_tree
-from engine.policy_files import load_tree
+from engine.household.record import validate_household
+from engine.language.builtins import MAX_AGGREGATE_ITEMS
+from engine.policy.policy_files import load_tree
+from engine.runtime.evaluate import evaluate
+from engine.runtime.library import PolicyLibrary
+from engine.runtime.policy_check import check_tree
+from engine.tools.explain import explain
 
 DAY = date.fromisoformat(AS_OF)
 

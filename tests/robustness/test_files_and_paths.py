@@ -17,9 +17,9 @@ import pytest
 from policy_trees import BASE, REGION_FILE, tree_with
 from test_evaluation_budget import cli
 
-from engine.clauses import read_seed
-from engine.policy_check import check_tree
-from engine.policy_files import load_tree
+from engine.policy.clauses import read_seed
+from engine.policy.policy_files import load_tree
+from engine.runtime.policy_check import check_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 

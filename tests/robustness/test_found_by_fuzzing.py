@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 
-from engine import types as t
-from engine.checker import check_expression
-from engine.diagnostics import DiagnosticError
-from engine.household import validate_household
-from engine.interpreter import Program, RuleCode
-from engine.outputs import render
-from engine.parser import parse_expression
+from engine.base.diagnostics import DiagnosticError
+from engine.household.record import validate_household
+from engine.language import types as t
+from engine.language.checker import check_expression
+from engine.language.parser import parse_expression
+from engine.policy.resolve import RuleCode
+from engine.runtime.interpreter import Program
+from engine.runtime.outputs import render
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "household" / "good" / "contract_example.json"
 AS_OF = date(2021, 8, 1)

@@ -20,8 +20,8 @@ from policy_trees import AS_OF, BASE, EXAMPLE, REGION_FILE, household, rule, tre
 from test_evaluation_budget import cli
 from test_files_and_paths import run
 
-from engine.diagnostics import MAX_SHOWN, QUOTE_WIDTH
-from engine.household import Household, load_households
+from engine.base.diagnostics import MAX_SHOWN, QUOTE_WIDTH
+from engine.household.record import Household, load_households
 
 # --- household YAML: the policy loader's numbers --------------------------------------------
 

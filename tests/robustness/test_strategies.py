@@ -1,4 +1,4 @@
-"""The generators of ``engine.strategies``: every household validates, and they cover the record."""
+"""The generators of ``engine.household.strategies``: every household validates, and they cover the record."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from engine.builtins import age_on
-from engine.checker import check_expression
-from engine.diagnostics import DiagnosticError
-from engine.household import (
+from engine.base.diagnostics import DiagnosticError
+from engine.household.record import (
     CERTIFICATES,
     DISABILITY_CATEGORIES,
     EVENT_CAUSES,
@@ -25,13 +23,15 @@ from engine.household import (
     LABOUR_CAPACITIES,
     validate_household,
 )
-from engine.parser import parse_expression
-from engine.strategies import (
+from engine.household.strategies import (
     expression_texts,
     households,
     random_expression_text,
     random_household,
 )
+from engine.language.builtins import age_on
+from engine.language.checker import check_expression
+from engine.language.parser import parse_expression
 
 AS_OF = date(2021, 7, 1)
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

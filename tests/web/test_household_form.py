@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.diagnostics import Diagnostic
+from engine.base.diagnostics import Diagnostic
 from engine.web.household_form import field_errors, form_from_record, member_slots, record_from_form
 
 

@@ -1,4 +1,4 @@
-"""Tests for engine.yaml_source: safe YAML loading with a position for every node."""
+"""Tests for engine.base.yaml_source: safe YAML loading with a position for every node."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.diagnostics import DiagnosticError, Span, render_with_caret
-from engine.yaml_source import LoadedYaml, ScalarSource, load_yaml, load_yaml_text
+from engine.base.diagnostics import DiagnosticError, Span, render_with_caret
+from engine.base.yaml_source import LoadedYaml, ScalarSource, load_yaml, load_yaml_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -98,7 +98,7 @@ def test_scalar_source_only_for_strings(nested: LoadedYaml) -> None:
 
 
 def test_render_with_caret_uses_text(nested: LoadedYaml) -> None:
-    from engine.diagnostics import Diagnostic
+    from engine.base.diagnostics import Diagnostic
 
     diagnostic = Diagnostic("E-TEST", "bad value", nested.span(("params", "dibao", "enabled")))
     rendered = render_with_caret(diagnostic, nested.text)

@@ -1,0 +1,427 @@
+"""Validate a caseload column by column, and convert its values for the columnar batch.
+
+The rules are the household record's (``engine.household.record``), read from its schema
+through ``engine.batch.record_layout``: each column is checked by the kind of its field (text,
+true/false, whole number, amount, date) and the field's rules (required, allowed values,
+not empty, a pattern, not blank, a range), each list by its length limits, and the
+rules that relate fields of one record (``CROSS_CHECKS``) over whole columns. A
+household any of whose rows breaks a rule is *bad*; the batch asks the record validator
+for its messages (``dibao evaluate`` words them the same way) and evaluates only the
+others. A test keeps the two validators to the same verdicts.
+
+Values are read as the table reader has always read them: text true/false in any case
+is a boolean, digits are a whole number, an amount may be text, a decimal or an integer
+(a binary float is read from its shortest text), a date may be a date or ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.batch.caseload import VOCABULARIES, Caseload, Converted, household_rows
+from engine.batch.columnar import BATCH_COLUMNS, Coded, Deferred, Vocab, make_dates
+from engine.batch.record_layout import DATE_RANGE, LEVELS, Column, Level
+from engine.household.record import EVENT_CAUSES, MAX_AMOUNT
+
+I64 = np.int64
+MAX_FEN = int(MAX_AMOUNT) * 100
+_WHITESPACE = "".join(chr(c) for c in range(0x10000) if chr(c).isspace())  # none lies beyond U+3000
+NOT_BLANK = "[^" + "".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE) + "]"  # a character str.strip keeps
+_EARLIEST, _LATEST = (d.toordinal() - 719163 for d in DATE_RANGE)  # days since 1970
+
+
+@dataclass
+class Checked:
+    """Which households break a rule, and every column converted for the batch."""
+
+    bad: np.ndarray
+    converted: Converted
+
+
+@dataclass
+class _Values:
+    values: Any  # numpy values (or Coded / Deferred), meaningless where null or bad
+    null: np.ndarray
+    bad: np.ndarray
+
+
+def check(caseload: Caseload) -> Checked:
+    """Column-wise validation of a caseload (see the module's docstring)."""
+    households = caseload.size
+    parent = {name: np.asarray(table["parent"], dtype=I64) for name, table in caseload.tables.items()
+              if name != "household"}
+    bad = caseload.suspect.copy()
+    columns: dict[str, dict[str, Any]] = {}
+    sizes = {}
+    for name, level in LEVELS.items():
+        table = caseload.tables[name]
+        rows = households if name == "household" else table.num_rows
+        sizes[name] = rows
+        values, row_bad = _level(level, table, rows)
+        columns[name] = values
+        if name != "household":
+            row_bad |= _list_lengths(level, parent[name], sizes[level.parent or "household"])
+        _mark(bad, household_rows(parent, name, households), row_bad)
+    converted = Converted(columns, parent, sizes)
+    for rule, cross in CROSS_CHECKS.items():
+        _mark(bad, household_rows(parent, rule.split(".")[0], households), cross(caseload, converted))
+    return Checked(bad, converted)
+
+
+def _mark(bad: np.ndarray, owners: np.ndarray, row_bad: np.ndarray) -> None:
+    if row_bad.any():
+        bad[owners[row_bad]] = True
+
+
+def _level(level: Level, table: pa.Table, rows: int) -> tuple[dict[str, Any], np.ndarray]:
+    found: dict[str, _Values] = {}
+    row_bad = np.zeros(rows, dtype=bool)
+    for column in level.columns:
+        data = _array(table, column.name, rows, words=column.allowed is not None or _member_id(column))
+        found[column.name] = read = READERS[column.kind](data, column)
+        row_bad |= read.bad
+        if column.required and column.group is None:
+            row_bad |= read.null
+    present = {group: ~np.logical_and.reduce([found[c.name].null for c in level.group_columns(group)])
+               for group in level.groups}
+    for column in level.columns:
+        if column.required and column.group is not None:
+            row_bad |= present[column.group] & found[column.name].null
+    out: dict[str, Any] = {}
+    for column in level.columns:
+        read = found[column.name]
+        absent = read.null if column.group is None else read.null | ~present[column.group]
+        out[column.name] = _encoded(level, column, read, absent)
+        if f"{column.name}_missing" in BATCH_COLUMNS[level.name]:
+            out[f"{column.name}_missing"] = absent
+    return out, row_bad
+
+
+def _array(table: pa.Table, name: str, rows: int, words: bool = False) -> pa.Array:
+    """A column as one array; dictionary chunks stay dictionaries (unified) only when ``words`` is asked for."""
+    if name not in table.column_names:
+        return pa.nulls(rows, pa.null())
+    column = table[name]
+    if pa.types.is_dictionary(column.type):
+        if words and pa.types.is_string(column.type.value_type):
+            return column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0) \
+                if column.num_chunks else pa.array([], pa.string())
+        column = column.cast(column.type.value_type)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) -> Any:
+    """The batch's encoding of a column: codes for enumerations ("none" when absent), "" for absent text."""
+    vocab = VOCABULARIES.get((level.name, column.name))
+    if vocab is not None:
+        values = read.values
+        if column.allowed is None:  # text judged by a rule relating fields: coded here (unknown words are bad)
+            if isinstance(values, pa.Array) and pa.types.is_string(values.type):
+                found = pc.index_in(values, value_set=pa.array(vocab.values, pa.string()))
+                values = np.asarray(pc.fill_null(found, vocab.index["none"]), dtype=np.int16)
+            else:
+                values = np.full(len(absent), vocab.index["none"], dtype=np.int16)
+        codes = np.where(absent, vocab.index.get("none", 0), values).astype(np.int16)
+        return Coded(codes, vocab)
+    if column.kind == "string":
+        values, missing = read.values, absent
+        if _member_id(column):  # few distinct ids ("p1", "p2", …): codes
+            return _member_ids(values)
+        return Deferred(lambda: np.where(missing, "", values.to_numpy(zero_copy_only=False)).astype(object))
+    if column.kind == "boolean":
+        return np.where(absent, False, read.values)
+    return np.where(absent, 0, read.values).astype(I64)
+
+
+def _member_id(column: Column) -> bool:
+    return column.level == "member" and column.name == "id"
+
+
+def _member_ids(values: pa.Array) -> Coded:
+    encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values.cast(pa.string()))
+    words = tuple(encoded.dictionary.to_pylist())
+    return Coded(np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int16 if len(words) < 32000 else I64),
+                 Vocab(words))
+
+
+# --- one column, by the kind of its field ------------------------------------------------------------
+
+
+def _nulls(data: pa.Array) -> np.ndarray:
+    return np.asarray(data.is_null(), dtype=bool)
+
+
+def _is_text(data: pa.Array) -> bool:
+    return pa.types.is_string(data.type) or pa.types.is_large_string(data.type)
+
+
+def _matches(data: pa.Array, pattern: str) -> np.ndarray:
+    return np.asarray(pc.fill_null(pc.match_substring_regex(data, pattern), False), dtype=bool)
+
+
+def _other_kind(data: pa.Array) -> _Values:
+    null = _nulls(data)
+    return _Values(np.zeros(len(data), dtype=I64), null, ~null)
+
+
+def _text(data: pa.Array, column: Column) -> _Values:
+    if pa.types.is_dictionary(data.type):  # each distinct word checked once
+        words = _text(data.dictionary, column)
+        index = np.asarray(pc.fill_null(data.indices, -1), dtype=I64)
+        null = index < 0
+        if not len(words.bad):
+            return _Values(data if column.allowed is None else np.zeros(len(index), dtype=np.int16), null,
+                           np.zeros(len(index), dtype=bool))
+        safe = np.where(null, 0, index)
+        values = data if column.allowed is None else np.asarray(words.values)[safe]
+        return _Values(values, null, ~null & words.bad[safe])
+    if not _is_text(data):
+        read = _other_kind(data)
+        if pa.types.is_null(data.type):
+            read.values = data.cast(pa.string())
+        return read
+    null = _nulls(data)
+    bad = np.zeros(len(data), dtype=bool)
+    rules = column.rules
+    if rules.get("empty") is False:
+        bad |= np.asarray(pc.fill_null(pc.equal(pc.utf8_length(data), 0), False), dtype=bool)
+    if "regex" in rules:  # as cerberus matches: from the start, up to the end or a final newline
+        bad |= ~null & ~_matches(data, f"^(?:{rules['regex']})\n?$")
+    if rules.get("check_with") == "name":
+        bad |= ~null & ~_matches(data, NOT_BLANK)
+    if column.allowed is not None:  # codes into the allowed values (the vocabulary's first words)
+        codes = pc.index_in(data, value_set=pa.array(column.allowed, pa.string()))
+        bad |= ~null & np.asarray(codes.is_null(), dtype=bool)
+        return _Values(np.asarray(pc.fill_null(codes, 0), dtype=np.int16), null, bad)
+    return _Values(data, null, bad)
+
+
+def _boolean(data: pa.Array, column: Column) -> _Values:
+    null = _nulls(data)
+    if pa.types.is_boolean(data.type):
+        return _Values(np.asarray(pc.fill_null(data, False), dtype=bool), null, np.zeros(len(data), dtype=bool))
+    if _is_text(data):  # tables: true or false in any case
+        lower = pc.utf8_lower(data)
+        yes = np.asarray(pc.fill_null(pc.equal(lower, "true"), False), dtype=bool)
+        no = np.asarray(pc.fill_null(pc.equal(lower, "false"), False), dtype=bool)
+        return _Values(yes, null, ~null & ~(yes | no))
+    return _other_kind(data)
+
+
+def _whole(data: pa.Array, column: Column) -> _Values:
+    if pa.types.is_decimal(data.type):
+        data = data.cast(pa.string())
+    if _is_text(data):  # tables: digits (a whole number written 2.0, as Excel writes one, too)
+        null = _nulls(data)
+        digits = _matches(data, r"^[0-9]{1,18}(?:\.0*)?$")  # longer ones are beyond any range a field has
+        safe = pc.if_else(pa.array(digits), pc.replace_substring_regex(data, r"\.0*$", ""), pa.scalar("0"))
+        read = _Values(np.asarray(pc.cast(safe, pa.int64()), dtype=I64), null, ~null & ~digits)
+    elif pa.types.is_integer(data.type):
+        null = _nulls(data)
+        read = _Values(np.asarray(pc.fill_null(data.cast(pa.int64(), safe=False), 0), dtype=I64), null,
+                       np.zeros(len(data), dtype=bool))
+        if pa.types.is_uint64(data.type):
+            read.bad = ~null & np.asarray(pc.fill_null(pc.greater(data, 2**62), False), dtype=bool)
+    else:
+        return _other_kind(data)
+    low, high = column.rules.get("min"), column.rules.get("max")
+    if low is not None:
+        read.bad = read.bad | (~read.null & (read.values < low))
+    if high is not None:
+        read.bad = read.bad | (~read.null & (read.values > high))
+    return read
+
+
+PLAIN_AMOUNT = r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$"  # at most 13 digits, 2 decimals: fits decimal(15, 2)
+_AMOUNT = r"^(?P<sign>-?)0*(?P<whole>[0-9]*)(?:\.(?P<frac>[0-9]+))?$"  # leading zeros dropped
+
+
+def _money(data: pa.Array, column: Column) -> _Values:
+    """Amounts in fen: text as the record validator reads it, decimals, integers, binary floats."""
+    if pa.types.is_integer(data.type):
+        null = _nulls(data)
+        values = np.asarray(pc.fill_null(data.cast(pa.int64(), safe=False), 0), dtype=I64)
+        wide = pa.types.is_uint64(data.type) and bool(pc.any(pc.greater(data, 2**62)).as_py() or False)
+        bad = ~null & ((values < 0) | (values > int(MAX_AMOUNT)) | wide)
+        return _Values(np.where(bad, 0, values) * 100, null, bad)
+    if pa.types.is_floating(data.type):
+        data = pa.array([None if v is None else repr(v) for v in data.to_pylist()], pa.string())
+    elif pa.types.is_decimal(data.type) and data.type.scale >= 0:
+        data = data.cast(pa.string())
+    if not _is_text(data):
+        return _other_kind(data)
+    null = _nulls(data)
+    plain = _matches(data, PLAIN_AMOUNT)
+    if plain.sum() == len(data) - null.sum():  # the usual case: decimal casts do the arithmetic
+        cents = pc.multiply(pc.cast(data, pa.decimal128(15, 2)), pa.scalar(100, pa.decimal128(3, 0)))
+        fen = np.asarray(pc.fill_null(pc.cast(cents, pa.int64()), 0), dtype=I64)
+        bad = fen > MAX_FEN
+        return _Values(np.where(bad, 0, fen), null, bad)
+    return _amount_texts(data, null)
+
+
+def _amount_texts(data: pa.Array, null: np.ndarray) -> _Values:
+    """Amounts in any text the record validator reads: leading zeros, a minus on zero, too many digits."""
+    form = _matches(data, r"^-?[0-9]+(?:\.[0-9]+)?$")
+    parts = pc.extract_regex(pc.if_else(pa.array(form), data, pa.scalar("0")), _AMOUNT)
+    whole, fraction = pc.struct_field(parts, "whole"), pc.struct_field(parts, "frac")
+    fits = np.asarray(pc.less_equal(pc.utf8_length(whole), 13), dtype=bool) & np.asarray(
+        pc.less_equal(pc.utf8_length(fraction), 2), dtype=bool)
+    whole = pc.if_else(pa.array(fits), whole, pa.scalar("0"))
+    fraction = pc.if_else(pa.array(fits), fraction, pa.scalar(""))
+    fen = np.asarray(pc.cast(pc.binary_join_element_wise(whole, pc.utf8_rpad(fraction, 2, "0"), ""), pa.int64()),
+                     dtype=I64) if len(data) else np.zeros(0, dtype=I64)
+    negative = np.asarray(pc.equal(pc.struct_field(parts, "sign"), "-"), dtype=bool) & (fen != 0)
+    bad = ~null & (~form | ~fits | negative | (fen > MAX_FEN))
+    return _Values(np.where(bad, 0, fen), null, bad)
+
+
+def _isodate(data: pa.Array, column: Column) -> _Values:
+    """Days since 1970 of a real date in the record's range (a date, or text YYYY-MM-DD)."""
+    if pa.types.is_date64(data.type):
+        data = data.cast(pa.date32())
+    null = _nulls(data)
+    if pa.types.is_date32(data.type):
+        days = np.asarray(pc.fill_null(data.cast(pa.int32()), 0), dtype=I64)
+        unreal = np.zeros(len(data), dtype=bool)
+    elif _is_text(data):
+        try:  # the usual case: every date real and written YYYY-MM-DD (Arrow's cast is as strict)
+            days = np.asarray(pc.fill_null(pc.cast(data, pa.date32()).cast(pa.int32()), 0), dtype=I64)
+            bad = ~null & ((days < _EARLIEST) | (days > _LATEST))
+            return _Values(np.where(bad, 0, days), null, bad)
+        except pa.ArrowInvalid:
+            pass
+        form = _matches(data, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        safe = pc.if_else(pa.array(form), data, pa.scalar("1970-01-01"))
+        year, month, day = (np.asarray(pc.cast(pc.utf8_slice_codeunits(safe, a, b), pa.int64()), dtype=I64)
+                            for a, b in ((0, 4), (5, 7), (8, 10)))
+        days, unreal = make_dates(year, month, day)
+        unreal = unreal | ~form
+    else:
+        return _other_kind(data)
+    bad = ~null & (unreal | (days < _EARLIEST) | (days > _LATEST))
+    return _Values(np.where(bad, 0, days), null, bad)
+
+
+READERS: dict[str, Callable[[pa.Array, Column], _Values]] = {
+    "string": _text, "boolean": _boolean, "whole": _whole, "money": _money, "isodate": _isodate,
+}
+
+
+# --- lists and the rules that relate fields -------------------------------------------------------
+
+
+def _list_lengths(level: Level, parent: np.ndarray, parents: int) -> np.ndarray:
+    """Rows whose parent has more items than the list allows (or fewer: a household without members)."""
+    counts = np.bincount(parent, minlength=parents)
+    wrong = counts > level.rules.get("maxlength", len(parent) + 1)
+    if not wrong.any():
+        return np.zeros(len(parent), dtype=bool)
+    return wrong[parent]
+
+
+def _too_few_members(caseload: Caseload, converted: Converted) -> np.ndarray:
+    rules = LEVELS["member"].rules
+    counts = np.bincount(converted.parent["member"], minlength=caseload.size)
+    return counts < rules.get("minlength", 0)
+
+
+def _member_keys(converted: Converted) -> tuple[np.ndarray, Coded]:
+    ids = converted.columns["member"]["id"]
+    return converted.parent["member"] * len(ids.vocab.values) + ids.codes, ids
+
+
+def _duplicate_member_ids(caseload: Caseload, converted: Converted) -> np.ndarray:
+    """members[i].id repeats an earlier member's id."""
+    keys, _ = _member_keys(converted)
+    order = np.argsort(keys, kind="stable")
+    repeated = np.zeros(len(keys), dtype=bool)
+    repeated[order[1:]] = keys[order[1:]] == keys[order[:-1]]
+    return repeated
+
+
+def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
+    """requests[i].member names no member of the household."""
+    table = caseload.tables["request"]
+    if "member" not in table.column_names or not table.num_rows:
+        return np.zeros(table.num_rows, dtype=bool)
+    member = _array(table, "member", table.num_rows)
+    if not _is_text(member):
+        return np.zeros(table.num_rows, dtype=bool)  # reported as a wrong type
+    keys, ids = _member_keys(converted)
+    code = pc.index_in(member, value_set=pa.array(ids.vocab.values, pa.string()))
+    found = np.asarray(pc.fill_null(code, -1), dtype=I64)
+    wanted = converted.parent["request"] * len(ids.vocab.values) + found
+    known = np.sort(keys)
+    position = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
+    exists = (found >= 0) & (known[position] == wanted) if len(known) else np.zeros(len(found), dtype=bool)
+    return ~np.asarray(member.is_null(), dtype=bool) & ~exists
+
+
+_CAUSE_PAIRS = pa.array(sorted({f"{kind}/{cause}" for kind, causes in EVENT_CAUSES.items() for cause in causes}
+                               | {f"{kind}/" for kind, causes in EVENT_CAUSES.items() if not causes}), pa.string())
+
+
+def _event_causes(caseload: Caseload, converted: Converted) -> np.ndarray:
+    """events[i].cause is required for the kinds that have causes, one of theirs, and absent for the others."""
+    table = caseload.tables["event"]
+    kind = _array(table, "kind", table.num_rows)
+    cause = _array(table, "cause", table.num_rows)
+    if not _is_text(kind) or not table.num_rows:
+        return np.zeros(table.num_rows, dtype=bool)
+    if not _is_text(cause):
+        cause = pc.if_else(pc.is_null(cause), pa.scalar(None, pa.string()), pa.scalar("?"))
+    pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
+    return ~np.asarray(pc.is_in(pairs, value_set=_CAUSE_PAIRS), dtype=bool)
+
+
+def _present(converted: Converted, level: str, name: str) -> np.ndarray:
+    """Rows where an optional field has a value (its code is not ``none``, or its ``*_missing`` flag is off)."""
+    columns = converted.columns[level]
+    if f"{name}_missing" in columns:
+        return ~np.asarray(columns[f"{name}_missing"], dtype=bool)
+    value = columns[name]
+    return value.codes != value.vocab.index["none"]
+
+
+def _education_levels(caseload: Caseload, converted: Converted) -> np.ndarray:
+    """expenses[i].level is given for an expense other than education."""
+    kind = converted.columns["expense"]["kind"]
+    return _present(converted, "expense", "level") & (kind.codes != kind.vocab.index["education"])
+
+
+def _status_details(caseload: Caseload, converted: Converted) -> np.ndarray:
+    """status.tekun_support needs status.tekun true; status.current_benefit_monthly needs status.dibao_since."""
+    columns = converted.columns["household"]
+    return (_present(converted, "household", "tekun_support") & ~np.asarray(columns["tekun"], dtype=bool)) | (
+        _present(converted, "household", "current_benefit_monthly") & ~_present(converted, "household", "dibao_since"))
+
+
+def _event_incomes(caseload: Caseload, converted: Converted) -> np.ndarray:
+    """income_fell events have income_before, income_after (below it) and per; other events none of them."""
+    kind = converted.columns["event"]["kind"]
+    falls = kind.codes == kind.vocab.index["income_fell"]
+    given = [_present(converted, "event", name) for name in ("income_before", "income_after", "per")]
+    events = converted.columns["event"]
+    below = np.asarray(events["income_after"], dtype=I64) < np.asarray(events["income_before"], dtype=I64)
+    complete = np.logical_and.reduce(given)
+    return np.where(falls, ~complete | ~below, np.logical_or.reduce(given))
+
+
+#: The record's rules that relate fields, as ``engine.household.record`` checks them one record at a time.
+CROSS_CHECKS: dict[str, Callable[[Caseload, Converted], np.ndarray]] = {
+    "household.members": _too_few_members,
+    "member.id": _duplicate_member_ids,
+    "request.member": _request_members,
+    "event.cause": _event_causes,
+    "expense.level": _education_levels,
+    "household.status": _status_details,
+    "event.income_before": _event_incomes,
+}
+

@@ -1,0 +1,241 @@
+"""The household as the rules language sees it: record shapes, names and accessors.
+
+One table per record (member, income, expense, event, request) maps a field name to its
+type and to a plain accessor ``(record, as_of) -> value``. The checker reads the types,
+the interpreter the accessors; the household model itself is ``engine.household.record``.
+Absent optional values have explicit encodings: a member without a disability has grade
+0 and category ``"none"``; an event without a cause has cause ``"none"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from engine.household.record import (
+    DISABILITY_CATEGORIES,
+    EDUCATION_LEVELS,
+    EVENT_CAUSES,
+    EVENT_KINDS,
+    EXPENSE_KINDS,
+    INCOME_KINDS,
+    LABOUR_CAPACITIES,
+    REQUEST_KINDS,
+    TEKUN_SUPPORTS,
+    Event,
+    Expense,
+    Household,
+    Member,
+)
+from engine.language import types as t
+from engine.language.builtins import age_on
+
+Accessor = Callable[[Any, date], object]
+
+
+class MissingValue(ValueError):
+    """A household field read by a rule is not set in the record (e.g. ``status.dibao_since``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    type: t.Type
+    get: Accessor
+    doc: str
+
+
+def _enum(label: str, values: frozenset[str] | tuple[str, ...] | set[str]) -> t.Enum:
+    return t.Enum(label, frozenset(values))
+
+
+INCOME_KIND = _enum("income kind", INCOME_KINDS)
+EXPENSE_KIND = _enum("expense kind", EXPENSE_KINDS)
+EVENT_KIND = _enum("event kind", EVENT_KINDS)
+EVENT_CAUSE = _enum("event cause", {c for causes in EVENT_CAUSES.values() for c in causes} | {"none"})
+REQUEST_KIND = _enum("request kind", REQUEST_KINDS)
+PER = _enum("period", {"month", "year"})
+LABOUR = _enum("labour capacity", LABOUR_CAPACITIES)
+CATEGORY = _enum("disability category", set(DISABILITY_CATEGORIES) | {"none"})
+CERTIFICATE = _enum("disability certificate", {"second_generation", "other", "none"})
+LEVEL = _enum("education level", EDUCATION_LEVELS)
+TEKUN_SUPPORT = _enum("tekun support", TEKUN_SUPPORTS)
+
+
+def _attr(name: str) -> Accessor:
+    def get(record: object, _as_of: date) -> object:
+        return getattr(record, name)
+
+    get.__name__ = f"get_{name}"
+    return get
+
+
+def _amount_fields(kind: t.Enum) -> dict[str, Field]:
+    return {
+        "kind": Field(kind, _attr("kind"), "what the amount is"),
+        "amount": Field(t.MONEY_LUMP, _attr("amount"), "the amount as recorded"),
+        "per": Field(PER, _attr("per"), "month or year"),
+        "monthly": Field(t.MONEY_MONTH, _attr("monthly"), "the amount per month (a yearly amount divided by 12)"),
+        "annual": Field(t.MONEY_YEAR, _attr("annual"), "the amount per year (a monthly amount times 12)"),
+    }
+
+
+def _level(expense: object, _as_of: date) -> object:
+    assert isinstance(expense, Expense)
+    if expense.level is None:
+        what = ("an education expense" if expense.kind == "education"
+                else f"a {expense.kind} expense (only education has one)")
+        raise MissingValue(f"{expense.path}.level: {what} with no level of schooling (compulsory, high_school, "
+                           "vocational, college); this region's rule depends on it: add the level to the record")
+    return expense.level
+
+
+INCOME_FIELDS = _amount_fields(INCOME_KIND)
+EXPENSE_FIELDS = {**_amount_fields(EXPENSE_KIND),
+                  "level": Field(LEVEL, _level, "the level of schooling of an education expense")}
+INCOME = t.Record("income", tuple((k, f.type) for k, f in INCOME_FIELDS.items()))
+EXPENSE = t.Record("expense", tuple((k, f.type) for k, f in EXPENSE_FIELDS.items()))
+
+
+def _age(member: object, as_of: date) -> int:
+    assert isinstance(member, Member)
+    return age_on(member.birth_date, as_of)
+
+
+def _grade(member: object, _as_of: date) -> int:
+    assert isinstance(member, Member)
+    return member.disability.grade if member.disability else 0
+
+
+def _disability(name: str) -> Accessor:
+    def get(member: object, _as_of: date) -> object:
+        assert isinstance(member, Member)
+        return getattr(member.disability, name) if member.disability else "none"
+
+    return get
+
+
+MEMBER_FIELDS: dict[str, Field] = {
+    "id": Field(t.TEXT, _attr("id"), "the member's id in the record"),
+    "birth_date": Field(t.DATE, _attr("birth_date"), "date of birth"),
+    "age": Field(t.INT, _age, "age in whole years on the evaluation date (the birthday counts)"),
+    "elderly": Field(t.BOOL, lambda m, d: _age(m, d) >= 60, "60 or older on the evaluation date"),
+    "minor": Field(t.BOOL, lambda m, d: _age(m, d) < 18, "under 18 on the evaluation date"),
+    "adult": Field(t.BOOL, lambda m, d: _age(m, d) >= 18, "18 or older on the evaluation date"),
+    "disabled": Field(t.BOOL, lambda m, d: m.disability is not None, "holds a disability certificate"),
+    "disability_grade": Field(t.INT, _grade, "1 (most severe) to 4; 0 without a disability"),
+    "disability_category": Field(CATEGORY, _disability("category"), "physical, visual, … or none"),
+    "disability_certificate": Field(CERTIFICATE, _disability("certificate"), "second_generation, other or none"),
+    "severely_disabled": Field(t.BOOL, lambda m, d: 1 <= _grade(m, d) <= 2, "disability grade 1 or 2"),
+    "seriously_ill": Field(t.BOOL, _attr("seriously_ill"), "has a recognised serious illness"),
+    "labour_capacity": Field(LABOUR, _attr("labour_capacity"), "full, partial or none"),
+    "employed": Field(t.BOOL, _attr("employed"), "in work"),
+    "applies_single_person": Field(t.BOOL, _attr("applies_single_person"), "applies to be covered as a 单人户"),
+    "incomes": Field(t.ListOf(INCOME), _attr("incomes"), "the member's incomes"),
+    "expenses": Field(t.ListOf(EXPENSE), _attr("expenses"), "the member's expenses"),
+}
+MEMBER = t.Record("member", tuple((k, f.type) for k, f in MEMBER_FIELDS.items()))
+
+def _income_change(name: str) -> Accessor:
+    """The yearly household income before or after an income_fell event (a monthly amount times 12)."""
+    def get(event: object, _as_of: date) -> object:
+        assert isinstance(event, Event)
+        amount = getattr(event, name)
+        if amount is None:
+            raise MissingValue(f"a {event.kind} event of {event.date} has no {name} (only income_fell events "
+                               f"have one); select income_fell events first")
+        return amount * 12 if event.per == "month" else amount
+
+    get.__name__ = f"get_{name}"
+    return get
+
+
+EVENT_FIELDS: dict[str, Field] = {
+    "kind": Field(EVENT_KIND, _attr("kind"), "what happened"),
+    "date": Field(t.DATE, _attr("date"), "when it happened"),
+    "cause": Field(EVENT_CAUSE, lambda e, d: e.cause or "none", "why (none when not given)"),
+    "income_before": Field(t.MONEY_YEAR, _income_change("income_before"),
+                           "income_fell: the household's income per year before the fall"),
+    "income_after": Field(t.MONEY_YEAR, _income_change("income_after"),
+                          "income_fell: the household's income per year after the fall"),
+}
+EVENT = t.Record("event", tuple((k, f.type) for k, f in EVENT_FIELDS.items()))
+
+REQUEST_FIELDS: dict[str, Field] = {
+    "kind": Field(REQUEST_KIND, _attr("kind"), "temporary_assistance or medical_assistance"),
+    "amount": Field(t.MONEY_LUMP, _attr("amount"), "the amount requested"),
+    "member": Field(t.TEXT, lambda r, d: r.member or "", "the member it is for (empty when none)"),
+}
+REQUEST = t.Record("request", tuple((k, f.type) for k, f in REQUEST_FIELDS.items()))
+
+RECORD_FIELDS: dict[str, dict[str, Field]] = {
+    "member": MEMBER_FIELDS,
+    "income": INCOME_FIELDS,
+    "expense": EXPENSE_FIELDS,
+    "event": EVENT_FIELDS,
+    "request": REQUEST_FIELDS,
+}
+
+
+def _status(name: str) -> Accessor:
+    def get(household: object, _as_of: date) -> object:
+        assert isinstance(household, Household)
+        return getattr(household.status, name)
+
+    return get
+
+
+def _status_optional(name: str, guard: str) -> Accessor:
+    def get(household: object, _as_of: date) -> object:
+        assert isinstance(household, Household)
+        value = getattr(household.status, name)
+        if value is None:
+            raise MissingValue(f"status.{name} is not set in household {household.id!r}; {guard}")
+        return value
+
+    return get
+
+
+def _status_date(name: str) -> Accessor:
+    def get(household: object, _as_of: date) -> object:
+        assert isinstance(household, Household)
+        value = getattr(household.status, name)
+        if value is None:
+            raise MissingValue(f"status.{name} is not set in household {household.id!r}; "
+                               f"guard the rule with status.{'on_dibao' if name == 'dibao_since' else 'monitored'}")
+        return value
+
+    return get
+
+
+HOUSEHOLD_NAMES: dict[str, Field] = {
+    "as_of": Field(t.DATE, lambda h, d: d, "the evaluation date"),
+    "members": Field(t.ListOf(MEMBER), lambda h, d: h.members, "the household's members"),
+    "events": Field(t.ListOf(EVENT), lambda h, d: h.events, "events, oldest first"),
+    "requests": Field(t.ListOf(REQUEST), lambda h, d: h.requests, "requests for assistance"),
+    "household.id": Field(t.TEXT, _attr("id"), "the record's id"),
+    "household.hukou": Field(t.TEXT, _attr("hukou"), "where the household is registered"),
+    "household.size": Field(t.INT, lambda h, d: len(h.members), "number of members (at least 1)"),
+    "status.registered_poor": Field(t.BOOL, _status("registered_poor"), "in the poverty register (建档立卡)"),
+    "status.lifted_out": Field(t.BOOL, _status("lifted_out"), "lifted out of poverty"),
+    "status.tekun": Field(t.BOOL, _status("tekun"), "extreme-poverty person (特困)"),
+    "status.children_support_sufficient": Field(t.BOOL, _status("children_support_sufficient"),
+                                                "children can sufficiently support the household"),
+    "status.on_dibao": Field(t.BOOL, lambda h, d: h.status.dibao_since is not None,
+                             "a current dibao recipient (dibao_since is set)"),
+    "status.dibao_since": Field(t.DATE, _status_date("dibao_since"), "dibao since (guard with status.on_dibao)"),
+    "status.monitored": Field(t.BOOL, lambda h, d: h.status.monitored_since is not None,
+                              "currently monitored (monitored_since is set)"),
+    "status.monitored_since": Field(t.DATE, _status_date("monitored_since"),
+                                    "monitored since (guard with status.monitored)"),
+    "status.tekun_support": Field(TEKUN_SUPPORT, _status_optional(
+        "tekun_support", "this region's rule needs it for a tekun household: add dispersed (分散供养) or "
+        "centralised (集中供养) to the record"), "how a tekun person is supported (read only when tekun)"),
+    "status.current_benefit_monthly": Field(t.MONEY_MONTH, _status_optional(
+        "current_benefit_monthly", "the benefit is not available without the payment the household "
+        "receives now: add it to the record"), "the dibao payment the household receives now"),
+}
+
+# Names whose value is never zero, so dividing by them needs no guard.
+POSITIVE_NAMES = frozenset({"household.size"})

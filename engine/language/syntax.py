@@ -1,0 +1,146 @@
+"""Syntax: the frozen dataclass nodes an expression is parsed into.
+
+Every node carries the ``Span`` of its first character in the file it came from (for
+an expression inside YAML, the position in the YAML file). Nodes are plain data: the
+checker types them, the interpreter compiles them, the formatter prints them back in a
+canonical form that ``diff`` compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from engine.base.diagnostics import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base of every expression node."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    """A constant: ``kind`` is number, money, percent, duration, date, text or bool.
+
+    ``value`` holds the exact value (Decimal, int, date, str, bool); ``unit`` is the money
+    period (``month``/``year``/``""`` for a lump sum) or the duration unit.
+    """
+
+    kind: str
+    value: Decimal | int | date | str | bool
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Node):
+    """A dotted name: a parameter, a rule, a household field or a bound variable's field."""
+
+    parts: tuple[str, ...]
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    """``-x`` or ``not x``."""
+
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    """Arithmetic (+ - * /), comparison (== != < <= > >=), ``and``, ``or``, ``in``, ``not in``."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class SetLiteral(Node):
+    """``{"a", "b"}``: the right-hand side of ``in``."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A built-in function call."""
+
+    function: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate(Node):
+    """``sum(body for var in source where condition else default)`` and the like."""
+
+    function: str
+    body: Node
+    var: str
+    source: Node
+    condition: Node | None
+    default: Node | None
+
+
+@dataclass(frozen=True, slots=True)
+class If(Node):
+    """``if condition then a else b``."""
+
+    condition: Node
+    then: Node
+    otherwise: Node
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """One row of a decision table: ``when condition then value``."""
+
+    span: Span
+    condition: Node
+    value: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Cases(Node):
+    """A first-match decision table; ``otherwise`` is the fallback row's value."""
+
+    rows: tuple[CaseRow, ...]
+    otherwise: Node | None
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct sub-expressions of a node, in source order."""
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, SetLiteral):
+        return node.items
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Aggregate):
+        extra = tuple(n for n in (node.condition, node.default) if n is not None)
+        return (node.source, node.body, *extra)
+    if isinstance(node, If):
+        return (node.condition, node.then, node.otherwise)
+    if isinstance(node, Cases):
+        rows = tuple(n for row in node.rows for n in (row.condition, row.value))
+        return rows + ((node.otherwise,) if node.otherwise is not None else ())
+    return ()
+
+
+def walk(node: Node):  # type: ignore[no-untyped-def]
+    """Every node of a tree, parents before children."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
