@@ -96,3 +96,12 @@ def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
     assert (days_of(year, month, day) == sample).all()
     assert [back(v) for v in first_day_of_month(sample)] == [b.first_day_of_month(back(v)) for v in sample]
     assert [back(v) for v in last_day_of_month(sample)] == [b.last_day_of_month(back(v)) for v in sample]
+
+
+def test_every_built_in_has_a_column_form() -> None:
+    """A built-in the columnar compiler does not know would send a caseload to the interpreter."""
+    from engine.batch.columnar import CALLS
+    from engine.language.builtins import BUILTINS
+
+    assert sorted(set(BUILTINS) - set(CALLS)) == []
+    assert sorted(set(CALLS) - set(BUILTINS)) == []
