@@ -213,7 +213,9 @@ print(json.dumps({{"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 # --- end to end --------------------------------------------------------------------------------
 
 
-END_TO_END = ["--region", "hebi", "--date", AS_OF.isoformat(), "--set", "income.employment_cost_deduction_cap=80"]
+# As a caseload office runs it: the county values the documents leave to the office, from a --params file.
+END_TO_END = ["--region", "hebi", "--date", AS_OF.isoformat(), "--params",
+              str(ROOT / "examples" / "params" / "hebi.yaml")]
 BASE = 20_000  # households generated; larger caseloads repeat them under new ids
 
 
@@ -478,6 +480,13 @@ def where_the_time_goes(rows: list[tuple[int, dict[str, dict[str, Any]]]]) -> li
     return notes
 
 
+def generator_version() -> str:
+    """Caseloads kept between runs belong to the generator that made them: a changed generator makes new ones."""
+    import hashlib
+
+    return hashlib.sha256((ROOT / "examples" / "generate_caseload.py").read_bytes()).hexdigest()[:12]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "SIZE"))
@@ -487,9 +496,10 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=100_000, help="households for the every-region figures")
     parser.add_argument("--dask", type=int, nargs="*", default=[1_000_000], help="sizes for Dask against one process")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "dibao-bench-data",
-                        help="where the generated caseloads are kept between runs")
+                        help="where the generated caseloads are kept between runs (per version of the generator)")
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the script")
     args = parser.parse_args()
+    args.data = args.data / generator_version()
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
