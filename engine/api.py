@@ -134,12 +134,7 @@ def open_policies(policies: Policies, params: Params, region: str | None = None)
         library = PolicyLibrary.open(Path(policies) if policies is not None else None)
     else:
         raise _bad("E-POLICY", f"policies: give a policy folder or a PolicyLibrary, not {type(policies).__name__}")
-    library.require_folder()
-    if files:
-        library = library.with_params(files)
-    if region is not None and library.local is not None:
-        library.local.require_for(region)
-    return library
+    return library.for_run(files, region)
 
 
 def as_household(value: object) -> Household:

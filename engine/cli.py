@@ -46,13 +46,7 @@ def policies_option(function: F) -> F:
 
 def open_library(policies: Path | None, params: Sequence[Path] = (), region: str | None = None) -> PolicyLibrary:
     """The chosen policy tree with the run's local values; a run for one region refuses another region's file."""
-    library = PolicyLibrary.open(policies)
-    library.require_folder()
-    if params:
-        library = library.with_params(params)
-    if region is not None and library.local is not None:
-        library.local.require_for(region)
-    return library
+    return PolicyLibrary.open(policies).for_run(params, region)
 
 
 def say_tree(library: PolicyLibrary) -> None:

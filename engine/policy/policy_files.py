@@ -473,9 +473,7 @@ class LayerBuilder:
 
     def add_parameter(self, layer: Layer, doc: LoadedYaml, name: str) -> None:
         path: Path_ = ("parameters", name)
-        if name in layer.parameters or name in layer.rules:
-            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path),
-                       related=_first_definition(layer, name))
+        if self.defined_twice(layer, doc, name, path):
             return
         data = _get(doc.data, path)
         declared = self.declared_type(doc, (*path, "type"))
@@ -485,15 +483,21 @@ class LayerBuilder:
                                            span=doc.key_span(path), layer=self.key, note=data.get("note"),
                                            source=default, keyed=isinstance(data["values"], dict))
 
+    def defined_twice(self, layer: Layer, doc: LoadedYaml, name: str, path: Path_) -> bool:
+        """Report a parameter or rule whose name the layer already defines (pointing at the first)."""
+        if name not in layer.rules and name not in layer.parameters:
+            return False
+        self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path),
+                   related=_first_definition(layer, name))
+        return True
+
     def get(self, doc: LoadedYaml, path: Path_) -> Any:
         """The data at ``path`` of a document (None where the path stops)."""
         return _get(doc.data, path)
 
     def add_rule(self, layer: Layer, doc: LoadedYaml, name: str) -> None:
         path: Path_ = ("rules", name)
-        if name in layer.rules or name in layer.parameters:
-            self.error("E-DUPLICATE", f"{name} is defined twice in this layer", doc.key_span(path),
-                       related=_first_definition(layer, name))
+        if self.defined_twice(layer, doc, name, path):
             return
         data = _get(doc.data, path)
         declared = self.declared_type(doc, (*path, "type"))

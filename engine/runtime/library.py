@@ -105,6 +105,15 @@ class PolicyLibrary:
 
         return replace(self, local=load_local_params([Path(p) for p in params], self))
 
+    def for_run(self, params: Sequence[Path | str] = (), region: str | None = None) -> PolicyLibrary:
+        """This library as one run uses it: its folder present, with the run's local values, which must be
+        for ``region`` when the run is for one region."""
+        self.require_folder()
+        library = self.with_params(params) if params else self
+        if region is not None and library.local is not None:
+            library.local.require_for(region)
+        return library
+
     def tree_info(self) -> dict[str, Any]:
         """Which policy tree answered: its folder, how it was chosen, its digest, and the local value files."""
         info: dict[str, Any] = {"path": str(self.root), "found_by": self.found_by, "digest": self.digest}

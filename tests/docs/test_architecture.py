@@ -3,17 +3,18 @@ the README's layout names every layer."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "architecture.py"
+LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
 
 
 def test_every_import_points_down_the_layers() -> None:
-    done = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run([LINT_IMPORTS, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 kept, 0 broken" in done.stdout
 
@@ -26,17 +27,12 @@ def test_the_architecture_page_is_current() -> None:
 def test_an_upward_import_breaks_the_contract(tmp_path: Path) -> None:
     """The contract is not vacuous: the base layer importing the interpreter is refused."""
     copy = tmp_path / "repo"
-    (copy / "engine").mkdir(parents=True)
-    for item in ("engine", "pyproject.toml"):
-        source = ROOT / item
-        if source.is_dir():
-            subprocess.run(["cp", "-r", str(source), str(copy)], check=True)
-        else:
-            (copy / item).write_bytes(source.read_bytes())
+    shutil.copytree(ROOT / "engine", copy / "engine", ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
     exact = copy / "engine" / "base" / "exact.py"
     exact.write_text(exact.read_text(encoding="utf-8") + "\nfrom engine.runtime import interpreter  # noqa\n",
                      encoding="utf-8")
-    done = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=copy,
+    done = subprocess.run([LINT_IMPORTS, "--no-cache"], cwd=copy,
                           capture_output=True, text=True, env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"})
     assert done.returncode != 0
     assert "engine.base is not allowed to import engine.runtime" in done.stdout

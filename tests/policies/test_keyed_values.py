@@ -8,7 +8,6 @@ form through local parameter files, ``dibao params`` and the workbook import.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -19,24 +18,12 @@ from engine.cli import cli
 from engine.language.formatter import format_expression
 from engine.policy.policy_files import load_tree
 from engine.runtime.library import PolicyLibrary
+from tests.policies.demo_tree import DEMO_HEADER, demo_tree
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMON = ROOT / "tests" / "policies" / "bad" / "missing-source" / "policies" / "common" / "policy.yaml"
 EMPLOYED = json.loads((ROOT / "examples" / "caseload" / "hebi.jsonl").read_text().splitlines()[65])  # HB-000326
 
-HEADER = """policy:
-  id: demo
-  kind: region
-  name: 示例市
-  version: "1"
-  inherits: common
-  span: {from: 2016-01-01, to: 2020-12-31}
-
-sources:
-  demo-doc:
-    title: 示例市低保文件
-
-rules:
+HEADER = DEMO_HEADER + """rules:
   income.countable_monthly:
     type: money/month
     label: 家庭月收入
@@ -92,12 +79,7 @@ KEYED = """  dibao.standard_annual:
 
 
 def tree(tmp_path: Path, parameters: str) -> Path:
-    root = tmp_path / "policies"
-    (root / "common").mkdir(parents=True)
-    (root / "demo").mkdir()
-    shutil.copy(COMMON, root / "common" / "policy.yaml")
-    (root / "demo" / "policy.yaml").write_text(HEADER + parameters, encoding="utf-8")
-    return root
+    return demo_tree(tmp_path, HEADER + parameters)
 
 
 def described(root: Path) -> dict[str, list[tuple[object, ...]]]:

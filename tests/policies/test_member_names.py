@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -14,23 +13,11 @@ from engine.language.formatter import format_expression
 from engine.language.parser import TextLocator, parse_expression
 from engine.policy.member_names import explicit
 from engine.runtime.library import PolicyLibrary
+from tests.policies.demo_tree import DEMO_HEADER, demo_tree
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMON = ROOT / "tests" / "policies" / "bad" / "missing-source" / "policies" / "common" / "policy.yaml"
 
-REGION = """policy:
-  id: demo
-  kind: region
-  name: 示例市
-  version: "1"
-  inherits: common
-  span: {from: 2016-01-01, to: 2020-12-31}
-
-sources:
-  demo-doc:
-    title: 示例市低保文件
-
-parameters:
+REGION = DEMO_HEADER + """parameters:
   dibao.standard_annual:
     type: money/year
     label: 农村低保标准
@@ -67,13 +54,7 @@ HOUSEHOLD = {"id": "D-1", "hukou": "demo", "members": [
 
 
 def tree(tmp_path: Path, doubled: str, household: str = "sum(m.income.own_monthly for m in members)") -> Path:
-    root = tmp_path / "policies"
-    (root / "common").mkdir(parents=True)
-    (root / "demo").mkdir()
-    shutil.copy(COMMON, root / "common" / "policy.yaml")
-    (root / "demo" / "policy.yaml").write_text(REGION.replace("{doubled}", doubled).replace("{household}", household),
-                                               encoding="utf-8")
-    return root
+    return demo_tree(tmp_path, REGION.replace("{doubled}", doubled).replace("{household}", household))
 
 
 def members_of(root: Path, tmp_path: Path) -> dict[str, dict[str, str]]:
