@@ -194,11 +194,10 @@ _CODE = "E-HOUSEHOLD"
 # The normalised record
 
 
-@dataclass(frozen=True, slots=True)
-class Income:
-    """One income of a member: ``amount`` yuan per ``month`` or per ``year``."""
+class _Flow:
+    """What incomes and expenses share: an ``amount`` in yuan ``per`` month or year, read either way."""
 
-    kind: str
+    __slots__ = ()
     amount: Decimal
     per: str
 
@@ -214,7 +213,16 @@ class Income:
 
 
 @dataclass(frozen=True, slots=True)
-class Expense:
+class Income(_Flow):
+    """One income of a member: ``amount`` yuan per ``month`` or per ``year``."""
+
+    kind: str
+    amount: Decimal
+    per: str
+
+
+@dataclass(frozen=True, slots=True)
+class Expense(_Flow):
     """One expense of a member: ``amount`` yuan per ``month`` or per ``year``; an education
     expense may name its ``level``. ``path`` is where it stands in the record (for messages)."""
 
@@ -223,16 +231,6 @@ class Expense:
     per: str
     level: str | None = None
     path: str = field(default="", compare=False)
-
-    @property
-    def monthly(self) -> Decimal | Fraction:
-        """The amount per month (a yearly amount divided by 12, not rounded)."""
-        return self.amount if self.per == "month" else exact.div(self.amount, 12)
-
-    @property
-    def annual(self) -> Decimal:
-        """The amount per year (a monthly amount times 12)."""
-        return self.amount * 12 if self.per == "month" else self.amount
 
 
 @dataclass(frozen=True, slots=True)
