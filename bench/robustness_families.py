@@ -246,8 +246,8 @@ def _program(rules: dict[str, tuple[str, s.Node, t.Type]]) -> tuple[Program, lis
     errors = _errors(result.diagnostics)
     if errors:
         raise Failure("generator", f"a generated rule does not check: {errors[0].one_line()}"[:300])
-    code = {name: RuleCode(name, type_, body, scope) for name, (scope, body, type_) in rules.items()}
-    return Program(code, {}, result.node_types), result.diagnostics
+    code = {name: RuleCode(name, type_, result.bodies[name][0], scope) for name, (scope, _body, type_) in rules.items()}
+    return Program(code, {}), result.diagnostics
 
 
 def _chain(rng: random.Random, household: Household) -> tuple[dict[str, tuple[str, s.Node, t.Type]], int, str]:

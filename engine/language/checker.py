@@ -1,16 +1,16 @@
 """Check: types, names, periods, tables, guards and cycles, before any household is seen.
 
 ``check_program`` takes every definition of a resolved or layered policy (parameters and
-rules, each with one or more expressions) and returns all diagnostics at once plus the
-type of every expression node, which the interpreter and compiler use to pick exact
-operations. Nothing here evaluates a household.
+rules, each with one or more expressions) and returns all diagnostics at once plus a
+checked copy of every expression, whose nodes carry their types (``syntax.type_of``),
+which the interpreter and compiler use to pick exact operations. Nothing here evaluates a household.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from engine.base.diagnostics import Diagnostic, Related, Span, did_you_mean
@@ -19,6 +19,7 @@ from engine.language import types as t
 from engine.language.builtins import AGGREGATES, BUILTINS
 from engine.language.fields import HOUSEHOLD_NAMES, MEMBER, POSITIVE_NAMES, RECORD_FIELDS
 from engine.language.formatter import format_expression
+from engine.language.syntax import type_of
 
 _ARITHMETIC = ("+", "-", "*", "/")
 _ORDER = ("<", "<=", ">", ">=")
@@ -41,7 +42,7 @@ class Definition:
 @dataclass
 class CheckResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    node_types: dict[int, t.Type] = field(default_factory=dict)
+    bodies: dict[str, tuple[s.Node, ...]] = field(default_factory=dict)  # definition name → its checked bodies
     dependencies: dict[str, set[str]] = field(default_factory=dict)
 
     @property
@@ -54,11 +55,15 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
     result = CheckResult()
     for definition in definitions.values():
         deps: set[str] = set()
+        checked_bodies = []
         for body in definition.bodies:
             checker = _ExpressionChecker(definitions, definition, result, deps)
-            found = checker.infer(body, {})
+            checked = checker.infer(body, {})
+            found = type_of(checked)
             if found != t.ANY and not t.assignable(found, definition.type) and not _zero_money(body, definition.type):
                 result.diagnostics.append(_mismatch(definition, found, start_span(body)))
+            checked_bodies.append(checked)
+        result.bodies[definition.name] = tuple(checked_bodies)
         result.dependencies[definition.name] = deps
     result.diagnostics.extend(_cycles(definitions, result.dependencies))
     result.diagnostics.extend(_costly(definitions))
@@ -67,16 +72,18 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
 
 def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None = None,
                      expected: t.Type | None = None, scope: str = "household",
-                     name: str = "<expression>") -> tuple[t.Type, CheckResult]:
-    """Check one free-standing expression (tests, ``--set`` values, invariants)."""
+                     name: str = "<expression>") -> tuple[s.Node, CheckResult]:
+    """Check one free-standing expression (tests, ``--set`` values, invariants): its checked copy
+    (``type_of`` gives its type) and what checking found."""
     result = CheckResult()
     owner = Definition(name, "rule", expected or t.ANY, node.span, (node,), scope)
     checker = _ExpressionChecker(definitions or {}, owner, result, set())
-    found = checker.infer(node, {})
+    checked = checker.infer(node, {})
+    found = type_of(checked)
     if expected is not None and found != t.ANY and not t.assignable(found, expected) \
             and not _zero_money(node, expected):
         result.diagnostics.append(_mismatch(owner, found, start_span(node)))
-    return found, result
+    return checked, result
 
 
 def start_span(node: s.Node) -> Span:
@@ -127,30 +134,29 @@ class _ExpressionChecker:
         self.result.diagnostics.append(Diagnostic(code, message, span, suggestion=suggestion, related=related))
         return t.ANY
 
-    def infer(self, node: s.Node, bound: dict[str, t.Type]) -> t.Type:
-        found = self._infer(node, bound)
-        self.result.node_types[id(node)] = found
-        return found
-
-    def _infer(self, node: s.Node, bound: dict[str, t.Type]) -> t.Type:
-        if isinstance(node, s.Literal):
-            return _literal_type(node)
-        if isinstance(node, s.Name):
-            return self.name(node, bound)
-        if isinstance(node, s.Unary):
-            return self.unary(node, bound)
-        if isinstance(node, s.Binary):
-            return self.binary(node, bound)
-        if isinstance(node, s.SetLiteral):
-            return self.set_literal(node, bound)
-        if isinstance(node, s.Call):
-            return self.call(node, bound)
-        if isinstance(node, s.Aggregate):
-            return self.aggregate(node, bound)
-        if isinstance(node, s.If):
-            return self.conditional(node, bound)
-        if isinstance(node, s.Cases):
-            return self.cases(node, bound)
+    def infer(self, node: s.Node, bound: dict[str, t.Type]) -> s.Node:
+        """The checked copy of an expression: every node of it carries its type."""
+        match node:
+            case s.Literal():
+                return replace(node, type=_literal_type(node))
+            case s.Name():
+                return replace(node, type=self.name(node, bound))
+            case s.Unary():
+                operand = self.infer(node.operand, bound)
+                return replace(node, operand=operand, type=self.unary(node, type_of(operand)))
+            case s.Binary():
+                return self.binary(node, bound)
+            case s.SetLiteral():
+                return self.set_literal(node, bound)
+            case s.Call():
+                args = tuple(self.infer(a, bound) for a in node.args)
+                return replace(node, args=args, type=self.call(node, [type_of(a) for a in args]))
+            case s.Aggregate():
+                return self.aggregate(node, bound)
+            case s.If():
+                return self.conditional(node, bound)
+            case s.Cases():
+                return self.cases(node, bound)
         raise TypeError(type(node).__name__)  # pragma: no cover
 
     # names ----------------------------------------------------------------------
@@ -199,8 +205,7 @@ class _ExpressionChecker:
         return current
 
     # operators ------------------------------------------------------------------
-    def unary(self, node: s.Unary, bound: dict[str, t.Type]) -> t.Type:
-        operand = self.infer(node.operand, bound)
+    def unary(self, node: s.Unary, operand: t.Type) -> t.Type:
         if operand == t.ANY:
             return t.ANY
         if node.op == "not":
@@ -211,11 +216,14 @@ class _ExpressionChecker:
             return operand
         return self.error("E-TYPE", f"cannot negate {operand}", node.span)
 
-    def binary(self, node: s.Binary, bound: dict[str, t.Type]) -> t.Type:
+    def binary(self, node: s.Binary, bound: dict[str, t.Type]) -> s.Binary:
         if node.op in ("and", "or"):
-            return self.logical(node, bound)
-        left = self.infer(node.left, bound)
-        right = self.infer(node.right, bound)
+            left, right = self.logical(node, bound)
+            return replace(node, left=left, right=right, type=t.BOOL)
+        left, right = self.infer(node.left, bound), self.infer(node.right, bound)
+        return replace(node, left=left, right=right, type=self.binary_type(node, type_of(left), type_of(right)))
+
+    def binary_type(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
         if left == t.ANY or right == t.ANY:
             return t.BOOL if node.op in _ORDER + _EQUALITY + ("in", "not in") else t.ANY
         if node.op in ("in", "not in"):
@@ -228,17 +236,19 @@ class _ExpressionChecker:
             self.check_divisor(node.right)
         return self.arithmetic(node, left, right)
 
-    def logical(self, node: s.Binary, bound: dict[str, t.Type]) -> t.Type:
+    def logical(self, node: s.Binary, bound: dict[str, t.Type]) -> tuple[s.Node, s.Node]:
+        """The checked sides of ``and``/``or``, each of which must be a bool."""
         left = self.infer(node.left, bound)
         if node.op == "and":  # the right side is read only when the left holds
             with self.assuming(node.left):
                 right = self.infer(node.right, bound)
         else:
             right = self.infer(node.right, bound)
-        for side, found in ((node.left, left), (node.right, right)):
-            if found not in (t.BOOL, t.ANY):
-                self.error("E-TYPE", f"'{node.op}' needs bools on both sides; this side is {found}", side.span)
-        return t.BOOL
+        for side in (left, right):
+            if type_of(side) not in (t.BOOL, t.ANY):
+                self.error("E-TYPE", f"'{node.op}' needs bools on both sides; this side is {type_of(side)}",
+                           side.span)
+        return left, right
 
     def membership(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
         if not isinstance(right, (t.SetOf, t.ListOf)):
@@ -346,21 +356,21 @@ class _ExpressionChecker:
         self.error("E-DIVISION", f"the divisor {text} can be zero; guard it, e.g. "
                    f"if {text} > 0 then … else …", divisor.span)
 
-    def set_literal(self, node: s.SetLiteral, bound: dict[str, t.Type]) -> t.Type:
+    def set_literal(self, node: s.SetLiteral, bound: dict[str, t.Type]) -> s.SetLiteral:
         element: t.Type = t.ANY
-        for item in node.items:
-            found = self.infer(item, bound)
+        items = tuple(self.infer(item, bound) for item in node.items)
+        for item in items:
+            found = type_of(item)
             joined = t.unify(element, found)
             if joined is None:
                 self.error("E-TYPE", f"a set's items must share one type; found {element} and {found}", item.span)
             else:
                 element = joined
-        return t.SetOf(element)
+        return replace(node, items=items, type=t.SetOf(element))
 
     # calls and aggregations ---------------------------------------------------------
-    def call(self, node: s.Call, bound: dict[str, t.Type]) -> t.Type:
+    def call(self, node: s.Call, args: list[t.Type]) -> t.Type:
         builtin = BUILTINS.get(node.function)
-        args = [self.infer(a, bound) for a in node.args]
         if builtin is None:
             hint = did_you_mean(node.function, set(BUILTINS) | set(AGGREGATES))
             return self.error("E-FUNCTION", f"unknown function {node.function!r}", node.span, hint)
@@ -381,8 +391,9 @@ class _ExpressionChecker:
             return self.error(code, f"{builtin.signature}: {found}", node.span)
         return found
 
-    def aggregate(self, node: s.Aggregate, bound: dict[str, t.Type]) -> t.Type:
-        source = self.infer(node.source, bound)
+    def aggregate(self, node: s.Aggregate, bound: dict[str, t.Type]) -> s.Aggregate:
+        checked_source = self.infer(node.source, bound)
+        source = type_of(checked_source)
         if source == t.ANY:
             element: t.Type = t.ANY
         elif not isinstance(source, t.ListOf):
@@ -394,15 +405,23 @@ class _ExpressionChecker:
         inner = {**bound, node.var: element}
         saved = self.guards
         self.guards = [g for g in saved if node.var not in self.guard_names.get(g, {node.var})]  # now each item
+        condition = None
         if node.condition is not None:
             condition = self.infer(node.condition, inner)
-            if condition not in (t.BOOL, t.ANY):
-                self.error("E-TYPE", f"the 'where' filter must be a bool, not {condition}", node.condition.span)
-        body = self.infer(node.body, inner)
+            if type_of(condition) not in (t.BOOL, t.ANY):
+                self.error("E-TYPE", f"the 'where' filter must be a bool, not {type_of(condition)}",
+                           node.condition.span)
+        checked_body = self.infer(node.body, inner)
         self.guards = saved
-        result = self.aggregate_result(node, body)
-        if node.default is not None:
-            default = self.infer(node.default, bound)
+        result = self.aggregate_result(node, type_of(checked_body))
+        checked_default = self.infer(node.default, bound) if node.default is not None else None
+        return replace(node, source=checked_source, body=checked_body, condition=condition,
+                       default=checked_default, type=self.with_default(node, result, checked_default))
+
+    def with_default(self, node: s.Aggregate, result: t.Type, checked_default: s.Node | None) -> t.Type:
+        """An aggregation's type once its ``else`` value is taken into account."""
+        if node.default is not None and checked_default is not None:
+            default = type_of(checked_default)
             if node.function not in ("min", "max", "first", "last"):
                 self.error("E-TYPE", f"{node.function}(…) has a value when nothing matches; an 'else' value is only "
                            "for min, max, first and last", node.default.span)
@@ -446,32 +465,41 @@ class _ExpressionChecker:
         return body
 
     # conditionals ------------------------------------------------------------------
-    def conditional(self, node: s.If, bound: dict[str, t.Type]) -> t.Type:
-        self.expect_bool(node.condition, bound, "the 'if' condition")
+    def conditional(self, node: s.If, bound: dict[str, t.Type]) -> s.If:
+        condition = self.expect_bool(node.condition, bound, "the 'if' condition")
         with self.assuming(node.condition):
-            then = self.infer(node.then, bound)
+            checked_then = self.infer(node.then, bound)
         with self.assuming(node.condition, negated=True):
-            otherwise = self.infer(node.otherwise, bound)
+            checked_otherwise = self.infer(node.otherwise, bound)
+        found = self.conditional_type(node, type_of(checked_then), type_of(checked_otherwise))
+        return replace(node, condition=condition, then=checked_then, otherwise=checked_otherwise, type=found)
+
+    def conditional_type(self, node: s.If, then: t.Type, otherwise: t.Type) -> t.Type:
         then, otherwise = _money_zero(node.then, then, otherwise), _money_zero(node.otherwise, otherwise, then)
         self.literal_in_enum(then, otherwise, node.otherwise)
         self.literal_in_enum(otherwise, then, node.then)
         return self.join(then, otherwise, node.otherwise.span, "the 'then' and 'else' branches")
 
-    def cases(self, node: s.Cases, bound: dict[str, t.Type]) -> t.Type:
+    def cases(self, node: s.Cases, bound: dict[str, t.Type]) -> s.Cases:
         values: list[tuple[s.Node, t.Type]] = []
+        rows: list[s.CaseRow] = []
+        otherwise = None
         always = self.unreachable_rows(node)
         with contextlib.ExitStack() as earlier:
             for row in node.rows:
-                self.expect_bool(row.condition, bound, "a table row's condition")
+                condition = self.expect_bool(row.condition, bound, "a table row's condition")
                 with self.assuming(row.condition):
-                    values.append((row.value, self.infer(row.value, bound)))
+                    value = self.infer(row.value, bound)
+                rows.append(replace(row, condition=condition, value=value))
+                values.append((row.value, type_of(value)))
                 earlier.enter_context(self.assuming(row.condition, negated=True))  # later rows: this one failed
             if node.otherwise is not None:
-                values.append((node.otherwise, self.infer(node.otherwise, bound)))
+                otherwise = self.infer(node.otherwise, bound)
+                values.append((node.otherwise, type_of(otherwise)))
         if node.otherwise is None and always is None:
             self.error("E-TABLE-FALLBACK", "this decision table has no 'else' row: a household that matches no "
                        "row would get no value", node.span)
-        return self.join_rows(values)
+        return replace(node, rows=tuple(rows), otherwise=otherwise, type=self.join_rows(values))
 
     def unreachable_rows(self, node: s.Cases) -> s.CaseRow | None:
         """Report rows that can never match; the first row that matches every household, if any."""
@@ -521,10 +549,11 @@ class _ExpressionChecker:
                 self.literal_in_enum(enum, found, value_node)
         return result
 
-    def expect_bool(self, node: s.Node, bound: dict[str, t.Type], what: str) -> None:
-        found = self.infer(node, bound)
-        if found not in (t.BOOL, t.ANY):
-            self.error("E-TYPE", f"{what} must be a bool, not {found}", node.span)
+    def expect_bool(self, node: s.Node, bound: dict[str, t.Type], what: str) -> s.Node:
+        checked = self.infer(node, bound)
+        if type_of(checked) not in (t.BOOL, t.ANY):
+            self.error("E-TYPE", f"{what} must be a bool, not {type_of(checked)}", node.span)
+        return checked
 
     def join(self, left: t.Type, right: t.Type, span: Span, what: str) -> t.Type:
         if left == t.ANY:

@@ -2,24 +2,33 @@
 
 Every node carries the ``Span`` of its first character in the file it came from (for
 an expression inside YAML, the position in the YAML file). Nodes are plain data: the
-checker types them, the interpreter compiles them, the formatter prints them back in a
-canonical form that ``diff`` compares.
+checker returns a checked copy of each tree whose every node carries its ``type`` (read
+with ``type_of``), which the interpreter and the column compiler use to pick exact
+operations; the formatter prints them back in a canonical form that ``diff`` compares.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from engine.base.diagnostics import Span
+from engine.language.types import ANY, Type
 
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """Base of every expression node."""
+    """Base of every expression node; ``type`` is set on the checked copy the checker returns."""
 
     span: Span
+    type: Type | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+
+def type_of(node: Node) -> Type:
+    """A checked node's type (``any`` for a node the checker has not seen)."""
+    return node.type if node.type is not None else ANY
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +146,7 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
-def walk(node: Node):  # type: ignore[no-untyped-def]
+def walk(node: Node) -> Iterator[Node]:
     """Every node of a tree, parents before children."""
     stack = [node]
     while stack:

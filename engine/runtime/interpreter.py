@@ -198,11 +198,9 @@ class Evaluation:
 class Program:
     """A compiled set of rules over fixed parameter values, ready to evaluate households."""
 
-    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object],
-                 node_types: Mapping[int, t.Type]) -> None:
+    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object]) -> None:
         self.rules = dict(rules)
         self.parameters = dict(parameters)
-        self.node_types = node_types
         self.slot_count = 0
         self.member_slot: dict[str, int] = {}
         self.code: dict[str, Code] = {}
@@ -280,7 +278,7 @@ class _Compiler:
         self.rule = "<expression>"
 
     def type_of(self, node: s.Node) -> t.Type:
-        return self.program.node_types.get(id(node), t.ANY)
+        return s.type_of(node)
 
     def compile(self, node: s.Node, rule: str | None = None) -> Code:
         if rule is not None:

@@ -29,6 +29,7 @@ from engine.base.resources import bundled_policies
 from engine.language import types as t
 from engine.language.checker import check_expression
 from engine.language.parser import TextLocator, parse_expression
+from engine.language.syntax import type_of
 from engine.policy.policy_files import PolicyTree, display_name, layer_folders, load_tree, tree_files
 from engine.policy.resolve import ResolvedPolicy, RuleCode, resolve
 from engine.runtime.interpreter import Program
@@ -210,11 +211,11 @@ def parse_overrides(checked: CheckedRegion, overrides: Mapping[str, str]) -> dic
         except DiagnosticError as error:
             problems.extend(error.diagnostics)
             continue
-        found, result = check_expression(node, {}, parameter.type, name=f"--set {name}")
+        checked, result = check_expression(node, {}, parameter.type, name=f"--set {name}")
         if result.diagnostics:
             problems.extend(result.diagnostics)
             continue
-        values[name] = evaluate_constant(node, parameter.type if found != t.ANY else found, result.node_types)
+        values[name] = evaluate_constant(checked, parameter.type if type_of(checked) != t.ANY else t.ANY)
     if problems:
         raise DiagnosticError(problems)
     return values
@@ -237,7 +238,7 @@ def _program(checked: CheckedRegion, resolved: ResolvedPolicy) -> Program:
         rules = {name: RuleCode(name, checked.chain.rules[name].type, variant.body, checked.chain.rules[name].scope,
                                 checked.chain.rules[name].available)
                  for name, variant in resolved.variants.items()}
-        cached = Program(rules, resolved.values, checked.result.node_types)
+        cached = Program(rules, resolved.values)
         if len(_PROGRAMS) > 256:
             _PROGRAMS.clear()
         _PROGRAMS[key] = cached

@@ -24,6 +24,7 @@ import jsonschema
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.base.yaml_source import LoadedYaml, load_yaml
+from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.checker import check_expression
 from engine.policy.dated_values import read_values
@@ -143,12 +144,12 @@ def _checked(file: ParamsFile, name: str, values: list[DatedValue], doc: LoadedY
     for value in values:
         assert value.expr is not None
         citation = list(_citation_problems(value, layer))
-        found, result = check_expression(value.expr, {}, parameter.type, name=name)
+        checked, result = check_expression(value.expr, {}, parameter.type, name=name)
         yield from citation
         yield from result.diagnostics
         if not citation and not result.diagnostics:
-            type_ = parameter.type if found != t.ANY else found
-            kept.append(LocalValue(value, evaluate_constant(value.expr, type_, result.node_types)))
+            type_ = parameter.type if s.type_of(checked) != t.ANY else t.ANY
+            kept.append(LocalValue(value, evaluate_constant(checked, type_)))
     yield from overlapping_ranges(name, "value", [(v.start, v.end, v.span) for v in values])
     file.values[name] = kept
 

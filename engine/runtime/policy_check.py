@@ -22,7 +22,7 @@ from engine.language.builtins import add_months
 from engine.language.checker import CheckResult, Definition, check_program
 from engine.policy.contract import COMMON_PARAMETERS, HOUSEHOLD_OUTPUTS, MEMBER_OUTPUTS
 from engine.policy.policy_files import PolicyTree
-from engine.policy.policy_model import Citation, Layer, Parameter, Rule
+from engine.policy.policy_model import Citation, DatedValue, Layer, Parameter, Rule
 from engine.policy.resolve import Chain, RuleCode, build_chain, value_in_force, variant_in_force
 from engine.runtime.interpreter import Program
 
@@ -96,6 +96,7 @@ def check_chain(chain: Chain) -> tuple[CheckedRegion, list[Diagnostic]]:
     result = check_program(definitions)
     problems = list(result.diagnostics)
     problems += _constant_values(chain)
+    chain = with_checked_bodies(chain, result)
     checked = CheckedRegion(chain, result)
     if not any(p.severity == "error" for p in problems):
         checked.constants = constant_values(chain, result)
@@ -121,6 +122,21 @@ def definitions_of(chain: Chain) -> dict[str, Definition]:
     return definitions
 
 
+def with_checked_bodies(chain: Chain, result: CheckResult) -> Chain:
+    """The chain with every rule body and parameter value replaced by its checked copy (typed nodes)."""
+    rules = {name: replace(rule, variants=tuple(
+        replace(variant, body=body) for variant, body in zip(rule.variants, result.bodies[name], strict=True)))
+        for name, rule in chain.rules.items()}
+    parameters = {name: replace(parameter, values=_checked_values(parameter, result.bodies[name]))
+                  for name, parameter in chain.parameters.items()}
+    return replace(chain, rules=rules, parameters=parameters)
+
+
+def _checked_values(parameter: Parameter, bodies: tuple[s.Node, ...]) -> tuple[DatedValue, ...]:
+    checked = iter(bodies)
+    return tuple(value if value.expr is None else replace(value, expr=next(checked)) for value in parameter.values)
+
+
 def _constant_values(chain: Chain) -> Iterator[Diagnostic]:
     for parameter in chain.parameters.values():
         for value in parameter.values:
@@ -138,12 +154,12 @@ def constant_values(chain: Chain, result: CheckResult) -> dict[int, Any]:
     for parameter in chain.parameters.values():
         for value in parameter.values:
             if value.expr is not None:
-                values[id(value.expr)] = evaluate_constant(value.expr, parameter.type, result.node_types)
+                values[id(value.expr)] = evaluate_constant(value.expr, parameter.type)
     return values
 
 
-def evaluate_constant(node: s.Node, type_: t.Type, node_types: dict[int, t.Type]) -> Any:
-    program = Program({"value": RuleCode("value", type_, node)}, {}, node_types)
+def evaluate_constant(node: s.Node, type_: t.Type) -> Any:
+    program = Program({"value": RuleCode("value", type_, node)}, {})
     return program.constant("value")
 
 

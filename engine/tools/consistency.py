@@ -136,14 +136,14 @@ class RegionInvariants:
                 self.skipped[invariant.name] = f"{region} defines no {', '.join(missing)}"
                 continue
             self.applicable.append(invariant)
-        self.types: dict[int, t.Type] = {}
+        self.checked_expressions: dict[str, s.Node] = {}  # invariant name → its checked (typed) expression
         self._programs: dict[tuple[str, date], Program] = {}
         self._resolved: dict[date, tuple[Any, Program]] = {}
         for invariant in self.applicable:
-            _, result = check_expression(invariant.expr, self._definitions(invariant), t.BOOL,
+            checked, result = check_expression(invariant.expr, self._definitions(invariant), t.BOOL,
                                          name=f"invariant {invariant.name}")
             self.problems.extend(result.diagnostics)
-            self.types.update(result.node_types)
+            self.checked_expressions[invariant.name] = checked
 
     def _definitions(self, invariant: Invariant) -> dict[str, Definition]:
         from engine.runtime.policy_check import definitions_of
@@ -181,8 +181,11 @@ class RegionInvariants:
             return None
         values = {**{f"before.{k}": v for k, v in before.items()}, **{f"after.{k}": v for k, v in after.items()}}
         parameters = {**resolved.values, **values}
-        check = Program({"invariant": RuleCode("invariant", t.BOOL, invariant.expr)}, parameters, self.types)
+        check = Program({"invariant": self.invariant_code(invariant)}, parameters)
         return bool(check.evaluate(household, as_of, ["invariant"])[0]["invariant"]), values
+
+    def invariant_code(self, invariant: Invariant) -> RuleCode:
+        return RuleCode("invariant", t.BOOL, self.checked_expressions[invariant.name])
 
     def policy_on(self, as_of: date) -> tuple[Any, Program]:
         """The resolved policy and its program on a date (each resolved once)."""
@@ -196,8 +199,8 @@ class RegionInvariants:
         key = (invariant.name, as_of)
         combined = self._programs.get(key)
         if combined is None:
-            rules = {**program.rules, "invariant": RuleCode("invariant", t.BOOL, invariant.expr)}
-            combined = self._programs[key] = Program(rules, values, {**program.node_types, **self.types})
+            rules = {**program.rules, "invariant": self.invariant_code(invariant)}
+            combined = self._programs[key] = Program(rules, values)
         result, _ = combined.evaluate(household, as_of, ["invariant", *[n for n in names
                                                                        if program.rules[n].scope == "household"]])
         return bool(result.pop("invariant")), result

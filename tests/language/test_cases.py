@@ -95,17 +95,19 @@ def run_expression(text: str, *, defs: Mapping[str, Any] | None = None, expected
     node = parse_expression(text, TextLocator(EXPRESSION, text))
     expected = t.parse_type(expected_type) if expected_type is not None else None
     assert expected_type is None or expected is not None, f"unknown type {expected_type!r}"
-    found, checked = check_expression(node, definitions, expected, scope)
+    checked_node, checked = check_expression(node, definitions, expected, scope)
+    found = s.type_of(checked_node)
     program_check = check_program(definitions)
     problems = [d for d in checked.diagnostics + program_check.diagnostics if d.severity == "error"]
     if problems:
         raise DiagnosticError(problems)
-    node_types = {**program_check.node_types, **checked.node_types}
-    parameters = {name: evaluate_constant(d.bodies[0], d.type, node_types)
+    bodies = program_check.bodies
+    parameters = {name: evaluate_constant(bodies[name][0], d.type)
                   for name, d in definitions.items() if d.kind == "parameter"}
-    rules = {name: RuleCode(name, d.type, d.bodies[0], d.scope) for name, d in definitions.items() if d.kind == "rule"}
-    rules[EXPRESSION] = RuleCode(EXPRESSION, found, node, scope)
-    program = Program(rules, parameters, node_types)
+    rules = {name: RuleCode(name, d.type, bodies[name][0], d.scope) for name, d in definitions.items()
+             if d.kind == "rule"}
+    rules[EXPRESSION] = RuleCode(EXPRESSION, found, checked_node, scope)
+    program = Program(rules, parameters)
     record = validate_household(dict(household) if household is not None else DEFAULT_HOUSEHOLD)
     values, members = program.evaluate(record, as_of, [EXPRESSION])
     if scope == "member":
