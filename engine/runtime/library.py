@@ -211,11 +211,11 @@ def parse_overrides(checked: CheckedRegion, overrides: Mapping[str, str]) -> dic
         except DiagnosticError as error:
             problems.extend(error.diagnostics)
             continue
-        checked, result = check_expression(node, {}, parameter.type, name=f"--set {name}")
+        typed, result = check_expression(node, {}, parameter.type, name=f"--set {name}")
         if result.diagnostics:
             problems.extend(result.diagnostics)
             continue
-        values[name] = evaluate_constant(checked, parameter.type if type_of(checked) != t.ANY else t.ANY)
+        values[name] = evaluate_constant(typed, parameter.type if type_of(typed) != t.ANY else t.ANY)
     if problems:
         raise DiagnosticError(problems)
     return values

@@ -144,12 +144,12 @@ def _checked(file: ParamsFile, name: str, values: list[DatedValue], doc: LoadedY
     for value in values:
         assert value.expr is not None
         citation = list(_citation_problems(value, layer))
-        checked, result = check_expression(value.expr, {}, parameter.type, name=name)
+        typed, result = check_expression(value.expr, {}, parameter.type, name=name)
         yield from citation
         yield from result.diagnostics
         if not citation and not result.diagnostics:
-            type_ = parameter.type if s.type_of(checked) != t.ANY else t.ANY
-            kept.append(LocalValue(value, evaluate_constant(checked, type_)))
+            type_ = parameter.type if s.type_of(typed) != t.ANY else t.ANY
+            kept.append(LocalValue(value, evaluate_constant(typed, type_)))
     yield from overlapping_ranges(name, "value", [(v.start, v.end, v.span) for v in values])
     file.values[name] = kept
 
