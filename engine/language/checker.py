@@ -573,31 +573,32 @@ _VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
 
 def _literal_type(node: s.Literal) -> t.Type:
-    if node.kind == "money":
-        return t.Money(node.unit)
-    if node.kind == "percent":
-        return t.RATE
-    if node.kind == "duration":
-        return t.Duration(node.unit)
-    if node.kind == "date":
-        return t.DATE
-    if node.kind == "text":
-        assert isinstance(node.value, str)
-        return t.Enum("", frozenset({node.value}))
-    if node.kind == "bool":
-        return t.BOOL
+    match node.kind:
+        case "money":
+            return t.Money(node.unit)
+        case "percent":
+            return t.RATE
+        case "duration":
+            return t.Duration(node.unit)
+        case "date":
+            return t.DATE
+        case "text":
+            return t.Enum("", frozenset({str(node.value)}))
+        case "bool":
+            return t.BOOL
     return t.INT if isinstance(node.value, int) else t.NUMBER
 
 
 def _value_literals(node: s.Node) -> list[s.Literal]:
     """The text literals an expression can give as its value (not those in its conditions)."""
-    if isinstance(node, s.Literal):
-        return [node] if node.kind == "text" else []
-    if isinstance(node, s.If):
-        return _value_literals(node.then) + _value_literals(node.otherwise)
-    if isinstance(node, s.Cases):
-        found = [literal for row in node.rows for literal in _value_literals(row.value)]
-        return found + (_value_literals(node.otherwise) if node.otherwise is not None else [])
+    match node:
+        case s.Literal(kind="text"):
+            return [node]
+        case s.If(then=then, otherwise=otherwise):
+            return _value_literals(then) + _value_literals(otherwise)
+        case s.Cases(rows=rows, otherwise=otherwise):
+            found = [literal for row in rows for literal in _value_literals(row.value)]
+            return found + (_value_literals(otherwise) if otherwise is not None else [])
     return []
 
 
@@ -614,12 +615,13 @@ def _zero_pair(node: s.Binary, left: t.Type, right: t.Type) -> bool:
 
 def _literal_number(node: s.Node) -> Decimal | int | None:
     """The value of a numeric literal (a minus sign included), or None."""
-    if isinstance(node, s.Unary) and node.op == "-":
-        inner = _literal_number(node.operand)
-        return -inner if inner is not None else None
-    if isinstance(node, s.Literal) and node.kind in ("number", "money", "percent") and not isinstance(node.value, bool):
-        assert isinstance(node.value, (Decimal, int))
-        return node.value
+    match node:
+        case s.Unary(op="-", operand=operand):
+            inner = _literal_number(operand)
+            return -inner if inner is not None else None
+        case s.Literal(kind="number" | "money" | "percent", value=Decimal() | int() as value) \
+                if not isinstance(value, bool):
+            return value
     return None
 
 
@@ -627,15 +629,14 @@ def _never_zero(node: s.Node, definitions: Mapping[str, Definition]) -> bool:
     number = _literal_number(node)
     if number is not None:
         return number != 0
-    if isinstance(node, s.Literal):
-        return False
-    if isinstance(node, s.Name):
-        if node.dotted in POSITIVE_NAMES:
+    match node:
+        case s.Name(dotted=dotted) if dotted in POSITIVE_NAMES:
             return True
-        definition = definitions.get(node.dotted)
-        return definition is not None and definition.nonzero
-    if isinstance(node, s.Call) and node.function == "max":
-        return any(_never_zero(a, definitions) and _positive_literal(a) for a in node.args)
+        case s.Name(dotted=dotted):
+            definition = definitions.get(dotted)
+            return definition is not None and definition.nonzero
+        case s.Call(function="max", args=args):
+            return any(_never_zero(a, definitions) and _positive_literal(a) for a in args)
     return False
 
 
@@ -649,17 +650,24 @@ def _nonzero_facts(condition: s.Node, negated: bool = False, names: dict[str, se
 
     ``names`` records, for each, the names it reads freely (an aggregation that rebinds one of
     them ends the guard)."""
-    if isinstance(condition, s.Binary) and condition.op == "and" and not negated:
-        return _nonzero_facts(condition.left, False, names) + _nonzero_facts(condition.right, False, names)
-    if isinstance(condition, s.Binary) and condition.op == "or" and negated:
-        return _nonzero_facts(condition.left, True, names) + _nonzero_facts(condition.right, True, names)
-    if isinstance(condition, s.Unary) and condition.op == "not":
-        return _nonzero_facts(condition.operand, not negated, names)
-    if not isinstance(condition, s.Binary) or condition.op not in _NEGATED:
-        return []
-    op, subject, bound = condition.op, condition.left, _literal_number(condition.right)
+    match condition:
+        case s.Binary(op="and", left=left, right=right) if not negated:
+            return _nonzero_facts(left, False, names) + _nonzero_facts(right, False, names)
+        case s.Binary(op="or", left=left, right=right) if negated:
+            return _nonzero_facts(left, True, names) + _nonzero_facts(right, True, names)
+        case s.Unary(op="not", operand=operand):
+            return _nonzero_facts(operand, not negated, names)
+        case s.Binary(op="==" | "!=" | "<" | "<=" | ">" | ">=" as compared, left=left, right=right):
+            return _proved_nonzero(compared, left, right, negated, names)
+    return []
+
+
+def _proved_nonzero(op: str, left: s.Node, right: s.Node, negated: bool,
+                    names: dict[str, set[str]] | None) -> list[str]:
+    """What ``left op right`` (or its negation) proves non-zero: a comparison with a literal number."""
+    subject, bound = left, _literal_number(right)
     if bound is None:  # the literal on the left: 0 < x is x > 0
-        op, subject, bound = _MIRRORED[op], condition.right, _literal_number(condition.left)
+        op, subject, bound = _MIRRORED[op], right, _literal_number(left)
     if bound is None:
         return []
     if negated:
@@ -676,17 +684,18 @@ def _nonzero_facts(condition: s.Node, negated: bool = False, names: dict[str, se
 
 def _free_heads(node: s.Node, bound: frozenset[str] = frozenset()) -> set[str]:
     """The first parts of the names an expression reads that no aggregation inside it binds."""
-    if isinstance(node, s.Name):
-        return {node.parts[0]} - bound
-    if isinstance(node, s.Aggregate):
-        inner = bound | {node.var}
-        found = _free_heads(node.source, bound) | _free_heads(node.body, inner)
-        if node.condition is not None:
-            found |= _free_heads(node.condition, inner)
-        if node.default is not None:
-            found |= _free_heads(node.default, bound)
-        return found
-    return set().union(*(_free_heads(child, bound) for child in s.children(node))) if s.children(node) else set()
+    match node:
+        case s.Name(parts=parts):
+            return {parts[0]} - bound
+        case s.Aggregate(var=var, source=source, body=body, condition=condition, default=default):
+            inner = bound | {var}
+            found = _free_heads(source, bound) | _free_heads(body, inner)
+            if condition is not None:
+                found |= _free_heads(condition, inner)
+            if default is not None:
+                found |= _free_heads(default, bound)
+            return found
+    return set().union(*(_free_heads(child, bound) for child in s.children(node)))
 
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
@@ -768,9 +777,10 @@ def _costly(definitions: Mapping[str, Definition]) -> Iterator[Diagnostic]:
 
 def deepest_aggregations(node: s.Node) -> list[s.Aggregate]:
     """The longest chain of aggregations nested in one another's body (each repeats the next)."""
-    if isinstance(node, s.Aggregate):
-        inner = [deepest_aggregations(n) for n in (node.body, node.condition) if n is not None]
-        chain = [node, *max(inner, key=len, default=[])]
-        beside = [deepest_aggregations(n) for n in (node.source, node.default) if n is not None]
-        return max([chain, *beside], key=len)
+    match node:
+        case s.Aggregate(body=body, condition=condition, source=source, default=default):
+            inner = [deepest_aggregations(n) for n in (body, condition) if n is not None]
+            chain = [node, *max(inner, key=len, default=[])]
+            beside = [deepest_aggregations(n) for n in (source, default) if n is not None]
+            return max([chain, *beside], key=len)
     return max((deepest_aggregations(child) for child in s.children(node)), key=len, default=[])

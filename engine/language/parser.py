@@ -344,7 +344,7 @@ class _Builder:
     # operators -----------------------------------------------------------------
     def n_binary(self, t: Tree) -> s.Node:
         left, op, right = t.children
-        return s.Binary(self.span(op), str(op), self.node(left), self.node(right))
+        return s.Binary(self.span(op), s.binary_op(str(op)), self.node(left), self.node(right))
 
     def n_compare(self, t: Tree) -> s.Node:
         return self.n_binary(t)

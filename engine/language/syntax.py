@@ -9,6 +9,7 @@ operations; the formatter prints them back in a canonical form that ``diff`` com
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +17,26 @@ from decimal import Decimal
 
 from engine.base.diagnostics import Span
 from engine.language.types import ANY, Type
+
+LiteralKind = typing.Literal["number", "money", "percent", "duration", "date", "text", "bool"]
+UnaryOp = typing.Literal["-", "not"]
+ArithmeticOp = typing.Literal["+", "-", "*", "/"]
+ComparisonOp = typing.Literal["==", "!=", "<", "<=", ">", ">="]
+LogicalOp = typing.Literal["and", "or"]
+MembershipOp = typing.Literal["in", "not in"]
+BinaryOp = ArithmeticOp | ComparisonOp | LogicalOp | MembershipOp
+
+ARITHMETIC_OPS: tuple[ArithmeticOp, ...] = typing.get_args(ArithmeticOp)
+COMPARISON_OPS: tuple[ComparisonOp, ...] = typing.get_args(ComparisonOp)
+BINARY_OPS: tuple[str, ...] = (*ARITHMETIC_OPS, *COMPARISON_OPS, *typing.get_args(LogicalOp),
+                               *typing.get_args(MembershipOp))
+
+
+def binary_op(text: str) -> BinaryOp:
+    """The operator a parsed token spells (the grammar lets through only these)."""
+    if text not in BINARY_OPS:
+        raise ValueError(f"not an operator: {text!r}")
+    return typing.cast(BinaryOp, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +60,7 @@ class Literal(Node):
     period (``month``/``year``/``""`` for a lump sum) or the duration unit.
     """
 
-    kind: str
+    kind: LiteralKind
     value: Decimal | int | date | str | bool
     unit: str = ""
 
@@ -59,7 +80,7 @@ class Name(Node):
 class Unary(Node):
     """``-x`` or ``not x``."""
 
-    op: str
+    op: UnaryOp
     operand: Node
 
 
@@ -67,7 +88,7 @@ class Unary(Node):
 class Binary(Node):
     """Arithmetic (+ - * /), comparison (== != < <= > >=), ``and``, ``or``, ``in``, ``not in``."""
 
-    op: str
+    op: BinaryOp
     left: Node
     right: Node
 
@@ -127,22 +148,20 @@ class Cases(Node):
 
 def children(node: Node) -> tuple[Node, ...]:
     """The direct sub-expressions of a node, in source order."""
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, SetLiteral):
-        return node.items
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, Aggregate):
-        extra = tuple(n for n in (node.condition, node.default) if n is not None)
-        return (node.source, node.body, *extra)
-    if isinstance(node, If):
-        return (node.condition, node.then, node.otherwise)
-    if isinstance(node, Cases):
-        rows = tuple(n for row in node.rows for n in (row.condition, row.value))
-        return rows + ((node.otherwise,) if node.otherwise is not None else ())
+    match node:
+        case Unary(operand=operand):
+            return (operand,)
+        case Binary(left=left, right=right):
+            return (left, right)
+        case SetLiteral(items=items) | Call(args=items):
+            return items
+        case Aggregate(source=source, body=body, condition=condition, default=default):
+            return (source, body, *(n for n in (condition, default) if n is not None))
+        case If(condition=condition, then=then, otherwise=otherwise):
+            return (condition, then, otherwise)
+        case Cases(rows=rows, otherwise=otherwise):
+            cells = tuple(n for row in rows for n in (row.condition, row.value))
+            return cells + ((otherwise,) if otherwise is not None else ())
     return ()
 
 

@@ -283,9 +283,26 @@ class _Compiler:
     def compile(self, node: s.Node, rule: str | None = None) -> Code:
         if rule is not None:
             self.rule = rule
-        method = getattr(self, f"c_{type(node).__name__}")
-        code: Code = method(node)
-        return code
+        match node:
+            case s.Literal():
+                return self.c_Literal(node)
+            case s.Name():
+                return self.c_Name(node)
+            case s.Unary():
+                return self.c_Unary(node)
+            case s.Binary():
+                return self.c_Binary(node)
+            case s.SetLiteral():
+                return self.c_SetLiteral(node)
+            case s.Call():
+                return self.c_Call(node)
+            case s.Aggregate():
+                return self.c_Aggregate(node)
+            case s.If():
+                return self.c_If(node)
+            case s.Cases():
+                return self.c_Cases(node)
+        raise TypeError(type(node).__name__)  # pragma: no cover
 
     def c_Literal(self, node: s.Literal) -> Code:
         value = _literal_value(node)

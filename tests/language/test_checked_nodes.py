@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.checker import Definition, check_expression, check_program
 from engine.language.parser import parse_expression
 
-TEXT = 'max(m.age for m in members where m.age >= 18 else 0) * 10 yuan/month + (if household.size > 2 then 10 yuan/month else 0)'
+TEXT = ('max(m.age for m in members where m.age >= 18 else 0) * 10 yuan/month'
+        ' + (if household.size > 2 then 10 yuan/month else 0)')
 
 
 def test_every_node_of_a_checked_expression_carries_its_type() -> None:
@@ -33,3 +36,9 @@ def test_check_program_keeps_each_definitions_checked_bodies_in_order() -> None:
     result = check_program({"n": definition})
     assert [s.type_of(b) for b in result.bodies["n"]] == [t.INT, t.INT]
     assert result.bodies["n"] == bodies
+
+
+def test_a_binary_node_takes_only_the_languages_operators() -> None:
+    assert s.binary_op("not in") == "not in"
+    with pytest.raises(ValueError, match="not an operator"):
+        s.binary_op("**")
