@@ -34,6 +34,7 @@ from engine.household.record import Household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import BUILTINS, MAX_AGGREGATE_ITEMS, BuiltinError, Duration, shift
+from engine.language.constants import literal_value
 from engine.language.fields import HOUSEHOLD_NAMES, MEMBER, RECORD_FIELDS, MissingValue
 from engine.language.rule_order import Key, dependency_order, nesting_depth, rule_reads
 from engine.policy.resolve import RuleCode, Unavailable
@@ -305,7 +306,7 @@ class _Compiler:
         raise TypeError(type(node).__name__)  # pragma: no cover
 
     def c_Literal(self, node: s.Literal) -> Code:
-        value = _literal_value(node)
+        value = literal_value(node)
         return lambda ev: value
 
     def c_Name(self, node: s.Name) -> Code:
@@ -427,7 +428,7 @@ class _Compiler:
     def membership(self, node: s.Binary, left: Code, right: Code) -> Code:
         negate = node.op == "not in"
         if isinstance(node.right, s.SetLiteral) and all(isinstance(i, s.Literal) for i in node.right.items):
-            constant = frozenset(_literal_value(i) for i in node.right.items if isinstance(i, s.Literal))
+            constant = frozenset(literal_value(i) for i in node.right.items if isinstance(i, s.Literal))
             if negate:
                 return lambda ev: left(ev) not in constant
             return lambda ev: left(ev) in constant
@@ -515,13 +516,6 @@ def _field_getter(accessor: Callable[[Any, date], Any], span: Span) -> Callable[
             raise _fail(span, str(error)) from None
 
     return get
-
-
-def _literal_value(node: s.Literal) -> Any:
-    if node.kind == "duration":
-        assert isinstance(node.value, int)
-        return Duration(node.value, node.unit)
-    return node.value
 
 
 def _add_durations(left: Duration, right: Duration, sign: int) -> Duration:

@@ -24,14 +24,13 @@ import jsonschema
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.base.yaml_source import LoadedYaml, load_yaml
-from engine.language import syntax as s
-from engine.language import types as t
 from engine.language.checker import check_expression
+from engine.language.constants import ConstantError, constant_value
 from engine.policy.dated_values import read_values
 from engine.policy.policy_files import LayerBuilder, display_name, schema_problems
 from engine.policy.policy_model import DatedValue, Layer
 from engine.policy.schema import PARAMS_SCHEMA
-from engine.runtime.policy_check import evaluate_constant, overlapping_ranges
+from engine.runtime.policy_check import overlapping_ranges
 
 if TYPE_CHECKING:
     from engine.runtime.library import PolicyLibrary
@@ -148,8 +147,10 @@ def _checked(file: ParamsFile, name: str, values: list[DatedValue], doc: LoadedY
         yield from citation
         yield from result.diagnostics
         if not citation and not result.diagnostics:
-            type_ = parameter.type if s.type_of(typed) != t.ANY else t.ANY
-            kept.append(LocalValue(value, evaluate_constant(typed, type_)))
+            try:
+                kept.append(LocalValue(value, constant_value(typed)))
+            except ConstantError as error:
+                yield from error.diagnostics
     yield from overlapping_ranges(name, "value", [(v.start, v.end, v.span) for v in values])
     file.values[name] = kept
 

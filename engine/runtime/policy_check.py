@@ -20,20 +20,19 @@ from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import add_months
 from engine.language.checker import CheckResult, Definition, check_program
+from engine.language.constants import ConstantError, constant_value
 from engine.policy.contract import COMMON_PARAMETERS, HOUSEHOLD_OUTPUTS, MEMBER_OUTPUTS
 from engine.policy.policy_files import PolicyTree
 from engine.policy.policy_model import Citation, DatedValue, Layer, Parameter, Rule
-from engine.policy.resolve import Chain, RuleCode, build_chain, value_in_force, variant_in_force
-from engine.runtime.interpreter import Program
+from engine.policy.resolve import Chain, build_chain, value_in_force, variant_in_force
 
 
 @dataclass
 class CheckedRegion:
-    """A region's chain with the checker's findings: node types, dependencies, constant values."""
+    """A region's chain (its expressions checked and typed) with the checker's findings."""
 
     chain: Chain
     result: CheckResult
-    constants: dict[int, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,7 +98,7 @@ def check_chain(chain: Chain) -> tuple[CheckedRegion, list[Diagnostic]]:
     chain = with_checked_bodies(chain, result)
     checked = CheckedRegion(chain, result)
     if not any(p.severity == "error" for p in problems):
-        checked.constants = constant_values(chain, result)
+        problems += _constant_problems(chain)
     problems += _citations(chain)
     problems += _overlaps(chain)
     problems += _overrides(chain)
@@ -148,19 +147,15 @@ def _constant_values(chain: Chain) -> Iterator[Diagnostic]:
                                  "(write a rule for a computed value)", names[0].span)
 
 
-def constant_values(chain: Chain, result: CheckResult) -> dict[int, Any]:
-    """Each parameter value's exact value, keyed by id of its expression node."""
-    values: dict[int, Any] = {}
+def _constant_problems(chain: Chain) -> Iterator[Diagnostic]:
+    """What stops a parameter value from having a value (found now, not when a date needs it)."""
     for parameter in chain.parameters.values():
         for value in parameter.values:
             if value.expr is not None:
-                values[id(value.expr)] = evaluate_constant(value.expr, parameter.type)
-    return values
-
-
-def evaluate_constant(node: s.Node, type_: t.Type) -> Any:
-    program = Program({"value": RuleCode("value", type_, node)}, {})
-    return program.constant("value")
+                try:
+                    constant_value(value.expr)
+                except ConstantError as error:
+                    yield from error.diagnostics
 
 
 def _citations(chain: Chain) -> Iterator[Diagnostic]:

@@ -29,7 +29,7 @@ from engine.language.builtins import add_months
 from engine.language.checker import Definition, check_expression, closure
 from engine.language.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
 from engine.language.parser import TextLocator, parse_expression
-from engine.policy.resolve import RuleCode, Unavailable, value_in_force
+from engine.policy.resolve import ResolvedPolicy, RuleCode, Unavailable, value_in_force
 from engine.runtime.interpreter import Program
 from engine.runtime.library import PolicyLibrary
 
@@ -138,7 +138,7 @@ class RegionInvariants:
             self.applicable.append(invariant)
         self.checked_expressions: dict[str, s.Node] = {}  # invariant name → its checked (typed) expression
         self._programs: dict[tuple[str, date], Program] = {}
-        self._resolved: dict[date, tuple[Any, Program]] = {}
+        self._resolved: dict[date, tuple[ResolvedPolicy, Program]] = {}
         for invariant in self.applicable:
             checked, result = check_expression(invariant.expr, self._definitions(invariant), t.BOOL,
                                          name=f"invariant {invariant.name}")
@@ -173,34 +173,34 @@ class RegionInvariants:
         names = sorted(invariant.names() & set(program.rules))
         try:
             if invariant.kind == "state":
-                return self._state(invariant, program, resolved.values, household, as_of, names)
+                return self._state(invariant, resolved, program, household, as_of, names)
             changed = validate_household(raise_income(raw, *change))
             before, _ = program.evaluate(household, as_of, names)
             after, _ = program.evaluate(changed, as_of, names)
         except DiagnosticError:
             return None
         values = {**{f"before.{k}": v for k, v in before.items()}, **{f"after.{k}": v for k, v in after.items()}}
-        parameters = {**resolved.values, **values}
-        check = Program({"invariant": self.invariant_code(invariant)}, parameters)
+        check = self.library.program_with(resolved, {"invariant": self.invariant_code(invariant)}, values,
+                                          policy_rules=False)
         return bool(check.evaluate(household, as_of, ["invariant"])[0]["invariant"]), values
 
     def invariant_code(self, invariant: Invariant) -> RuleCode:
         return RuleCode("invariant", t.BOOL, self.checked_expressions[invariant.name])
 
-    def policy_on(self, as_of: date) -> tuple[Any, Program]:
+    def policy_on(self, as_of: date) -> tuple[ResolvedPolicy, Program]:
         """The resolved policy and its program on a date (each resolved once)."""
         if as_of not in self._resolved:
             resolved = self.library.resolve(self.region, as_of, stand_ins_on(self.checked.chain, as_of))
             self._resolved[as_of] = (resolved, self.library.program(resolved))
         return self._resolved[as_of]
 
-    def _state(self, invariant: Invariant, program: Program, values: dict[str, Any], household: Household,
+    def _state(self, invariant: Invariant, resolved: ResolvedPolicy, program: Program, household: Household,
                as_of: date, names: list[str]) -> tuple[bool, dict[str, Any]]:
         key = (invariant.name, as_of)
         combined = self._programs.get(key)
         if combined is None:
-            rules = {**program.rules, "invariant": self.invariant_code(invariant)}
-            combined = self._programs[key] = Program(rules, values)
+            combined = self._programs[key] = self.library.program_with(
+                resolved, {"invariant": self.invariant_code(invariant)})
         result, _ = combined.evaluate(household, as_of, ["invariant", *[n for n in names
                                                                        if program.rules[n].scope == "household"]])
         return bool(result.pop("invariant")), result

@@ -27,11 +27,11 @@ from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import AGGREGATES, BUILTINS, Duration
 from engine.language.checker import Definition, check_expression, check_program
+from engine.language.constants import constant_value
 from engine.language.formatter import format_expression
 from engine.language.parser import TextLocator, parse_expression
 from engine.policy.resolve import RuleCode
 from engine.runtime.interpreter import Program
-from engine.runtime.policy_check import evaluate_constant
 
 HERE = Path(__file__).parent
 EXPRESSION = "<expression>"
@@ -102,7 +102,7 @@ def run_expression(text: str, *, defs: Mapping[str, Any] | None = None, expected
     if problems:
         raise DiagnosticError(problems)
     bodies = program_check.bodies
-    parameters = {name: evaluate_constant(bodies[name][0], d.type)
+    parameters = {name: constant_value(bodies[name][0])
                   for name, d in definitions.items() if d.kind == "parameter"}
     rules = {name: RuleCode(name, d.type, bodies[name][0], d.scope) for name, d in definitions.items()
              if d.kind == "rule"}
