@@ -35,6 +35,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -336,6 +337,15 @@ class LoadedYaml:
         if complete and key is not None:
             return self._node_span(key)
         return self._node_span(node)
+
+    def locator(self, prefix: tuple[PathElement, ...] = ()) -> Callable[[tuple[object, ...]], Span]:
+        """Where the value at a path inside the value at ``prefix`` is written (a household record's
+        fields, whether the record is a file of its own or a worked case's ``household:``)."""
+
+        def locate(path: tuple[object, ...]) -> Span:
+            return self.span((*prefix, *(part for part in path if isinstance(part, (str, int)))))
+
+        return locate
 
     def has_path(self, path: tuple[PathElement, ...]) -> bool:
         """Whether a node exists at ``path``."""
