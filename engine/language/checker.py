@@ -9,45 +9,24 @@ which the interpreter and compiler use to pick exact operations. Nothing here ev
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from engine.base.diagnostics import Diagnostic, Related, Span, did_you_mean
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import AGGREGATES, BUILTINS
-from engine.language.fields import HOUSEHOLD_NAMES, MEMBER, POSITIVE_NAMES, RECORD_FIELDS
+from engine.language.decision_tables import unreachable_rows
+from engine.language.definitions import CheckResult, Definition, mismatch, start_span
+from engine.language.fields import HOUSEHOLD_NAMES, MEMBER, RECORD_FIELDS
 from engine.language.formatter import format_expression
+from engine.language.guards import never_zero, nonzero_facts
+from engine.language.literals import literal_number, literal_type, money_zero, value_literals, zero_money, zero_pair
+from engine.language.program_checks import costly, cycles
 from engine.language.syntax import type_of
 
-_ARITHMETIC = ("+", "-", "*", "/")
 _ORDER = ("<", "<=", ">", ">=")
 _EQUALITY = ("==", "!=")
-
-
-@dataclass(frozen=True)
-class Definition:
-    """A parameter or rule as the checker sees it: declared type, scope, its expressions."""
-
-    name: str
-    kind: str  # "parameter" or "rule"
-    type: t.Type
-    span: Span
-    bodies: tuple[s.Node, ...] = ()
-    scope: str = "household"  # or "member"
-    nonzero: bool = False  # a parameter whose every value is a non-zero constant
-
-
-@dataclass
-class CheckResult:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    bodies: dict[str, tuple[s.Node, ...]] = field(default_factory=dict)  # definition name → its checked bodies
-    dependencies: dict[str, set[str]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.severity == "error" for d in self.diagnostics)
 
 
 def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
@@ -60,13 +39,13 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
             checker = _ExpressionChecker(definitions, definition, result, deps)
             checked = checker.infer(body, {})
             found = type_of(checked)
-            if found != t.ANY and not t.assignable(found, definition.type) and not _zero_money(body, definition.type):
-                result.diagnostics.append(_mismatch(definition, found, start_span(body)))
+            if found != t.ANY and not t.assignable(found, definition.type) and not zero_money(body, definition.type):
+                result.diagnostics.append(mismatch(definition, found, start_span(body)))
             checked_bodies.append(checked)
         result.bodies[definition.name] = tuple(checked_bodies)
         result.dependencies[definition.name] = deps
-    result.diagnostics.extend(_cycles(definitions, result.dependencies))
-    result.diagnostics.extend(_costly(definitions))
+    result.diagnostics.extend(cycles(definitions, result.dependencies))
+    result.diagnostics.extend(costly(definitions))
     return result
 
 
@@ -81,40 +60,9 @@ def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None 
     checked = checker.infer(node, {})
     found = type_of(checked)
     if expected is not None and found != t.ANY and not t.assignable(found, expected) \
-            and not _zero_money(node, expected):
-        result.diagnostics.append(_mismatch(owner, found, start_span(node)))
+            and not zero_money(node, expected):
+        result.diagnostics.append(mismatch(owner, found, start_span(node)))
     return checked, result
-
-
-def start_span(node: s.Node) -> Span:
-    """Where an expression's text begins (an operator node's own span is the operator)."""
-    while isinstance(node, s.Binary):
-        node = node.left
-    return node.span
-
-
-def _mismatch(definition: Definition, found: t.Type, span: Span) -> Diagnostic:
-    if isinstance(definition.type, t.Enum) and isinstance(found, t.Enum):
-        extra = sorted(found.values - definition.type.values)
-        return Diagnostic("E-ENUM", f"{definition.name} is declared {definition.type}; {', '.join(map(repr, extra))} "
-                          f"is not one of its values ({', '.join(sorted(definition.type.values))})", span,
-                          suggestion=did_you_mean(extra[0], definition.type.values) if extra else None)
-    owner, _, role = definition.name.partition(":")
-    if role == "available":
-        return Diagnostic("E-TYPE", f"available_when of {owner} must be a condition (true or false), but its "
-                          f"expression is {found}", span)
-    hint = t.period_hint(found, definition.type)
-    return Diagnostic(
-        "E-PERIOD" if hint else "E-TYPE",
-        f"{definition.name} is declared {definition.type} but its expression is {found}"
-        + (f"; {hint}" if hint else ""),
-        span,
-    )
-
-
-def _zero_money(node: s.Node, target: t.Type) -> bool:
-    """The literal 0 stands for zero money of any period."""
-    return isinstance(target, t.Money) and isinstance(node, s.Literal) and node.kind == "number" and node.value == 0
 
 
 class _ExpressionChecker:
@@ -138,7 +86,7 @@ class _ExpressionChecker:
         """The checked copy of an expression: every node of it carries its type."""
         match node:
             case s.Literal():
-                return replace(node, type=_literal_type(node))
+                return replace(node, type=literal_type(node))
             case s.Name():
                 return replace(node, type=self.name(node, bound))
             case s.Unary():
@@ -271,7 +219,7 @@ class _ExpressionChecker:
         return t.BOOL
 
     def equality(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
-        if t.unify(left, right) is None and not _zero_pair(node, left, right):
+        if t.unify(left, right) is None and not zero_pair(node, left, right):
             hint = t.period_hint(left, right)
             return self.error("E-PERIOD" if hint else "E-TYPE",
                               f"cannot compare {left} with {right}" + (f"; {hint}" if hint else ""), node.span)
@@ -283,7 +231,7 @@ class _ExpressionChecker:
 
     def ordering(self, node: s.Binary, left: t.Type, right: t.Type) -> t.Type:
         joined = t.unify(left, right)
-        if joined is None and _zero_pair(node, left, right):
+        if joined is None and zero_pair(node, left, right):
             return t.BOOL
         if joined is None:
             hint = t.period_hint(left, right)
@@ -333,7 +281,7 @@ class _ExpressionChecker:
                 return t.NUMBER
             return self.error("E-TYPE", "cannot multiply money by money", node.span)
         if op in "+-":
-            if _zero_pair(node, left, right):
+            if zero_pair(node, left, right):
                 return left if isinstance(left, t.Money) else right
             return self.error("E-TYPE", f"cannot {_VERB[op]} {left} and {right}; both sides must be money of the "
                               "same period", node.span)
@@ -345,12 +293,12 @@ class _ExpressionChecker:
         return money
 
     def check_divisor(self, divisor: s.Node) -> None:
-        if _never_zero(divisor, self.definitions):
+        if never_zero(divisor, self.definitions):
             return
         text = format_expression(divisor)
         if text in self.guards:
             return
-        if _literal_number(divisor) == 0:
+        if literal_number(divisor) == 0:
             self.error("E-DIVISION", "division by zero", divisor.span)
             return
         self.error("E-DIVISION", f"the divisor {text} can be zero; guard it, e.g. "
@@ -426,19 +374,19 @@ class _ExpressionChecker:
                 self.error("E-TYPE", f"{node.function}(…) has a value when nothing matches; an 'else' value is only "
                            "for min, max, first and last", node.default.span)
             elif result != t.ANY and default != t.ANY and t.unify(result, default) is None \
-                    and not _zero_money(node.default, result):
+                    and not zero_money(node.default, result):
                 self.error("E-TYPE", f"the 'else' value is {default} but {node.function}(…) gives {result}",
                            node.default.span)
             else:
                 self.literal_in_enum(result, default, node.default)
-                if not _zero_money(node.default, result):
+                if not zero_money(node.default, result):
                     result = t.unify(result, default) or result  # the value may be the else value
         return result
 
     def literal_in_enum(self, expected: t.Type, found: t.Type, node: s.Node) -> None:
         """A text literal standing where an enumeration's value is expected must be one of its values."""
         if isinstance(expected, t.Enum) and expected.label and isinstance(found, t.Enum) and not found.label:
-            for literal in _value_literals(node):
+            for literal in value_literals(node):
                 self.enum_value(expected, literal)
 
     def aggregate_result(self, node: s.Aggregate, body: t.Type) -> t.Type:
@@ -475,7 +423,7 @@ class _ExpressionChecker:
         return replace(node, condition=condition, then=checked_then, otherwise=checked_otherwise, type=found)
 
     def conditional_type(self, node: s.If, then: t.Type, otherwise: t.Type) -> t.Type:
-        then, otherwise = _money_zero(node.then, then, otherwise), _money_zero(node.otherwise, otherwise, then)
+        then, otherwise = money_zero(node.then, then, otherwise), money_zero(node.otherwise, otherwise, then)
         self.literal_in_enum(then, otherwise, node.otherwise)
         self.literal_in_enum(otherwise, then, node.then)
         return self.join(then, otherwise, node.otherwise.span, "the 'then' and 'else' branches")
@@ -484,7 +432,8 @@ class _ExpressionChecker:
         values: list[tuple[s.Node, t.Type]] = []
         rows: list[s.CaseRow] = []
         otherwise = None
-        always = self.unreachable_rows(node)
+        problems, always = unreachable_rows(node)
+        self.result.diagnostics.extend(problems)
         with contextlib.ExitStack() as earlier:
             for row in node.rows:
                 condition = self.expect_bool(row.condition, bound, "a table row's condition")
@@ -501,35 +450,10 @@ class _ExpressionChecker:
                        "row would get no value", node.span)
         return replace(node, rows=tuple(rows), otherwise=otherwise, type=self.join_rows(values))
 
-    def unreachable_rows(self, node: s.Cases) -> s.CaseRow | None:
-        """Report rows that can never match; the first row that matches every household, if any."""
-        seen: dict[str, s.CaseRow] = {}
-        always: s.CaseRow | None = None
-        for row in node.rows:
-            text = format_expression(row.condition)
-            if always is not None:
-                self.error("E-TABLE-UNREACHABLE", f"this row can never match: the row at line {always.span.line} "
-                           "matches every household first", row.span,
-                           related=(Related(always.span, "the row that matches every household"),))
-            elif text in seen:
-                self.error("E-TABLE-UNREACHABLE", f"this row can never match: the row at line "
-                           f"{seen[text].span.line} has the same condition ({text})", row.span,
-                           related=(Related(seen[text].span, "the earlier row with the same condition"),))
-            elif text == "false":
-                self.error("E-TABLE-UNREACHABLE", "this row can never match: its condition is false", row.span)
-            seen.setdefault(text, row)
-            if text == "true" and always is None:
-                always = row
-        if node.otherwise is not None and always is not None:
-            self.error("E-TABLE-UNREACHABLE", f"the 'else' row can never match: the row at line "
-                       f"{always.span.line} matches every household first", node.otherwise.span,
-                       related=(Related(always.span, "the row that matches every household"),))
-        return always
-
     @contextlib.contextmanager
     def assuming(self, condition: s.Node, negated: bool = False) -> Iterator[None]:
         """Inside: what the condition (or its negation) proves non-zero guards divisions."""
-        facts = _nonzero_facts(condition, negated, self.guard_names)
+        facts = nonzero_facts(condition, negated, self.guard_names)
         self.guards.extend(facts)
         try:
             yield
@@ -542,7 +466,7 @@ class _ExpressionChecker:
         enum = next((found for _, found in values if isinstance(found, t.Enum) and found.label), None)
         result: t.Type = t.ANY
         for value_node, found in values:
-            found = _money_zero(value_node, found, money) if money is not None else found
+            found = money_zero(value_node, found, money) if money is not None else found
             result = self.join(result, found, value_node.span, "the table's rows")
         for value_node, found in values:
             if enum is not None:
@@ -572,215 +496,3 @@ class _ExpressionChecker:
 _VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
 
-def _literal_type(node: s.Literal) -> t.Type:
-    match node.kind:
-        case "money":
-            return t.Money(node.unit)
-        case "percent":
-            return t.RATE
-        case "duration":
-            return t.Duration(node.unit)
-        case "date":
-            return t.DATE
-        case "text":
-            return t.Enum("", frozenset({str(node.value)}))
-        case "bool":
-            return t.BOOL
-    return t.INT if isinstance(node.value, int) else t.NUMBER
-
-
-def _value_literals(node: s.Node) -> list[s.Literal]:
-    """The text literals an expression can give as its value (not those in its conditions)."""
-    match node:
-        case s.Literal(kind="text"):
-            return [node]
-        case s.If(then=then, otherwise=otherwise):
-            return _value_literals(then) + _value_literals(otherwise)
-        case s.Cases(rows=rows, otherwise=otherwise):
-            found = [literal for row in rows for literal in _value_literals(row.value)]
-            return found + (_value_literals(otherwise) if otherwise is not None else [])
-    return []
-
-
-def _money_zero(node: s.Node, found: t.Type, other: t.Type) -> t.Type:
-    """A literal 0 where the other branch is money takes that money's type."""
-    return other if isinstance(other, t.Money) and _zero_money(node, other) else found
-
-
-def _zero_pair(node: s.Binary, left: t.Type, right: t.Type) -> bool:
-    """Money against the literal 0 (``x > 0``, ``x + 0``) is allowed whatever the period."""
-    return (isinstance(left, t.Money) and _zero_money(node.right, left)) or (
-        isinstance(right, t.Money) and _zero_money(node.left, right))
-
-
-def _literal_number(node: s.Node) -> Decimal | int | None:
-    """The value of a numeric literal (a minus sign included), or None."""
-    match node:
-        case s.Unary(op="-", operand=operand):
-            inner = _literal_number(operand)
-            return -inner if inner is not None else None
-        case s.Literal(kind="number" | "money" | "percent", value=Decimal() | int() as value) \
-                if not isinstance(value, bool):
-            return value
-    return None
-
-
-def _never_zero(node: s.Node, definitions: Mapping[str, Definition]) -> bool:
-    number = _literal_number(node)
-    if number is not None:
-        return number != 0
-    match node:
-        case s.Name(dotted=dotted) if dotted in POSITIVE_NAMES:
-            return True
-        case s.Name(dotted=dotted):
-            definition = definitions.get(dotted)
-            return definition is not None and definition.nonzero
-        case s.Call(function="max", args=args):
-            return any(_never_zero(a, definitions) and _positive_literal(a) for a in args)
-    return False
-
-
-def _positive_literal(node: s.Node) -> bool:
-    number = _literal_number(node)
-    return (number is not None and number > 0) or (isinstance(node, s.Name) and node.dotted in POSITIVE_NAMES)
-
-
-def _nonzero_facts(condition: s.Node, negated: bool = False, names: dict[str, set[str]] | None = None) -> list[str]:
-    """Expressions a condition proves non-zero (``x > 0``, ``x != 0``; in its negation ``x == 0``).
-
-    ``names`` records, for each, the names it reads freely (an aggregation that rebinds one of
-    them ends the guard)."""
-    match condition:
-        case s.Binary(op="and", left=left, right=right) if not negated:
-            return _nonzero_facts(left, False, names) + _nonzero_facts(right, False, names)
-        case s.Binary(op="or", left=left, right=right) if negated:
-            return _nonzero_facts(left, True, names) + _nonzero_facts(right, True, names)
-        case s.Unary(op="not", operand=operand):
-            return _nonzero_facts(operand, not negated, names)
-        case s.Binary(op="==" | "!=" | "<" | "<=" | ">" | ">=" as compared, left=left, right=right):
-            return _proved_nonzero(compared, left, right, negated, names)
-    return []
-
-
-def _proved_nonzero(op: str, left: s.Node, right: s.Node, negated: bool,
-                    names: dict[str, set[str]] | None) -> list[str]:
-    """What ``left op right`` (or its negation) proves non-zero: a comparison with a literal number."""
-    subject, bound = left, _literal_number(right)
-    if bound is None:  # the literal on the left: 0 < x is x > 0
-        op, subject, bound = _MIRRORED[op], right, _literal_number(left)
-    if bound is None:
-        return []
-    if negated:
-        op = _NEGATED[op]
-    proves = (op == "!=" and bound == 0) or (op == "==" and bound != 0) or (op == ">" and bound >= 0) or (
-        op == ">=" and bound > 0) or (op == "<" and bound <= 0) or (op == "<=" and bound < 0)
-    if not proves:
-        return []
-    text = format_expression(subject)
-    if names is not None:
-        names[text] = _free_heads(subject)
-    return [text]
-
-
-def _free_heads(node: s.Node, bound: frozenset[str] = frozenset()) -> set[str]:
-    """The first parts of the names an expression reads that no aggregation inside it binds."""
-    match node:
-        case s.Name(parts=parts):
-            return {parts[0]} - bound
-        case s.Aggregate(var=var, source=source, body=body, condition=condition, default=default):
-            inner = bound | {var}
-            found = _free_heads(source, bound) | _free_heads(body, inner)
-            if condition is not None:
-                found |= _free_heads(condition, inner)
-            if default is not None:
-                found |= _free_heads(default, bound)
-            return found
-    return set().union(*(_free_heads(child, bound) for child in s.children(node)))
-
-
-_NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-_MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-
-
-def closure(graph: Mapping[str, Iterable[str]], starts: Iterable[str]) -> set[str]:
-    """Every name reachable from ``starts`` along ``graph`` (the starts included)."""
-    seen = set(starts)
-    stack = list(seen)
-    while stack:
-        for following in graph.get(stack.pop(), ()):
-            if following not in seen:
-                seen.add(following)
-                stack.append(following)
-    return seen
-
-
-def _cycles(definitions: Mapping[str, Definition], dependencies: Mapping[str, Iterable[str]]) -> list[Diagnostic]:
-    """One diagnostic per dependency cycle between rules, naming the whole cycle."""
-    found: list[Diagnostic] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-    reported: set[frozenset[str]] = set()
-    for start in sorted(dependencies):
-        if state.get(start):
-            continue
-        stack: list[tuple[str, list[str]]] = [(start, sorted(dependencies.get(start, ())))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            name, pending = stack[-1]
-            if not pending:
-                stack.pop()
-                path.pop()
-                state[name] = 2
-                continue
-            nxt = pending.pop(0)
-            if nxt not in definitions or definitions[nxt].kind != "rule":
-                continue
-            if state.get(nxt) == 1:
-                cycle = [*path[path.index(nxt):], nxt]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    first = definitions[cycle[0]]
-                    found.append(Diagnostic("E-CYCLE", "rules depend on themselves: " + " → ".join(cycle), first.span))
-            elif not state.get(nxt):
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append((nxt, sorted(dependencies.get(nxt, ()))))
-    return found
-
-
-# --- cost ------------------------------------------------------------------------------
-
-COSTLY_NESTING = 3  # lists gone through one inside another (a member rule: once per member) before a warning
-
-
-def _costly(definitions: Mapping[str, Definition]) -> Iterator[Diagnostic]:
-    """A warning for each rule whose work grows with the cube (or a higher power) of a list's length."""
-    from engine.language.builtins import MAX_AGGREGATE_ITEMS
-
-    for definition in definitions.values():
-        if definition.kind != "rule":
-            continue
-        for body in definition.bodies:
-            nested = deepest_aggregations(body)
-            lists = ["members (the rule is evaluated for each member)"] if definition.scope == "member" else []
-            lists += [format_expression(node.source) for node in nested]
-            if len(lists) < COSTLY_NESTING:
-                continue
-            yield Diagnostic(
-                "W-COST", f"{definition.name}: its work grows with the power {len(lists)} of the lists' lengths "
-                f"({' × '.join(lists)}); with 200 items in each that is {200 ** len(lists):,} steps, and "
-                f"evaluation stops a household past {MAX_AGGREGATE_ITEMS:,}", nested[0].span,
-                notes=("compute the inner aggregation once in a rule of its own, or count what it needs directly",),
-                severity="warning")
-
-
-def deepest_aggregations(node: s.Node) -> list[s.Aggregate]:
-    """The longest chain of aggregations nested in one another's body (each repeats the next)."""
-    match node:
-        case s.Aggregate(body=body, condition=condition, source=source, default=default):
-            inner = [deepest_aggregations(n) for n in (body, condition) if n is not None]
-            chain = [node, *max(inner, key=len, default=[])]
-            beside = [deepest_aggregations(n) for n in (source, default) if n is not None]
-            return max([chain, *beside], key=len)
-    return max((deepest_aggregations(child) for child in s.children(node)), key=len, default=[])
