@@ -42,7 +42,8 @@ from engine.household.record import Household, validate_household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import MAX_AGGREGATE_ITEMS
-from engine.language.checker import Definition, check_program
+from engine.language.checker import check_program
+from engine.language.definitions import Definition
 from engine.policy.resolve import RuleCode
 from engine.runtime.interpreter import Program, Tracer
 from engine.runtime.library import PolicyLibrary

@@ -56,7 +56,7 @@ def household():  # type: ignore[no-untyped-def]
 
 def bench_expression() -> float:
     from engine.base.diagnostics import Span
-    from engine.language.checker import Definition
+    from engine.language.definitions import Definition
     from engine.language.types import MONEY_MONTH
 
     node = parse_expression(TEN_OPERATIONS)

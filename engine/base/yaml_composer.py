@@ -8,6 +8,7 @@ nesting are bounded; every problem is a located ``E-YAML`` diagnostic.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -50,6 +51,11 @@ class Stop(Exception):
 
 class EventLoader(yaml.SafeLoader):
     """The safe loader, used only for its reader, scanner and parser (events with marks)."""
+
+    def next_event(self) -> yaml.Event:
+        """The parser's next event (PyYAML's ``get_event`` has no annotations; this says what it gives)."""
+        get: Callable[[], yaml.Event] = self.get_event
+        return get()
 
 
 @dataclass
@@ -120,12 +126,12 @@ class Composer:
     def compose(self) -> YamlNode | None:
         loader = EventLoader(self.text)
         try:
-            loader.get_event()  # stream start
-            event = loader.get_event()
+            loader.next_event()  # stream start
+            event = loader.next_event()
             if isinstance(event, yaml.StreamEndEvent):
                 return None
             root = self._document(loader)
-            event = loader.get_event()
+            event = loader.next_event()
             if not isinstance(event, yaml.StreamEndEvent):
                 raise self.fatal(
                     "one YAML document per file",
@@ -166,7 +172,7 @@ class Composer:
         stack: list[_Frame] = []
         root: YamlNode | None = None
         while True:
-            event = loader.get_event()
+            event = loader.next_event()
             node: YamlNode
             if isinstance(event, yaml.DocumentEndEvent):
                 return root

@@ -19,8 +19,9 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError, Related, did_yo
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import add_months
-from engine.language.checker import CheckResult, Definition, check_program
+from engine.language.checker import check_program
 from engine.language.constants import ConstantError, constant_value
+from engine.language.definitions import CheckResult, Definition
 from engine.policy.contract import COMMON_PARAMETERS, HOUSEHOLD_OUTPUTS, MEMBER_OUTPUTS
 from engine.policy.policy_files import PolicyTree
 from engine.policy.policy_model import Citation, DatedValue, Layer, Parameter, Rule

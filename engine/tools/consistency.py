@@ -26,7 +26,8 @@ from engine.household.record import Household, validate_household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import add_months
-from engine.language.checker import Definition, check_expression
+from engine.language.checker import check_expression
+from engine.language.definitions import Definition
 from engine.language.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
 from engine.language.parser import TextLocator, parse_expression
 from engine.language.program_checks import closure

@@ -26,8 +26,9 @@ from engine.household.record import validate_household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import AGGREGATES, BUILTINS, Duration
-from engine.language.checker import Definition, check_expression, check_program
+from engine.language.checker import check_expression, check_program
 from engine.language.constants import constant_value
+from engine.language.definitions import Definition
 from engine.language.formatter import format_expression
 from engine.language.parser import TextLocator, parse_expression
 from engine.policy.resolve import RuleCode

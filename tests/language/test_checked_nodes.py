@@ -6,7 +6,8 @@ import pytest
 
 from engine.language import syntax as s
 from engine.language import types as t
-from engine.language.checker import Definition, check_expression, check_program
+from engine.language.checker import check_expression, check_program
+from engine.language.definitions import Definition
 from engine.language.parser import parse_expression
 
 TEXT = ('max(m.age for m in members where m.age >= 18 else 0) * 10 yuan/month'
