@@ -237,10 +237,6 @@ class Program:
         self.slot_count += 1
         return self.slot_count - 1
 
-    def constant(self, name: str) -> Any:
-        """The value of a rule that reads no household (a parameter value, a ``--set`` value)."""
-        return Evaluation(self, None, date.min, None).rule(name)  # type: ignore[arg-type]
-
     def evaluate(self, household: Household, as_of: date, outputs: Iterable[str] | None = None,
                  tracer: Tracer | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """Values of the household outputs and, per member id, of the member outputs asked for.
