@@ -99,7 +99,7 @@ def dibao_batch(data: dict[str, np.ndarray]) -> tuple[Any, Any]:
     library = PolicyLibrary.open(bench_tree())
     resolved = library.resolve("hebi_h5", AS_OF)
     program = library.program(resolved)
-    columnar = ColumnarProgram(program.rules, resolved.values, library.region("hebi_h5").result.node_types)
+    columnar = ColumnarProgram(program.rules, resolved.values)
     households = int(data["households"])
     from engine.batch.caseload import VOCABULARIES
     from engine.batch.columnar import Coded

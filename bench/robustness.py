@@ -58,7 +58,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections import ChainMap, Counter
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -85,6 +85,7 @@ from engine.language import types as t  # noqa: E402
 from engine.language.builtins import Duration  # noqa: E402
 from engine.language.checker import check_expression  # noqa: E402
 from engine.language.parser import parse_expression  # noqa: E402
+from engine.language.syntax import type_of  # noqa: E402
 from engine.policy.policy_files import PolicyTree, load_layer, load_tree  # noqa: E402
 from engine.policy.resolve import RuleCode, Unavailable  # noqa: E402
 from engine.runtime.evaluate import evaluate  # noqa: E402
@@ -463,19 +464,20 @@ def _expression(text: str, state: State, region: RegionSetting | None, tally: Ta
         return "rejected"
     definitions = None
     if region is not None:
-        program, checked, definitions = state.region_program(region)
-    found, result = check_expression(node, definitions)
+        program, _checked, definitions = state.region_program(region)
+    checked_node, result = check_expression(node, definitions)
+    found = type_of(checked_node)
     if _errors(result.diagnostics):
         _require_located(_errors(result.diagnostics), file=False)
         tally.stages["check error"] += 1
         return "rejected"
     tally.stages["checked"] += 1
     if region is None:
-        program = Program({FUZZ_RULE: RuleCode(FUZZ_RULE, found, node)}, {}, result.node_types)
+        program = Program({FUZZ_RULE: RuleCode(FUZZ_RULE, found, checked_node)}, {})
         households, as_of = state.fixed_households, state.fixed_as_of
     else:
-        rules = {**program.rules, FUZZ_RULE: RuleCode(FUZZ_RULE, found, node)}
-        program = Program(rules, program.parameters, ChainMap(result.node_types, checked.result.node_types))
+        rules = {**program.rules, FUZZ_RULE: RuleCode(FUZZ_RULE, found, checked_node)}
+        program = Program(rules, program.parameters)
         households, as_of = state.households[region.name], region.as_of
     refused = 0
     for household in households:

@@ -42,7 +42,8 @@ from engine.household.record import Household, validate_household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import MAX_AGGREGATE_ITEMS
-from engine.language.checker import Definition, check_program
+from engine.language.checker import check_program
+from engine.language.definitions import Definition
 from engine.policy.resolve import RuleCode
 from engine.runtime.interpreter import Program, Tracer
 from engine.runtime.library import PolicyLibrary
@@ -246,8 +247,8 @@ def _program(rules: dict[str, tuple[str, s.Node, t.Type]]) -> tuple[Program, lis
     errors = _errors(result.diagnostics)
     if errors:
         raise Failure("generator", f"a generated rule does not check: {errors[0].one_line()}"[:300])
-    code = {name: RuleCode(name, type_, body, scope) for name, (scope, body, type_) in rules.items()}
-    return Program(code, {}, result.node_types), result.diagnostics
+    code = {name: RuleCode(name, type_, result.bodies[name][0], scope) for name, (scope, _body, type_) in rules.items()}
+    return Program(code, {}), result.diagnostics
 
 
 def _chain(rng: random.Random, household: Household) -> tuple[dict[str, tuple[str, s.Node, t.Type]], int, str]:

@@ -56,14 +56,14 @@ def household():  # type: ignore[no-untyped-def]
 
 def bench_expression() -> float:
     from engine.base.diagnostics import Span
-    from engine.language.checker import Definition
+    from engine.language.definitions import Definition
     from engine.language.types import MONEY_MONTH
 
     node = parse_expression(TEN_OPERATIONS)
     definition = Definition("benefit", "rule", MONEY_MONTH, Span("bench", 1, 1), (node,))
     result = check_program({"benefit": definition})
     assert result.ok, result.diagnostics
-    program = Program({"benefit": RuleCode("benefit", MONEY_MONTH, node)}, {}, result.node_types)
+    program = Program({"benefit": RuleCode("benefit", MONEY_MONTH, result.bodies["benefit"][0])}, {})
     record = household()
     day = date(2017, 10, 1)
     return best_of(lambda: program.evaluate(record, day, ["benefit"]))

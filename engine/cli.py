@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -104,7 +104,7 @@ def reports_problems(function: F) -> F:
             print_diagnostics(error.diagnostics)
             sys.exit(2)
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic], carets: bool = False) -> None:
@@ -495,7 +495,7 @@ def output_labels(library: PolicyLibrary, region: str) -> dict[str, str]:
     from engine.base.i18n import label
 
     chain = library.region(region).chain
-    found = {name: label(name, "zh", (chain.rules.get(name) or chain.parameters.get(name)).label)  # type: ignore[union-attr]
+    found = {name: label(name, "zh", (chain.rules[name] if name in chain.rules else chain.parameters[name]).label)
              for name in chain.outputs()}
     return found | {"id": label("id", "zh"), "household_id": label("household_id", "zh"),
                     "member_id": label("member_id", "zh")}

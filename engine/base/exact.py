@@ -61,7 +61,7 @@ def add(a: Number, b: Number) -> Number:
     if type(a) is int and type(b) is int:
         return _int(a + b)
     try:
-        return _decimal(_EXACT.add(a, b))  # type: ignore[arg-type]
+        return _decimal(_EXACT.add(a, b))  # type: ignore[arg-type]  # a Fraction raises TypeError, handled below
     except (TypeError, Inexact):
         return normal(Fraction(a) + Fraction(b))
 
@@ -70,7 +70,7 @@ def sub(a: Number, b: Number) -> Number:
     if type(a) is int and type(b) is int:
         return _int(a - b)
     try:
-        return _decimal(_EXACT.subtract(a, b))  # type: ignore[arg-type]
+        return _decimal(_EXACT.subtract(a, b))  # type: ignore[arg-type]  # a Fraction raises TypeError, handled below
     except (TypeError, Inexact):
         return normal(Fraction(a) - Fraction(b))
 
@@ -79,7 +79,7 @@ def mul(a: Number, b: Number) -> Number:
     if type(a) is int and type(b) is int:
         return _int(a * b)
     try:
-        return _decimal(_EXACT.multiply(a, b))  # type: ignore[arg-type]
+        return _decimal(_EXACT.multiply(a, b))  # type: ignore[arg-type]  # a Fraction raises TypeError, handled below
     except (TypeError, Inexact):
         return normal(Fraction(a) * Fraction(b))
 

@@ -62,7 +62,7 @@ def tr_message(message: str, lang: str | None = None) -> str:
     chosen = lang or language()
     if chosen == "en":
         return message
-    exact = _catalogue(chosen).MESSAGES.get(message)
+    exact: str | None = _catalogue(chosen).MESSAGES.get(message)
     if exact is not None:
         return exact
     for pattern, template in _patterns(chosen):

@@ -18,6 +18,12 @@ from engine.base.diagnostics import Span
 
 PathElement = str | int
 _SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _skip_space(text: str, position: int) -> int:
+    """Where the next character that is not JSON white space is (``position`` itself if none is skipped)."""
+    found = _SPACE.match(text, position)  # matches everywhere: it may match nothing
+    return found.end() if found is not None else position
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _SCALAR = re.compile(r"[^\s,:\]}]+")
 
@@ -37,8 +43,10 @@ class JsonPositions:
         """The place of the key of the entry at ``path`` (of the item, in a list); for a path that
         is not in the text, of its nearest ancestor."""
         for cut in range(len(path), -1, -1):
-            here = tuple(path[:cut])
-            offset = self.keys.get(here, self.values.get(here))  # type: ignore[arg-type]
+            here = tuple(part for part in path[:cut] if isinstance(part, (str, int)))
+            if len(here) < cut:  # a part that is neither a key nor an index is in no JSON text
+                continue
+            offset = self.keys.get(here, self.values.get(here))
             if offset is not None:
                 return self._at(offset)
         return Span(self.file, self.first_line, 1)
@@ -50,7 +58,7 @@ class JsonPositions:
     def _scan(self, text: str) -> None:
         # Each open container: [path, next index (a list) or None (an object)].
         stack: list[list[object]] = []
-        position = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+        position = _skip_space(text, 0)
         path: tuple[PathElement, ...] = ()
         expecting_value = True
         while position < len(text):
@@ -59,7 +67,7 @@ class JsonPositions:
                 self.values[path] = position
                 if char in "{[":
                     stack.append([path, 0 if char == "[" else None])
-                    position = _SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
+                    position = _skip_space(text, position + 1)
                     if text[position:position + 1] in ("]", "}"):
                         expecting_value = False
                         continue
@@ -75,7 +83,7 @@ class JsonPositions:
                 frame = stack[-1]
                 parent = frame[0]
                 assert isinstance(parent, tuple)
-                position = _SPACE.match(text, position + 1).end()  # type: ignore[union-attr]
+                position = _skip_space(text, position + 1)
                 if frame[1] is None:
                     path, position = self._key(text, position, parent)
                 else:
@@ -93,7 +101,7 @@ class JsonPositions:
                 position += 1
             else:
                 position += 1
-            position = _SPACE.match(text, position).end()  # type: ignore[union-attr]
+            position = _skip_space(text, position)
 
     def _key(self, text: str, position: int, parent: tuple[PathElement, ...]) -> tuple[tuple[PathElement, ...], int]:
         """Read ``"key":`` at ``position``: the entry's path and where its value starts."""
@@ -103,5 +111,5 @@ class JsonPositions:
         key = json.loads(found.group())
         path = (*parent, key)
         self.keys[path] = position
-        colon = _SPACE.match(text, found.end()).end()  # type: ignore[union-attr]
-        return path, _SPACE.match(text, colon + 1).end()  # type: ignore[union-attr]
+        colon = _skip_space(text, found.end())
+        return path, _skip_space(text, colon + 1)

@@ -24,15 +24,17 @@ import io
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import click
 
 from engine.base.i18n import tr, tr_message
 
 FORMATS = ("table", "json", "csv", "markdown")
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -55,7 +57,7 @@ class Table:
         self.rows.append(cells)
 
 
-def format_option(default: str = "table") -> Any:
+def format_option(default: str = "table") -> Callable[[F], F]:
     """The ``--format`` option every table command takes."""
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default=default, show_default=True,
                         help="How to print: table (plain aligned text when piped), json, csv or markdown.")

@@ -73,8 +73,7 @@ class RegionEvaluator:
                       for n in self.outputs}
         self.member_outputs = [n for n in self.outputs if n in chain.rules and chain.rules[n].scope == "member"]
         self.household_outputs = [n for n in self.outputs if n not in self.member_outputs]
-        self.columnar = ColumnarProgram(self.program.rules, self.resolved.values,
-                                        library.region(region).result.node_types)
+        self.columnar = ColumnarProgram(self.program.rules, self.resolved.values)
         self.availability: dict[str, str] = {  # output → the rule saying for which households it is available
             n: rule.available for n in self.household_outputs
             if (rule := self.program.rules.get(n)) is not None and rule.available is not None}

@@ -417,11 +417,9 @@ class Run:
 class ColumnarProgram:
     """Rules compiled to column operations; ``unsupported`` names the rules left to the interpreter."""
 
-    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object],
-                 node_types: Mapping[int, t.Type]) -> None:
+    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object]) -> None:
         self.rules = dict(rules)
         self.parameters = dict(parameters)
-        self.node_types = node_types
         self.code: dict[str, Code] = {}
         self.unsupported: dict[str, str] = {}
         for name, rule in self.rules.items():
@@ -476,7 +474,7 @@ class _Compiler:
         self.program = program
 
     def type_of(self, node: s.Node) -> t.Type:
-        return self.program.node_types.get(id(node), t.ANY)
+        return s.type_of(node)
 
     def compile(self, node: s.Node, context: Context) -> Code:
         method = getattr(self, f"c_{type(node).__name__}", None)

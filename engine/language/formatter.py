@@ -27,40 +27,45 @@ def format_expression(node: s.Node) -> str:
 
 
 def _format(node: s.Node) -> str:
-    if isinstance(node, s.Literal):
-        return _literal(node)
-    if isinstance(node, s.Name):
-        return node.dotted
-    if isinstance(node, s.Unary):
-        if node.op == "not":
-            return f"not {_wrap(node.operand, _PRECEDENCE['not'])}"
-        return f"-{_wrap(node.operand, _PRECEDENCE['neg'])}"
-    if isinstance(node, s.Binary):
-        level = _PRECEDENCE[node.op]
-        right_level = level + 1 if node.op in ("+", "-", "*", "/") else level
-        if level == 4:
-            return f"{_wrap(node.left, level + 1)} {node.op} {_wrap(node.right, level + 1)}"
-        return f"{_wrap(node.left, level)} {node.op} {_wrap(node.right, right_level)}"
-    if isinstance(node, s.SetLiteral):
-        return "{" + ", ".join(_format(i) for i in node.items) + "}"
-    if isinstance(node, s.Call):
-        return f"{node.function}({', '.join(_format(a) for a in node.args)})"
-    if isinstance(node, s.Aggregate):
-        text = f"{node.function}({_format(node.body)} for {node.var} in {_format(node.source)}"
-        if node.condition is not None:
-            text += f" where {_format(node.condition)}"
-        if node.default is not None:
-            text += f" else {_format(node.default)}"
-        return text + ")"
-    if isinstance(node, s.If):
-        return f"if {_inner(node.condition)} then {_inner(node.then)} else {_format(node.otherwise)}"
-    if isinstance(node, s.Cases):
-        last = len(node.rows) - 1 if node.otherwise is None else len(node.rows)
-        rows = " ".join(f"when {_inner(r.condition)} then {_format(r.value) if i == last else _inner(r.value)}"
-                        for i, r in enumerate(node.rows))
-        fallback = f" else {_format(node.otherwise)}" if node.otherwise is not None else ""
-        return f"cases {rows}{fallback}"
+    match node:
+        case s.Literal():
+            return _literal(node)
+        case s.Name():
+            return node.dotted
+        case s.Unary(op="not", operand=operand):
+            return f"not {_wrap(operand, _PRECEDENCE['not'])}"
+        case s.Unary(operand=operand):
+            return f"-{_wrap(operand, _PRECEDENCE['neg'])}"
+        case s.Binary(op=op, left=left, right=right):
+            level = _PRECEDENCE[op]
+            right_level = level + 1 if op in s.ARITHMETIC_OPS else level
+            if level == 4:
+                return f"{_wrap(left, level + 1)} {op} {_wrap(right, level + 1)}"
+            return f"{_wrap(left, level)} {op} {_wrap(right, right_level)}"
+        case s.SetLiteral(items=items):
+            return "{" + ", ".join(_format(i) for i in items) + "}"
+        case s.Call(function=function, args=args):
+            return f"{function}({', '.join(_format(a) for a in args)})"
+        case s.Aggregate():
+            return _aggregate(node)
+        case s.If(condition=condition, then=then, otherwise=otherwise):
+            return f"if {_inner(condition)} then {_inner(then)} else {_format(otherwise)}"
+        case s.Cases(rows=rows, otherwise=otherwise):
+            last = len(rows) - 1 if otherwise is None else len(rows)
+            cells = " ".join(f"when {_inner(r.condition)} then {_format(r.value) if i == last else _inner(r.value)}"
+                             for i, r in enumerate(rows))
+            fallback = f" else {_format(otherwise)}" if otherwise is not None else ""
+            return f"cases {cells}{fallback}"
     raise TypeError(f"cannot format {type(node).__name__}")  # pragma: no cover
+
+
+def _aggregate(node: s.Aggregate) -> str:
+    text = f"{node.function}({_format(node.body)} for {node.var} in {_format(node.source)}"
+    if node.condition is not None:
+        text += f" where {_format(node.condition)}"
+    if node.default is not None:
+        text += f" else {_format(node.default)}"
+    return text + ")"
 
 
 def _inner(node: s.Node) -> str:
@@ -70,12 +75,15 @@ def _inner(node: s.Node) -> str:
 
 
 def _precedence(node: s.Node) -> int:
-    if isinstance(node, s.Binary):
-        return _PRECEDENCE[node.op]
-    if isinstance(node, s.Unary):
-        return _PRECEDENCE["not"] if node.op == "not" else _PRECEDENCE["neg"]
-    if isinstance(node, (s.If, s.Cases)):
-        return 0
+    match node:
+        case s.Binary(op=op):
+            return _PRECEDENCE[op]
+        case s.Unary(op="not"):
+            return _PRECEDENCE["not"]
+        case s.Unary():
+            return _PRECEDENCE["neg"]
+        case s.If() | s.Cases():
+            return 0
     return _ATOM
 
 

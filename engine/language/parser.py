@@ -54,6 +54,16 @@ _TERMINAL_WORDS = {
     "$END": "the end of the expression",
 }
 
+ParseTree = Tree[Token]  # what the grammar parses into: trees whose leaves are tokens
+
+
+def _children(item: ParseTree | Token | None) -> list[ParseTree | Token]:
+    """The parts of a sub-tree the grammar builds as a tree (an optional part left out has none)."""
+    if item is None:
+        return []
+    assert isinstance(item, Tree), item
+    return item.children
+
 
 class Locator(Protocol):
     """Maps an offset in an expression's text to a place in its file."""
@@ -133,8 +143,8 @@ def _check_bounds(text: str, where: Locator) -> None:
             depth -= 1
 
 
-def _check_tree_depth(tree: Tree, where: Locator) -> None:
-    stack: list[tuple[Tree, int]] = [(tree, 1)]
+def _check_tree_depth(tree: ParseTree, where: Locator) -> None:
+    stack: list[tuple[ParseTree, int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > 2 * MAX_NESTING + 1:  # the innermost value is a level too
@@ -200,13 +210,13 @@ class _Builder:
         self.where = where
         self.problems: list[Diagnostic] = []
 
-    def build(self, tree: Tree | Token) -> s.Node:
+    def build(self, tree: ParseTree | Token) -> s.Node:
         node = self.node(tree)
         if self.problems:
             raise DiagnosticError(self.problems)
         return node
 
-    def span(self, item: Tree | Token) -> Span:
+    def span(self, item: ParseTree | Token) -> Span:
         if isinstance(item, Token):
             start = item.start_pos or 0
             return self.where.span_at(start, item.end_pos)
@@ -214,7 +224,7 @@ class _Builder:
             return self.where.span_at(0)
         return self.where.span_at(item.meta.start_pos, item.meta.end_pos)
 
-    def node(self, item: Tree | Token) -> s.Node:
+    def node(self, item: ParseTree | Token) -> s.Node:
         if isinstance(item, Token):  # pragma: no cover - every token is wrapped by a rule
             raise AssertionError(f"bare token {item!r}")
         handler = getattr(self, f"n_{item.data}", None)
@@ -224,7 +234,7 @@ class _Builder:
         return built
 
     # literals -----------------------------------------------------------------
-    def too_long(self, t: Tree, raw: str) -> bool:
+    def too_long(self, t: ParseTree, raw: str) -> bool:
         digits = sum(ch.isdigit() for ch in raw)
         if digits > MAX_DIGITS:
             self.problems.append(Diagnostic("E-LIMIT", f"a number with {digits} digits; numbers have at most "
@@ -232,14 +242,14 @@ class _Builder:
             return True
         return False
 
-    def n_number(self, t: Tree) -> s.Node:
+    def n_number(self, t: ParseTree) -> s.Node:
         raw = str(t.children[0]).replace("_", "")
         if self.too_long(t, raw):
             return s.Literal(self.span(t), "number", 0)
         value: Decimal | int = Decimal(raw) if "." in raw else int(raw)
         return s.Literal(self.span(t), "number", value)
 
-    def n_percent(self, t: Tree) -> s.Node:
+    def n_percent(self, t: ParseTree) -> s.Node:
         raw = str(t.children[0]).rstrip("%").replace("_", "")
         if self.too_long(t, raw):
             return s.Literal(self.span(t), "percent", Decimal(0))
@@ -247,7 +257,7 @@ class _Builder:
         assert isinstance(exponent, int)
         return s.Literal(self.span(t), "percent", Decimal((sign, digits, exponent - 2)))
 
-    def n_money(self, t: Tree) -> s.Node:
+    def n_money(self, t: ParseTree) -> s.Node:
         raw = str(t.children[0])
         if self.too_long(t, raw):
             return s.Literal(self.span(t), "money", Decimal(0), "")
@@ -262,7 +272,7 @@ class _Builder:
             amount = Decimal(0)
         return s.Literal(self.span(t), "money", amount, unit)
 
-    def n_duration(self, t: Tree) -> s.Node:
+    def n_duration(self, t: ParseTree) -> s.Node:
         raw = str(t.children[0])
         if self.too_long(t, raw):
             return s.Literal(self.span(t), "duration", 0, "days")
@@ -284,7 +294,7 @@ class _Builder:
             unit = "months"
         return s.Literal(self.span(t), "duration", count, unit)
 
-    def n_date(self, t: Tree) -> s.Node:
+    def n_date(self, t: ParseTree) -> s.Node:
         raw = str(t.children[0])
         year, month, day = (int(p) for p in raw.split("-"))
         if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(max(year, 1), month)[1]) or year < 1:
@@ -292,27 +302,27 @@ class _Builder:
             return s.Literal(self.span(t), "date", date(2000, 1, 1))
         return s.Literal(self.span(t), "date", date(year, month, day))
 
-    def n_string(self, t: Tree) -> s.Node:
+    def n_string(self, t: ParseTree) -> s.Node:
         raw = str(t.children[0])[1:-1]
         text = raw.replace("\\\\", "\x00").replace('\\"', '"').replace("\\'", "'").replace("\x00", "\\")
         return s.Literal(self.span(t), "text", text)
 
-    def n_true(self, t: Tree) -> s.Node:
+    def n_true(self, t: ParseTree) -> s.Node:
         return s.Literal(self.span(t), "bool", True)
 
-    def n_false(self, t: Tree) -> s.Node:
+    def n_false(self, t: ParseTree) -> s.Node:
         return s.Literal(self.span(t), "bool", False)
 
     # names and calls -----------------------------------------------------------
-    def n_name(self, t: Tree) -> s.Node:
+    def n_name(self, t: ParseTree) -> s.Node:
         return s.Name(self.span(t), tuple(str(t.children[0]).split(".")))
 
-    def n_call(self, t: Tree) -> s.Node:
+    def n_call(self, t: ParseTree) -> s.Node:
         name, arguments = t.children
-        args = tuple(self.node(a) for a in arguments.children if a is not None) if arguments is not None else ()
+        args = tuple(self.node(a) for a in _children(arguments) if a is not None)
         return s.Call(self.span(t), str(name), args)
 
-    def n_aggregate(self, t: Tree) -> s.Node:
+    def n_aggregate(self, t: ParseTree) -> s.Node:
         function, body, var, source, where, default = t.children
         if str(function) not in AGGREGATES:
             self.problems.append(Diagnostic(
@@ -324,11 +334,11 @@ class _Builder:
             self.node(body),
             str(var),
             self.node(source),
-            self.node(where.children[0]) if where is not None else None,
-            self.node(default.children[0]) if default is not None else None,
+            self.node(_children(where)[0]) if where is not None else None,
+            self.node(_children(default)[0]) if default is not None else None,
         )
 
-    def n_exists_expr(self, t: Tree) -> s.Node:
+    def n_exists_expr(self, t: ParseTree) -> s.Node:
         """``exists x in LIST where COND``: the same node as ``any(true for x in LIST where COND)``, so the checker
         speaks of its 'where' and every evaluator already knows it."""
         var, source, condition = t.children
@@ -336,50 +346,50 @@ class _Builder:
         return s.Aggregate(span, "any", s.Literal(span, "bool", True), str(var), self.node(source),
                            self.node(condition), None)
 
-    def n_set_literal(self, t: Tree) -> s.Node:
+    def n_set_literal(self, t: ParseTree) -> s.Node:
         arguments = t.children[0]
-        items = tuple(self.node(a) for a in arguments.children if a is not None) if arguments is not None else ()
+        items = tuple(self.node(a) for a in _children(arguments) if a is not None)
         return s.SetLiteral(self.span(t), items)
 
     # operators -----------------------------------------------------------------
-    def n_binary(self, t: Tree) -> s.Node:
+    def n_binary(self, t: ParseTree) -> s.Node:
         left, op, right = t.children
-        return s.Binary(self.span(op), str(op), self.node(left), self.node(right))
+        return s.Binary(self.span(op), s.binary_op(str(op)), self.node(left), self.node(right))
 
-    def n_compare(self, t: Tree) -> s.Node:
+    def n_compare(self, t: ParseTree) -> s.Node:
         return self.n_binary(t)
 
-    def n_in_op(self, t: Tree) -> s.Node:
+    def n_in_op(self, t: ParseTree) -> s.Node:
         left, right = t.children
         return s.Binary(self.span(t), "in", self.node(left), self.node(right))
 
-    def n_not_in_op(self, t: Tree) -> s.Node:
+    def n_not_in_op(self, t: ParseTree) -> s.Node:
         left, right = t.children
         return s.Binary(self.span(t), "not in", self.node(left), self.node(right))
 
-    def n_and_op(self, t: Tree) -> s.Node:
+    def n_and_op(self, t: ParseTree) -> s.Node:
         left, right = t.children
         return s.Binary(self.span(t), "and", self.node(left), self.node(right))
 
-    def n_or_op(self, t: Tree) -> s.Node:
+    def n_or_op(self, t: ParseTree) -> s.Node:
         left, right = t.children
         return s.Binary(self.span(t), "or", self.node(left), self.node(right))
 
-    def n_not_op(self, t: Tree) -> s.Node:
+    def n_not_op(self, t: ParseTree) -> s.Node:
         return s.Unary(self.span(t), "not", self.node(t.children[0]))
 
-    def n_negate(self, t: Tree) -> s.Node:
+    def n_negate(self, t: ParseTree) -> s.Node:
         return s.Unary(self.span(t), "-", self.node(t.children[0]))
 
     # conditionals --------------------------------------------------------------
-    def n_if_expr(self, t: Tree) -> s.Node:
+    def n_if_expr(self, t: ParseTree) -> s.Node:
         condition, then, otherwise = t.children
         return s.If(self.span(t), self.node(condition), self.node(then), self.node(otherwise))
 
-    def n_cases_expr(self, t: Tree) -> s.Node:
+    def n_cases_expr(self, t: ParseTree) -> s.Node:
         *rows, fallback = t.children
         built = tuple(
-            s.CaseRow(self.span(row), self.node(row.children[0]), self.node(row.children[1])) for row in rows
+            s.CaseRow(self.span(row), self.node(_children(row)[0]), self.node(_children(row)[1])) for row in rows
         )
-        otherwise = self.node(fallback.children[0]) if fallback is not None else None
+        otherwise = self.node(_children(fallback)[0]) if fallback is not None else None
         return s.Cases(self.span(t), built, otherwise)

@@ -2,24 +2,54 @@
 
 Every node carries the ``Span`` of its first character in the file it came from (for
 an expression inside YAML, the position in the YAML file). Nodes are plain data: the
-checker types them, the interpreter compiles them, the formatter prints them back in a
-canonical form that ``diff`` compares.
+checker returns a checked copy of each tree whose every node carries its ``type`` (read
+with ``type_of``), which the interpreter and the column compiler use to pick exact
+operations; the formatter prints them back in a canonical form that ``diff`` compares.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from engine.base.diagnostics import Span
+from engine.language.types import ANY, Type
+
+LiteralKind = typing.Literal["number", "money", "percent", "duration", "date", "text", "bool"]
+UnaryOp = typing.Literal["-", "not"]
+ArithmeticOp = typing.Literal["+", "-", "*", "/"]
+ComparisonOp = typing.Literal["==", "!=", "<", "<=", ">", ">="]
+LogicalOp = typing.Literal["and", "or"]
+MembershipOp = typing.Literal["in", "not in"]
+BinaryOp = ArithmeticOp | ComparisonOp | LogicalOp | MembershipOp
+
+ARITHMETIC_OPS: tuple[ArithmeticOp, ...] = typing.get_args(ArithmeticOp)
+COMPARISON_OPS: tuple[ComparisonOp, ...] = typing.get_args(ComparisonOp)
+BINARY_OPS: tuple[str, ...] = (*ARITHMETIC_OPS, *COMPARISON_OPS, *typing.get_args(LogicalOp),
+                               *typing.get_args(MembershipOp))
+
+
+def binary_op(text: str) -> BinaryOp:
+    """The operator a parsed token spells (the grammar lets through only these)."""
+    if text not in BINARY_OPS:
+        raise ValueError(f"not an operator: {text!r}")
+    return typing.cast(BinaryOp, text)
 
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """Base of every expression node."""
+    """Base of every expression node; ``type`` is set on the checked copy the checker returns."""
 
     span: Span
+    type: Type | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+
+def type_of(node: Node) -> Type:
+    """A checked node's type (``any`` for a node the checker has not seen)."""
+    return node.type if node.type is not None else ANY
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +60,7 @@ class Literal(Node):
     period (``month``/``year``/``""`` for a lump sum) or the duration unit.
     """
 
-    kind: str
+    kind: LiteralKind
     value: Decimal | int | date | str | bool
     unit: str = ""
 
@@ -50,7 +80,7 @@ class Name(Node):
 class Unary(Node):
     """``-x`` or ``not x``."""
 
-    op: str
+    op: UnaryOp
     operand: Node
 
 
@@ -58,7 +88,7 @@ class Unary(Node):
 class Binary(Node):
     """Arithmetic (+ - * /), comparison (== != < <= > >=), ``and``, ``or``, ``in``, ``not in``."""
 
-    op: str
+    op: BinaryOp
     left: Node
     right: Node
 
@@ -118,26 +148,24 @@ class Cases(Node):
 
 def children(node: Node) -> tuple[Node, ...]:
     """The direct sub-expressions of a node, in source order."""
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, SetLiteral):
-        return node.items
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, Aggregate):
-        extra = tuple(n for n in (node.condition, node.default) if n is not None)
-        return (node.source, node.body, *extra)
-    if isinstance(node, If):
-        return (node.condition, node.then, node.otherwise)
-    if isinstance(node, Cases):
-        rows = tuple(n for row in node.rows for n in (row.condition, row.value))
-        return rows + ((node.otherwise,) if node.otherwise is not None else ())
+    match node:
+        case Unary(operand=operand):
+            return (operand,)
+        case Binary(left=left, right=right):
+            return (left, right)
+        case SetLiteral(items=items) | Call(args=items):
+            return items
+        case Aggregate(source=source, body=body, condition=condition, default=default):
+            return (source, body, *(n for n in (condition, default) if n is not None))
+        case If(condition=condition, then=then, otherwise=otherwise):
+            return (condition, then, otherwise)
+        case Cases(rows=rows, otherwise=otherwise):
+            cells = tuple(n for row in rows for n in (row.condition, row.value))
+            return cells + ((otherwise,) if otherwise is not None else ())
     return ()
 
 
-def walk(node: Node):  # type: ignore[no-untyped-def]
+def walk(node: Node) -> Iterator[Node]:
     """Every node of a tree, parents before children."""
     stack = [node]
     while stack:

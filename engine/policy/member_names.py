@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from engine.language import syntax as s
 from engine.policy.policy_model import Rule
@@ -71,8 +72,8 @@ def _optional(node: s.Node | None, member_rules: frozenset[str], bound: frozense
     return None if node is None else explicit(node, member_rules, bound)
 
 
-def _rebuilt(node: s.Node, **parts: object) -> s.Node:
+def _rebuilt(node: s.Node, **parts: Any) -> s.Node:
     """The node with new parts, or the node itself when every part is the one it had."""
     if all(getattr(node, key) is value for key, value in parts.items()):
         return node
-    return replace(node, **parts)  # type: ignore[arg-type]
+    return replace(node, **parts)

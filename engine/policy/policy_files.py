@@ -28,7 +28,7 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError, Related, Span, 
 from engine.base.yaml_source import LoadedYaml, load_yaml
 from engine.language import syntax as s
 from engine.language import types as t
-from engine.language.parser import TextLocator, parse_expression
+from engine.language.parser import Locator, TextLocator, parse_expression
 from engine.policy.clauses import seed_problem
 from engine.policy.dated_values import read_values
 from engine.policy.policy_model import Citation, Layer, Parameter, Rule, Source, Variant, availability_rule
@@ -425,10 +425,10 @@ class LayerBuilder:
             text = "true" if value else "false"
         else:
             text = str(value)
-        locator = doc.scalar_source(path)
+        locator: Locator | None = doc.scalar_source(path)
         if locator is None:
             span = doc.span(path)
-            locator = TextLocator(span.file, text, span.line, span.column)  # type: ignore[assignment]
+            locator = TextLocator(span.file, text, span.line, span.column)
         try:
             return parse_expression(text, locator)
         except DiagnosticError as error:

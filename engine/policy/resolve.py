@@ -20,6 +20,7 @@ from typing import Any
 from engine.base.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from engine.language import syntax as s
 from engine.language import types as t
+from engine.language.constants import constant_value
 from engine.language.formatter import format_expression
 from engine.policy.contract import ALL_OUTPUTS
 from engine.policy.member_names import relative_to_member
@@ -155,10 +156,9 @@ def coverage_text(parameter: Parameter) -> str:
     return ", ".join(parts) or "no dates"
 
 
-def resolve(chain: Chain, as_of: date, constants: Mapping[int, Any],
-            overrides: Mapping[str, Any] | None = None,
+def resolve(chain: Chain, as_of: date, overrides: Mapping[str, Any] | None = None,
             local: Mapping[str, tuple[DatedValue, Any]] | None = None) -> ResolvedPolicy:
-    """The policy in force on ``as_of``; ``constants`` maps id(value expression) → its value.
+    """The policy in force on ``as_of`` (each parameter value a constant of the checked chain).
 
     ``local`` holds values supplied by ``--params`` files (the dated value and its exact
     value): they take the place of the policy's own value on this date, and ``overrides``
@@ -186,7 +186,7 @@ def resolve(chain: Chain, as_of: date, constants: Mapping[int, Any],
                 f"supply it with --set {name}=VALUE or in a --params file"))
         else:
             assert chosen.expr is not None
-            values[name] = constants[id(chosen.expr)]
+            values[name] = constant_value(chosen.expr)
     variants: dict[str, Variant] = {}
     for name, rule in chain.rules.items():
         variant = variant_in_force(rule, as_of)

@@ -56,7 +56,7 @@ _CONSTANT = {"type": ["string", "number", "boolean", "array"],
              "description": "a constant in the rules language, e.g. 3210 yuan/year; a set as a YAML list, "
                             "e.g. [medical, education] or []"}
 
-_VALUE = {
+_VALUE: dict[str, Any] = {
     "type": "object",
     "description": "one dated value of a parameter",
     "properties": {
@@ -73,7 +73,7 @@ _VALUE = {
     "additionalProperties": False,
 }
 
-_KEYED_VALUE = {
+_KEYED_VALUE: dict[str, Any] = {
     "type": ["string", "number", "boolean", "array", "object"],
     "description": "the value from this date until the next date: a constant (cited by the parameter's "
                    "`source:`), or a mapping with `value` or `must_supply`, and `source`, `note`, `to`",
@@ -82,8 +82,8 @@ _KEYED_VALUE = {
         "to": {**_DATE, "description": "last day in force (inclusive); only for the last date, which is "
                                       "otherwise open-ended"},
         "value": _CONSTANT,
-        "must_supply": _VALUE["properties"]["must_supply"],  # type: ignore[index]
-        "source": _VALUE["properties"]["source"],  # type: ignore[index]
+        "must_supply": _VALUE["properties"]["must_supply"],
+        "source": _VALUE["properties"]["source"],
         "note": {"type": "string"},
     },
     "additionalProperties": False,
@@ -227,13 +227,13 @@ PARAMS_SCHEMA_ID = "https://dibao.example/schema/params.schema.json"
 _LOCAL_VALUE = {
     **{k: v for k, v in _VALUE.items() if k != "oneOf"},
     "description": "one dated local value of a parameter the policy defines",
-    "properties": {k: v for k, v in _VALUE["properties"].items() if k != "must_supply"},  # type: ignore[attr-defined]
+    "properties": {k: v for k, v in _VALUE["properties"].items() if k != "must_supply"},
     "required": ["from", "value"],
 }
 
 _LOCAL_KEYED = {
     **_KEYED_VALUE,
-    "properties": {k: v for k, v in _KEYED_VALUE["properties"].items()  # type: ignore[attr-defined]
+    "properties": {k: v for k, v in _KEYED_VALUE["properties"].items()
                    if k != "must_supply"},
     "then": {"required": ["value"]},
 }

@@ -13,6 +13,7 @@ it cannot read is reported as decided by the rule, with the condition shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -152,9 +153,10 @@ class _Reader:
         if node.op in ("and", "or"):
             return self.value(node)[0]
         left, right = self.plain(node.left), self.plain(node.right)
-        operations = {"==": lambda: left == right, "!=": lambda: left != right, "in": lambda: left in right,
-                      "not in": lambda: left not in right, "<": lambda: left < right, "<=": lambda: left <= right,
-                      ">": lambda: left > right, ">=": lambda: left >= right}
+        operations: dict[str, Callable[[], Any]] = {
+            "==": lambda: left == right, "!=": lambda: left != right, "in": lambda: left in right,
+            "not in": lambda: left not in right, "<": lambda: left < right, "<=": lambda: left <= right,
+            ">": lambda: left > right, ">=": lambda: left >= right}
         if node.op not in operations:
             raise _Unreadable(node.op)
         return operations[node.op]()

@@ -34,6 +34,7 @@ from engine.household.record import Household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import BUILTINS, MAX_AGGREGATE_ITEMS, BuiltinError, Duration, shift
+from engine.language.constants import literal_value
 from engine.language.fields import HOUSEHOLD_NAMES, MEMBER, RECORD_FIELDS, MissingValue
 from engine.language.rule_order import Key, dependency_order, nesting_depth, rule_reads
 from engine.policy.resolve import RuleCode, Unavailable
@@ -198,11 +199,9 @@ class Evaluation:
 class Program:
     """A compiled set of rules over fixed parameter values, ready to evaluate households."""
 
-    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object],
-                 node_types: Mapping[int, t.Type]) -> None:
+    def __init__(self, rules: Mapping[str, RuleCode], parameters: Mapping[str, object]) -> None:
         self.rules = dict(rules)
         self.parameters = dict(parameters)
-        self.node_types = node_types
         self.slot_count = 0
         self.member_slot: dict[str, int] = {}
         self.code: dict[str, Code] = {}
@@ -237,10 +236,6 @@ class Program:
     def _new_slot(self) -> int:
         self.slot_count += 1
         return self.slot_count - 1
-
-    def constant(self, name: str) -> Any:
-        """The value of a rule that reads no household (a parameter value, a ``--set`` value)."""
-        return Evaluation(self, None, date.min, None).rule(name)  # type: ignore[arg-type]
 
     def evaluate(self, household: Household, as_of: date, outputs: Iterable[str] | None = None,
                  tracer: Tracer | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -280,17 +275,34 @@ class _Compiler:
         self.rule = "<expression>"
 
     def type_of(self, node: s.Node) -> t.Type:
-        return self.program.node_types.get(id(node), t.ANY)
+        return s.type_of(node)
 
     def compile(self, node: s.Node, rule: str | None = None) -> Code:
         if rule is not None:
             self.rule = rule
-        method = getattr(self, f"c_{type(node).__name__}")
-        code: Code = method(node)
-        return code
+        match node:
+            case s.Literal():
+                return self.c_Literal(node)
+            case s.Name():
+                return self.c_Name(node)
+            case s.Unary():
+                return self.c_Unary(node)
+            case s.Binary():
+                return self.c_Binary(node)
+            case s.SetLiteral():
+                return self.c_SetLiteral(node)
+            case s.Call():
+                return self.c_Call(node)
+            case s.Aggregate():
+                return self.c_Aggregate(node)
+            case s.If():
+                return self.c_If(node)
+            case s.Cases():
+                return self.c_Cases(node)
+        raise TypeError(type(node).__name__)  # pragma: no cover
 
     def c_Literal(self, node: s.Literal) -> Code:
-        value = _literal_value(node)
+        value = literal_value(node)
         return lambda ev: value
 
     def c_Name(self, node: s.Name) -> Code:
@@ -412,7 +424,7 @@ class _Compiler:
     def membership(self, node: s.Binary, left: Code, right: Code) -> Code:
         negate = node.op == "not in"
         if isinstance(node.right, s.SetLiteral) and all(isinstance(i, s.Literal) for i in node.right.items):
-            constant = frozenset(_literal_value(i) for i in node.right.items if isinstance(i, s.Literal))
+            constant = frozenset(literal_value(i) for i in node.right.items if isinstance(i, s.Literal))
             if negate:
                 return lambda ev: left(ev) not in constant
             return lambda ev: left(ev) in constant
@@ -500,13 +512,6 @@ def _field_getter(accessor: Callable[[Any, date], Any], span: Span) -> Callable[
             raise _fail(span, str(error)) from None
 
     return get
-
-
-def _literal_value(node: s.Literal) -> Any:
-    if node.kind == "duration":
-        assert isinstance(node.value, int)
-        return Duration(node.value, node.unit)
-    return node.value
 
 
 def _add_durations(left: Duration, right: Duration, sign: int) -> Duration:

@@ -3,7 +3,8 @@
 ``PolicyLibrary.open(folder)`` loads and checks the tree once; ``resolve`` gives the
 policy in force for a region on a date (local values from ``--params`` files, then
 ``--set`` overrides), and ``program`` compiles it for the interpreter, cached by digest.
-This is the single place where the stages load → check → resolve → compile are chained.
+This is the single place where the stages load → check → resolve → compile are chained,
+and where a rule set and its program are assembled (``program``, ``program_with``).
 
 Which tree: ``choose_tree`` looks, in order, at the folder given (``--policies DIR``),
 the ``DIBAO_POLICIES`` environment variable, the nearest ``policies/`` folder holding a
@@ -28,11 +29,12 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError, Span, did_you_m
 from engine.base.resources import bundled_policies
 from engine.language import types as t
 from engine.language.checker import check_expression
+from engine.language.constants import ConstantError, constant_value
 from engine.language.parser import TextLocator, parse_expression
 from engine.policy.policy_files import PolicyTree, display_name, layer_folders, load_tree, tree_files
 from engine.policy.resolve import ResolvedPolicy, RuleCode, resolve
 from engine.runtime.interpreter import Program
-from engine.runtime.policy_check import CheckedRegion, TreeCheck, check_tree, evaluate_constant
+from engine.runtime.policy_check import CheckedRegion, TreeCheck, check_tree
 
 if TYPE_CHECKING:
     from engine.runtime.local_params import LocalParams
@@ -185,11 +187,18 @@ class PolicyLibrary:
                                               f"{as_of} is outside its span", chain.top.span)])
         values = parse_overrides(checked, overrides or {})
         local = self.local.in_force(region, as_of) if self.local is not None else {}
-        return resolve(chain, as_of, checked.constants, values, local)
+        return resolve(chain, as_of, values, local)
 
     def program(self, resolved: ResolvedPolicy) -> Program:
         checked = self.region(resolved.region)
         return _program(checked, resolved)
+
+    def program_with(self, resolved: ResolvedPolicy, rules: Mapping[str, RuleCode],
+                     values: Mapping[str, Any] | None = None, *, policy_rules: bool = True) -> Program:
+        """A program of more rules (checked expressions, such as an invariant) over the resolved values and
+        ``values``; with the policy's own rules unless ``policy_rules`` is false (then only these rules)."""
+        own = self.program(resolved).rules if policy_rules else {}
+        return Program({**own, **rules}, {**resolved.values, **(values or {})})
 
 
 def parse_overrides(checked: CheckedRegion, overrides: Mapping[str, str]) -> dict[str, Any]:
@@ -210,11 +219,14 @@ def parse_overrides(checked: CheckedRegion, overrides: Mapping[str, str]) -> dic
         except DiagnosticError as error:
             problems.extend(error.diagnostics)
             continue
-        found, result = check_expression(node, {}, parameter.type, name=f"--set {name}")
+        typed, result = check_expression(node, {}, parameter.type, name=f"--set {name}")
         if result.diagnostics:
             problems.extend(result.diagnostics)
             continue
-        values[name] = evaluate_constant(node, parameter.type if found != t.ANY else found, result.node_types)
+        try:
+            values[name] = constant_value(typed)
+        except ConstantError as error:
+            problems.extend(error.diagnostics)
     if problems:
         raise DiagnosticError(problems)
     return values
@@ -237,7 +249,7 @@ def _program(checked: CheckedRegion, resolved: ResolvedPolicy) -> Program:
         rules = {name: RuleCode(name, checked.chain.rules[name].type, variant.body, checked.chain.rules[name].scope,
                                 checked.chain.rules[name].available)
                  for name, variant in resolved.variants.items()}
-        cached = Program(rules, resolved.values, checked.result.node_types)
+        cached = Program(rules, resolved.values)
         if len(_PROGRAMS) > 256:
             _PROGRAMS.clear()
         _PROGRAMS[key] = cached

@@ -24,13 +24,13 @@ import jsonschema
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.base.yaml_source import LoadedYaml, load_yaml
-from engine.language import types as t
 from engine.language.checker import check_expression
+from engine.language.constants import ConstantError, constant_value
 from engine.policy.dated_values import read_values
 from engine.policy.policy_files import LayerBuilder, display_name, schema_problems
 from engine.policy.policy_model import DatedValue, Layer
 from engine.policy.schema import PARAMS_SCHEMA
-from engine.runtime.policy_check import evaluate_constant, overlapping_ranges
+from engine.runtime.policy_check import overlapping_ranges
 
 if TYPE_CHECKING:
     from engine.runtime.library import PolicyLibrary
@@ -143,12 +143,14 @@ def _checked(file: ParamsFile, name: str, values: list[DatedValue], doc: LoadedY
     for value in values:
         assert value.expr is not None
         citation = list(_citation_problems(value, layer))
-        found, result = check_expression(value.expr, {}, parameter.type, name=name)
+        typed, result = check_expression(value.expr, {}, parameter.type, name=name)
         yield from citation
         yield from result.diagnostics
         if not citation and not result.diagnostics:
-            type_ = parameter.type if found != t.ANY else found
-            kept.append(LocalValue(value, evaluate_constant(value.expr, type_, result.node_types)))
+            try:
+                kept.append(LocalValue(value, constant_value(typed)))
+            except ConstantError as error:
+                yield from error.diagnostics
     yield from overlapping_ranges(name, "value", [(v.start, v.end, v.span) for v in values])
     file.values[name] = kept
 

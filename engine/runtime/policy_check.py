@@ -19,21 +19,21 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError, Related, did_yo
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import add_months
-from engine.language.checker import CheckResult, Definition, check_program
+from engine.language.checker import check_program
+from engine.language.constants import ConstantError, constant_value
+from engine.language.definitions import CheckResult, Definition
 from engine.policy.contract import COMMON_PARAMETERS, HOUSEHOLD_OUTPUTS, MEMBER_OUTPUTS
 from engine.policy.policy_files import PolicyTree
-from engine.policy.policy_model import Citation, Layer, Parameter, Rule
-from engine.policy.resolve import Chain, RuleCode, build_chain, value_in_force, variant_in_force
-from engine.runtime.interpreter import Program
+from engine.policy.policy_model import Citation, DatedValue, Layer, Parameter, Rule
+from engine.policy.resolve import Chain, build_chain, value_in_force, variant_in_force
 
 
 @dataclass
 class CheckedRegion:
-    """A region's chain with the checker's findings: node types, dependencies, constant values."""
+    """A region's chain (its expressions checked and typed) with the checker's findings."""
 
     chain: Chain
     result: CheckResult
-    constants: dict[int, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,9 +96,10 @@ def check_chain(chain: Chain) -> tuple[CheckedRegion, list[Diagnostic]]:
     result = check_program(definitions)
     problems = list(result.diagnostics)
     problems += _constant_values(chain)
+    chain = with_checked_bodies(chain, result)
     checked = CheckedRegion(chain, result)
     if not any(p.severity == "error" for p in problems):
-        checked.constants = constant_values(chain, result)
+        problems += _constant_problems(chain)
     problems += _citations(chain)
     problems += _overlaps(chain)
     problems += _overrides(chain)
@@ -121,6 +122,21 @@ def definitions_of(chain: Chain) -> dict[str, Definition]:
     return definitions
 
 
+def with_checked_bodies(chain: Chain, result: CheckResult) -> Chain:
+    """The chain with every rule body and parameter value replaced by its checked copy (typed nodes)."""
+    rules = {name: replace(rule, variants=tuple(
+        replace(variant, body=body) for variant, body in zip(rule.variants, result.bodies[name], strict=True)))
+        for name, rule in chain.rules.items()}
+    parameters = {name: replace(parameter, values=_checked_values(parameter, result.bodies[name]))
+                  for name, parameter in chain.parameters.items()}
+    return replace(chain, rules=rules, parameters=parameters)
+
+
+def _checked_values(parameter: Parameter, bodies: tuple[s.Node, ...]) -> tuple[DatedValue, ...]:
+    checked = iter(bodies)
+    return tuple(value if value.expr is None else replace(value, expr=next(checked)) for value in parameter.values)
+
+
 def _constant_values(chain: Chain) -> Iterator[Diagnostic]:
     for parameter in chain.parameters.values():
         for value in parameter.values:
@@ -132,19 +148,15 @@ def _constant_values(chain: Chain) -> Iterator[Diagnostic]:
                                  "(write a rule for a computed value)", names[0].span)
 
 
-def constant_values(chain: Chain, result: CheckResult) -> dict[int, Any]:
-    """Each parameter value's exact value, keyed by id of its expression node."""
-    values: dict[int, Any] = {}
+def _constant_problems(chain: Chain) -> Iterator[Diagnostic]:
+    """What stops a parameter value from having a value (found now, not when a date needs it)."""
     for parameter in chain.parameters.values():
         for value in parameter.values:
             if value.expr is not None:
-                values[id(value.expr)] = evaluate_constant(value.expr, parameter.type, result.node_types)
-    return values
-
-
-def evaluate_constant(node: s.Node, type_: t.Type, node_types: dict[int, t.Type]) -> Any:
-    program = Program({"value": RuleCode("value", type_, node)}, {}, node_types)
-    return program.constant("value")
+                try:
+                    constant_value(value.expr)
+                except ConstantError as error:
+                    yield from error.diagnostics
 
 
 def _citations(chain: Chain) -> Iterator[Diagnostic]:

@@ -26,10 +26,12 @@ from engine.household.record import Household, validate_household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import add_months
-from engine.language.checker import Definition, check_expression, closure
+from engine.language.checker import check_expression
+from engine.language.definitions import Definition
 from engine.language.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
 from engine.language.parser import TextLocator, parse_expression
-from engine.policy.resolve import RuleCode, Unavailable, value_in_force
+from engine.language.program_checks import closure
+from engine.policy.resolve import ResolvedPolicy, RuleCode, Unavailable, value_in_force
 from engine.runtime.interpreter import Program
 from engine.runtime.library import PolicyLibrary
 
@@ -136,14 +138,14 @@ class RegionInvariants:
                 self.skipped[invariant.name] = f"{region} defines no {', '.join(missing)}"
                 continue
             self.applicable.append(invariant)
-        self.types: dict[int, t.Type] = {}
+        self.checked_expressions: dict[str, s.Node] = {}  # invariant name → its checked (typed) expression
         self._programs: dict[tuple[str, date], Program] = {}
-        self._resolved: dict[date, tuple[Any, Program]] = {}
+        self._resolved: dict[date, tuple[ResolvedPolicy, Program]] = {}
         for invariant in self.applicable:
-            _, result = check_expression(invariant.expr, self._definitions(invariant), t.BOOL,
+            checked, result = check_expression(invariant.expr, self._definitions(invariant), t.BOOL,
                                          name=f"invariant {invariant.name}")
             self.problems.extend(result.diagnostics)
-            self.types.update(result.node_types)
+            self.checked_expressions[invariant.name] = checked
 
     def _definitions(self, invariant: Invariant) -> dict[str, Definition]:
         from engine.runtime.policy_check import definitions_of
@@ -173,31 +175,34 @@ class RegionInvariants:
         names = sorted(invariant.names() & set(program.rules))
         try:
             if invariant.kind == "state":
-                return self._state(invariant, program, resolved.values, household, as_of, names)
+                return self._state(invariant, resolved, program, household, as_of, names)
             changed = validate_household(raise_income(raw, *change))
             before, _ = program.evaluate(household, as_of, names)
             after, _ = program.evaluate(changed, as_of, names)
         except DiagnosticError:
             return None
         values = {**{f"before.{k}": v for k, v in before.items()}, **{f"after.{k}": v for k, v in after.items()}}
-        parameters = {**resolved.values, **values}
-        check = Program({"invariant": RuleCode("invariant", t.BOOL, invariant.expr)}, parameters, self.types)
+        check = self.library.program_with(resolved, {"invariant": self.invariant_code(invariant)}, values,
+                                          policy_rules=False)
         return bool(check.evaluate(household, as_of, ["invariant"])[0]["invariant"]), values
 
-    def policy_on(self, as_of: date) -> tuple[Any, Program]:
+    def invariant_code(self, invariant: Invariant) -> RuleCode:
+        return RuleCode("invariant", t.BOOL, self.checked_expressions[invariant.name])
+
+    def policy_on(self, as_of: date) -> tuple[ResolvedPolicy, Program]:
         """The resolved policy and its program on a date (each resolved once)."""
         if as_of not in self._resolved:
             resolved = self.library.resolve(self.region, as_of, stand_ins_on(self.checked.chain, as_of))
             self._resolved[as_of] = (resolved, self.library.program(resolved))
         return self._resolved[as_of]
 
-    def _state(self, invariant: Invariant, program: Program, values: dict[str, Any], household: Household,
+    def _state(self, invariant: Invariant, resolved: ResolvedPolicy, program: Program, household: Household,
                as_of: date, names: list[str]) -> tuple[bool, dict[str, Any]]:
         key = (invariant.name, as_of)
         combined = self._programs.get(key)
         if combined is None:
-            rules = {**program.rules, "invariant": RuleCode("invariant", t.BOOL, invariant.expr)}
-            combined = self._programs[key] = Program(rules, values, {**program.node_types, **self.types})
+            combined = self._programs[key] = self.library.program_with(
+                resolved, {"invariant": self.invariant_code(invariant)})
         result, _ = combined.evaluate(household, as_of, ["invariant", *[n for n in names
                                                                        if program.rules[n].scope == "household"]])
         return bool(result.pop("invariant")), result

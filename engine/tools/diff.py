@@ -29,8 +29,8 @@ from engine.base.render import show
 from engine.household.record import Household
 from engine.language import types as t
 from engine.language.builtins import iso_date
-from engine.language.checker import closure
 from engine.language.formatter import format_expression
+from engine.language.program_checks import closure
 from engine.policy.resolve import ResolvedPolicy, Unavailable
 from engine.runtime.evaluate import evaluate_resolved
 from engine.runtime.library import PolicyLibrary

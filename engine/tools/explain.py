@@ -35,6 +35,8 @@ from engine.runtime.outputs import Determination, render
 
 @dataclass
 class ExplainNode:
+    """One line of the tree: an output, a rule (for a member: ``member`` is its id), a parameter or a field."""
+
     kind: str  # output, rule, parameter, field
     name: str
     value: Any
@@ -43,6 +45,12 @@ class ExplainNode:
     source: dict[str, Any] | None = None
     effective: str = ""
     children: list[ExplainNode] = field(default_factory=list)
+    member: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The name as people read it: a member rule with its member's id, ``name[member]``."""
+        return f"{self.name}[{self.member}]" if self.member else self.name
 
     def as_dict(self) -> dict[str, Any]:
         """The tree as plain data (built without recursion: a chain of rules may be very deep)."""
@@ -56,7 +64,7 @@ class ExplainNode:
         return root
 
     def _own(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.kind, "name": self.name, "value": self.value}
+        data: dict[str, Any] = {"kind": self.kind, "name": self.shown_name, "value": self.value}
         for key in ("label", "expr", "effective"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
@@ -158,9 +166,8 @@ class _TreeBuilder:
         trace: RuleTrace | None = self.tracer.rules.get((name, member))
         variant = self.resolved.variants[name]
         value = render(trace.value, rule.type) if trace else None
-        return ExplainNode(kind, f"{name}[{member}]" if member else name, value, rule.label,
-                           format_expression(variant.body), self.citation(variant.source),
-                           _dates(variant.start, variant.end))
+        return ExplainNode(kind, name, value, rule.label, format_expression(variant.body),
+                           self.citation(variant.source), _dates(variant.start, variant.end), member=member)
 
     def parameter(self, name: str, value: Any) -> ExplainNode:
         parameter = self.chain.parameters[name]
@@ -230,7 +237,7 @@ def _add(parent: Any, node: ExplainNode, show_quotes: bool) -> Any:
 
     colour = {"output": "bold cyan", "rule": "cyan", "parameter": "magenta", "field": "green"}[node.kind]
     shown = json.dumps(node.value, ensure_ascii=False) if not isinstance(node.value, str) else node.value
-    text = Text.assemble((node.name, colour), " = ", (shown, "bold"))
+    text = Text.assemble((node.shown_name, colour), " = ", (shown, "bold"))
     if node.label:
         text.append(f"  {node.label}")
     if node.source and "doc" in node.source:

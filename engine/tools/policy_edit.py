@@ -159,7 +159,8 @@ def _values_block(loaded: LoadedYaml, name: str) -> _Block:
 
     problems: list[Diagnostic] = []
     path = ("parameters", name)
-    data = loaded.data["parameters"][name]  # type: ignore[index]
+    document: Any = loaded.data  # a policy file's plain data, already read as one
+    data = document["parameters"][name]
     builder = LayerBuilder("edit", Path(loaded.file).parent, problems)
     values = read_values(builder, loaded, path)
     keyed = isinstance(data["values"], dict)

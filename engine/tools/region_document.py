@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from engine.language.constants import constant_value
 from engine.language.formatter import format_expression
 from engine.policy.clauses import citation_data
 from engine.policy.policy_model import DatedValue, Parameter, Rule, Source
@@ -80,7 +81,7 @@ def _dated_value(checked: CheckedRegion, parameter: Parameter, value: DatedValue
     if value.must_supply is not None or value.expr is None:
         data["must_supply"] = value.must_supply or "no value given"
     else:
-        data["value"] = render(checked.constants[id(value.expr)], parameter.type)
+        data["value"] = render(constant_value(value.expr), parameter.type)
     return data
 
 

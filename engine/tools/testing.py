@@ -93,12 +93,12 @@ def explain_failure(library: PolicyLibrary, outcome: CaseOutcome) -> list[str]:
     return lines
 
 
-def _indent(node: dict[str, object], depth: int) -> list[str]:
+def _indent(node: dict[str, Any], depth: int) -> list[str]:
     text = f"{' ' * depth}{node['name']} = {show(node['value'])}"
     if "expr" in node:
         text += f"    [{node['expr']}]"
     out = [text]
-    for child in node.get("children", []):  # type: ignore[attr-defined]
+    for child in node.get("children", []):
         out += _indent(child, depth + 2)
     return out
 

@@ -7,7 +7,7 @@ them (see ``conftest.py``) and ``dibao test`` runs the same cases with clause co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -38,6 +38,7 @@ class WorkedCase:
     expect_members: dict[str, dict[str, Any]] = field(default_factory=dict)
     expect_error: str | None = None
     clause: str | None = None
+    locate: Callable[[tuple[object, ...]], Span] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class CaseOutcome:
     case: WorkedCase
     mismatches: list[tuple[str, Any, Any]]  # (output, expected, actual)
     error: str | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # what stopped the case, each in its place
 
     @property
     def passed(self) -> bool:
@@ -90,7 +92,8 @@ def load_cases(region: str, path: Path) -> list[WorkedCase]:
             region=region, name=str(raw["name"]), checks=tuple(str(c) for c in checks), as_of=as_of,
             household=raw["household"], span=where, overrides={k: str(v) for k, v in (raw.get("set") or {}).items()},
             expect=raw.get("expect") or {}, expect_members=raw.get("expect_members") or {},
-            expect_error=raw.get("expect_error"), clause=raw.get("clause")))
+            expect_error=raw.get("expect_error"), clause=raw.get("clause"),
+            locate=loaded.locator(("cases", index, "household"))))
     if problems:
         raise DiagnosticError(problems)
     return cases
@@ -99,7 +102,8 @@ def load_cases(region: str, path: Path) -> list[WorkedCase]:
 def run_case(case: WorkedCase, library: PolicyLibrary) -> CaseOutcome:
     """Evaluate a case and compare every expected output with what the policy gives."""
     try:
-        household = validate_household(case.household, source=str(case.span.file), line=case.span.line)
+        household = validate_household(case.household, source=str(case.span.file), line=case.span.line,
+                                       locate=case.locate)
         wanted = list(case.expect) + sorted({n for outs in case.expect_members.values() for n in outs})
         determination = evaluate(household, case.region, case.as_of, overrides=case.overrides,
                                  outputs=wanted or None, library=library)
@@ -107,7 +111,7 @@ def run_case(case: WorkedCase, library: PolicyLibrary) -> CaseOutcome:
         message = "; ".join(d.message for d in error.diagnostics)
         if case.expect_error is not None and case.expect_error in message:
             return CaseOutcome(case, [])
-        return CaseOutcome(case, [], error=message)
+        return CaseOutcome(case, [], error=message, diagnostics=list(error.diagnostics))
     if case.expect_error is not None:
         return CaseOutcome(case, [], error=f"expected an error containing {case.expect_error!r}, got a determination")
     rendered = determination.to_json()

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +166,7 @@ def _cell(value: Any) -> str:
     """Whole numbers stored as floats by Excel (``2.0``) are written as ``2``; dates as ISO dates."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if hasattr(value, "date") and callable(value.date):
+    if isinstance(value, datetime):
         return value.date().isoformat()
     return str(value)
 

@@ -102,3 +102,19 @@ def test_html_for_a_case_file_is_a_whole_escaped_page(tmp_path: Path) -> None:
     text = "".join(page.text)
     assert "dibao.benefit_monthly" in text and "basic_pension_base" in text and "excluded" in text
     assert page.tags.count("table") == 1 and "h1" in page.tags
+
+
+def test_a_member_rule_in_the_tree_keeps_its_member_apart_and_shows_it_in_brackets() -> None:
+    from datetime import date
+
+    from engine.household.record import validate_household
+    from engine.runtime.library import PolicyLibrary
+    from engine.tools.explain import explain
+
+    household = validate_household(json.loads(EXAMPLE.read_text(encoding="utf-8")))
+    explanation = explain(PolicyLibrary.open(), household, "hebi", date(2017, 10, 1))
+    member_nodes = [node for node in explanation.outputs if node.member is not None]
+    assert member_nodes
+    node = member_nodes[0]
+    assert "[" not in node.name and node.member in {m.id for m in household.members}
+    assert node.as_dict()["name"] == f"{node.name}[{node.member}]" == node.shown_name

@@ -26,12 +26,13 @@ from engine.household.record import validate_household
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import AGGREGATES, BUILTINS, Duration
-from engine.language.checker import Definition, check_expression, check_program
+from engine.language.checker import check_expression, check_program
+from engine.language.constants import constant_value
+from engine.language.definitions import Definition
 from engine.language.formatter import format_expression
 from engine.language.parser import TextLocator, parse_expression
 from engine.policy.resolve import RuleCode
 from engine.runtime.interpreter import Program
-from engine.runtime.policy_check import evaluate_constant
 
 HERE = Path(__file__).parent
 EXPRESSION = "<expression>"
@@ -95,17 +96,19 @@ def run_expression(text: str, *, defs: Mapping[str, Any] | None = None, expected
     node = parse_expression(text, TextLocator(EXPRESSION, text))
     expected = t.parse_type(expected_type) if expected_type is not None else None
     assert expected_type is None or expected is not None, f"unknown type {expected_type!r}"
-    found, checked = check_expression(node, definitions, expected, scope)
+    checked_node, checked = check_expression(node, definitions, expected, scope)
+    found = s.type_of(checked_node)
     program_check = check_program(definitions)
     problems = [d for d in checked.diagnostics + program_check.diagnostics if d.severity == "error"]
     if problems:
         raise DiagnosticError(problems)
-    node_types = {**program_check.node_types, **checked.node_types}
-    parameters = {name: evaluate_constant(d.bodies[0], d.type, node_types)
+    bodies = program_check.bodies
+    parameters = {name: constant_value(bodies[name][0])
                   for name, d in definitions.items() if d.kind == "parameter"}
-    rules = {name: RuleCode(name, d.type, d.bodies[0], d.scope) for name, d in definitions.items() if d.kind == "rule"}
-    rules[EXPRESSION] = RuleCode(EXPRESSION, found, node, scope)
-    program = Program(rules, parameters, node_types)
+    rules = {name: RuleCode(name, d.type, bodies[name][0], d.scope) for name, d in definitions.items()
+             if d.kind == "rule"}
+    rules[EXPRESSION] = RuleCode(EXPRESSION, found, checked_node, scope)
+    program = Program(rules, parameters)
     record = validate_household(dict(household) if household is not None else DEFAULT_HOUSEHOLD)
     values, members = program.evaluate(record, as_of, [EXPRESSION])
     if scope == "member":

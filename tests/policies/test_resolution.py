@@ -356,9 +356,9 @@ def test_a_must_supply_message_names_the_date_asked_for(tmp_path: Path) -> None:
 def test_a_date_a_parameter_does_not_cover_names_the_covered_dates() -> None:
     """The standard in ``coverage-gap-within-a-month`` has no value for 15–30 June 2017."""
     checked = check_tree(load_tree(GAP)).regions["demo"]
-    on_the_last_day = resolve(checked.chain, date(2017, 6, 14), checked.constants)
+    on_the_last_day = resolve(checked.chain, date(2017, 6, 14))
     assert on_the_last_day.values["dibao.standard_annual"] == Decimal("3000")
-    in_the_gap = resolve(checked.chain, date(2017, 6, 20), checked.constants).values["dibao.standard_annual"]
+    in_the_gap = resolve(checked.chain, date(2017, 6, 20)).values["dibao.standard_annual"]
     assert isinstance(in_the_gap, Unavailable)
     assert in_the_gap.message == (
         "dibao.standard_annual (农村低保标准) has no value on 2017-06-20 in demo; its values cover "

@@ -19,6 +19,7 @@ import pytest
 
 from engine.base.diagnostics import DiagnosticError
 from engine.household.record import validate_household
+from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.checker import check_expression
 from engine.language.parser import parse_expression
@@ -38,12 +39,12 @@ def outcome(text: str) -> tuple[str, Any]:
         node = parse_expression(text)
     except DiagnosticError as error:
         return "diagnostics", error.diagnostics
-    found, result = check_expression(node)
+    checked, result = check_expression(node)
     if not result.ok:
         return "diagnostics", result.diagnostics
     record = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     record["members"].append({**record["members"][0], "id": "p2"})
-    program = Program({"value": RuleCode("value", found, node)}, {}, result.node_types)
+    program = Program({"value": RuleCode("value", s.type_of(checked), checked)}, {})
     try:
         values, _members = program.evaluate(validate_household(record), AS_OF, ["value"])
     except DiagnosticError as error:
@@ -147,7 +148,8 @@ def test_text_and_a_literal_join_as_text() -> None:
 def test_round_of_an_int_is_what_its_type_says() -> None:
     """Was: round(int) was checked as int but evaluated to Decimal('1.00')."""
     node = parse_expression("round(1)")
-    found, _result = check_expression(node)
+    checked, _result = check_expression(node)
+    found = s.type_of(checked)
     kind, value = outcome("round(1)")
     assert kind == "value"
     assert (found, type(value)) in ((t.INT, int), (t.NUMBER, Decimal))
