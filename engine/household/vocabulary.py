@@ -136,10 +136,6 @@ def read_terms(doc: LoadedYaml, layer: str) -> list[Term]:
                 for cause, cause_entry in _mapping(entry.get("causes")).items():
                     terms.append(_term(doc, "causes", cause, cause_entry, (*path, "causes", cause), layer, code,
                                        doc.key_span(path)))
-    for kind, causes in _mapping(data.get("causes")).items():
-        for cause, cause_entry in _mapping(causes).items():
-            terms.append(_term(doc, "causes", cause, cause_entry, ("vocabulary", "causes", kind, cause), layer,
-                               str(kind), doc.key_span(("vocabulary", "causes", kind))))
     return terms
 
 

@@ -17,7 +17,7 @@ from engine.base.diagnostics import Diagnostic, Related, Span, did_you_mean
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import AGGREGATES, BUILTINS
-from engine.language.fields import HOUSEHOLD_NAMES, MEMBER, POSITIVE_NAMES, RECORD_FIELDS
+from engine.language.fields import POSITIVE_NAMES, HouseholdFields, household_fields
 from engine.language.formatter import format_expression
 
 _ARITHMETIC = ("+", "-", "*", "/")
@@ -49,13 +49,14 @@ class CheckResult:
         return not any(d.severity == "error" for d in self.diagnostics)
 
 
-def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
-    """Type-check every definition's expressions and look for cycles between rules."""
+def check_program(definitions: Mapping[str, Definition], fields: HouseholdFields | None = None) -> CheckResult:
+    """Type-check every definition's expressions and look for cycles between rules; ``fields``: the household's
+    names with a region's kinds (``household_fields(vocabulary)``; default: the bundled vocabulary's)."""
     result = CheckResult()
     for definition in definitions.values():
         deps: set[str] = set()
         for body in definition.bodies:
-            checker = _ExpressionChecker(definitions, definition, result, deps)
+            checker = _ExpressionChecker(definitions, definition, result, deps, fields)
             found = checker.infer(body, {})
             if found != t.ANY and not t.assignable(found, definition.type) and not _zero_money(body, definition.type):
                 result.diagnostics.append(_mismatch(definition, found, start_span(body)))
@@ -67,11 +68,11 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
 
 def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None = None,
                      expected: t.Type | None = None, scope: str = "household",
-                     name: str = "<expression>") -> tuple[t.Type, CheckResult]:
+                     name: str = "<expression>", fields: HouseholdFields | None = None) -> tuple[t.Type, CheckResult]:
     """Check one free-standing expression (tests, ``--set`` values, invariants)."""
     result = CheckResult()
     owner = Definition(name, "rule", expected or t.ANY, node.span, (node,), scope)
-    checker = _ExpressionChecker(definitions or {}, owner, result, set())
+    checker = _ExpressionChecker(definitions or {}, owner, result, set(), fields)
     found = checker.infer(node, {})
     if expected is not None and found != t.ANY and not t.assignable(found, expected) \
             and not _zero_money(node, expected):
@@ -114,8 +115,9 @@ class _ExpressionChecker:
     """Infers the type of one expression tree, recording diagnostics and node types."""
 
     def __init__(self, definitions: Mapping[str, Definition], owner: Definition, result: CheckResult,
-                 deps: set[str]) -> None:
+                 deps: set[str], fields: HouseholdFields | None = None) -> None:
         self.definitions = definitions
+        self.household = fields or household_fields()
         self.owner = owner
         self.result = result
         self.deps = deps
@@ -157,13 +159,13 @@ class _ExpressionChecker:
     def name(self, node: s.Name, bound: dict[str, t.Type]) -> t.Type:
         scope_vars = dict(bound)
         if self.owner.scope == "member":
-            scope_vars.setdefault("member", MEMBER)
+            scope_vars.setdefault("member", self.household.member)
         head = node.parts[0]
         if head in scope_vars:
             return self.fields(node, scope_vars[head], node.parts[1:])
         dotted = node.dotted
-        if dotted in HOUSEHOLD_NAMES:
-            return HOUSEHOLD_NAMES[dotted].type
+        if dotted in self.household.names:
+            return self.household.names[dotted].type
         definition = self.definitions.get(dotted)
         if definition is not None:
             if definition.scope == "member":
@@ -171,7 +173,7 @@ class _ExpressionChecker:
                                   f"sum(m.{dotted} for m in members)", node.span)
             self.deps.add(dotted)
             return definition.type
-        candidates = set(HOUSEHOLD_NAMES) | set(self.definitions) | set(scope_vars)
+        candidates = set(self.household.names) | set(self.definitions) | set(scope_vars)
         hint = did_you_mean(dotted, candidates)
         return self.error("E-NAME", f"unknown name {dotted!r}", node.span, hint)
 
@@ -189,7 +191,7 @@ class _ExpressionChecker:
                     self.deps.add(rest)
                     return rule.type
             if found is None:
-                names = set(RECORD_FIELDS[current.label])
+                names = set(self.household.records[current.label])
                 if current.label == "member":
                     names |= {n for n, d in self.definitions.items() if d.scope == "member"}
                 hint = did_you_mean(".".join(path[index:]), names) or did_you_mean(part, names)

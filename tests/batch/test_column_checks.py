@@ -19,7 +19,8 @@ from engine.batch.column_checks import check
 from engine.batch.json_lines import read_block
 from engine.batch.record_layout import LEVELS
 from engine.batch.tables import table_chunks
-from engine.household.record import _jsonl_record, household_errors
+from engine.household.readers import _jsonl_record
+from engine.household.record import household_errors
 from engine.household.strategies import households
 from engine.runtime.library import PolicyLibrary
 
