@@ -219,3 +219,13 @@ def test_check_reports_a_common_code_missing_or_twice(tmp_path: Path) -> None:
     assert "expense kind 'medical' is declared twice in this layer" in words
     assert "common/more.yaml:" in words
 
+
+
+def test_explain_in_chinese_names_each_income_kind_by_its_chinese_name(tree: Path, tmp_path: Path) -> None:
+    done = run("--lang", "zh", "explain", "--policies", str(tree), "--region", "hebi", "--date", "2017-10-01",
+               str(household_file(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert "工资性收入 (wages)" in done.stdout and "生态补偿 (ecological_compensation)" in done.stdout
+    english = run("explain", "--policies", str(tree), "--region", "hebi", "--date", "2017-10-01",
+                  str(household_file(tmp_path)))
+    assert "工资性收入" not in english.stdout and "ecological_compensation" in english.stdout
