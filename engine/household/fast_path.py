@@ -52,6 +52,18 @@ def compile_rules(rules: Mapping[str, Any]) -> Check:
     nullable = bool(rules.get("nullable", False))
     checks = [make(rules) for key, make in _RULES.items() if key in rules]
 
+    if len(checks) == 1:  # most fields have one rule besides their type: call it without a loop
+        only = checks[0]
+
+        def check_one(value: Any) -> bool:
+            if value is None:
+                return nullable
+            if not isinstance(value, included) or (excluded and isinstance(value, excluded)):
+                return False
+            return only(value)
+
+        return check_one
+
     def check(value: Any) -> bool:
         if value is None:
             return nullable
@@ -115,7 +127,8 @@ def _inner(rules: Mapping[str, Any]) -> Check:
     if rules["type"] == "dict":
         return _fields(rules["schema"])
     item = compile_rules(rules["schema"])
-    return lambda values: all(item(value) for value in values)
+
+    return lambda values: all(map(item, values))
 
 
 def _fields(fields: Mapping[str, Mapping[str, Any]]) -> Check:

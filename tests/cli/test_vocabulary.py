@@ -99,8 +99,8 @@ def test_the_bundled_tree_has_no_such_kind(tmp_path: Path) -> None:
 def test_a_rule_of_a_region_without_the_kind_cannot_name_it(tree: Path, tmp_path: Path) -> None:
     copy = tmp_path / "policies"
     shutil.copytree(tree, copy)
-    (copy / "dongtai" / "ecological.yaml").write_text("rules:" + ECOLOGICAL_RULE.replace("hebi-2017-14", "dongtai-2020"),
-                                                      encoding="utf-8")
+    rule = ECOLOGICAL_RULE.replace("hebi-2017-14", "dongtai-2020")
+    (copy / "dongtai" / "ecological.yaml").write_text("rules:" + rule, encoding="utf-8")
     done = run("check", "--policies", str(copy))
     assert done.returncode == 2
     assert "ecological_compensation" in done.stdout + done.stderr
