@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.household.record import Household, load_household, validate_household
+from engine.household.vocabulary import Vocabulary
 from engine.runtime.evaluate import evaluate as evaluate_household
 from engine.runtime.library import PolicyLibrary
 from engine.runtime.outputs import Determination
@@ -41,7 +42,7 @@ def evaluate(household: Mapping[str, Any] | PathLike | Household, region: str, d
     region = as_region(region)
     overrides = as_overrides(set)
     library = open_policies(policies, params, region)
-    record = as_household(household)
+    record = as_household(household, library.vocabulary_of(region))
     determination = evaluate_household(record, region, as_of, overrides=overrides,
                                        outputs=list(outputs) if outputs is not None else None, library=library)
 
@@ -137,14 +138,15 @@ def open_policies(policies: Policies, params: Params, region: str | None = None)
     return library.for_run(files, region)
 
 
-def as_household(value: object) -> Household:
-    """A validated household from a dict, a path to a JSON/YAML file, or a ``Household``."""
+def as_household(value: object, vocabulary: Vocabulary | None = None) -> Household:
+    """A validated household from a dict, a path to a JSON/YAML file, or a ``Household``; ``vocabulary``: the
+    kinds the record may use (the region's, ``PolicyLibrary.vocabulary_of``)."""
     if isinstance(value, Household):
         return value
     if isinstance(value, Mapping):
-        return validate_household(value, source="<household>")
+        return validate_household(value, source="<household>", vocabulary=vocabulary)
     if isinstance(value, (str, os.PathLike)):
-        return load_household(Path(value))
+        return load_household(Path(value), vocabulary=vocabulary)
     raise _bad("E-HOUSEHOLD", "household: give a dict, a path to a JSON or YAML file, or a validated Household, "
                f"not {type(value).__name__}")
 

@@ -131,7 +131,7 @@ def evaluate_command(region: str, as_of: date, overrides: dict[str, str], polici
                      params: tuple[Path, ...], outputs: tuple[str, ...], file: str) -> None:
     """Evaluate one household (JSON or YAML; - for standard input) and print the contract JSON."""
     library = open_library(policies, params, region)
-    household = load_household(file)
+    household = load_household(file, vocabulary=library.vocabulary_of(region))
     determination = evaluate(household, region, as_of, overrides=overrides, outputs=outputs or None,
                              library=library)
     click.echo(json.dumps(determination.to_json(), ensure_ascii=False, indent=2))
@@ -271,7 +271,8 @@ def explain_command(region: str, as_of: date, overrides: dict[str, str], policie
     from engine.tools.explain import explain, render_tree
 
     library = open_library(policies, params, region)
-    explanation = explain(library, load_household(file), region, as_of, overrides, outputs or None)
+    household = load_household(file, vocabulary=library.vocabulary_of(region))
+    explanation = explain(library, household, region, as_of, overrides, outputs or None)
     fmt = "json" if as_json else fmt
     if fmt == "json":
         click.echo(explanation.to_json())
@@ -318,7 +319,7 @@ def compare_command(as_of: date, overrides: dict[str, str], policies: Path | Non
     from engine.tools.reports import compare_regions, comparison_table
 
     library = open_library(policies, params)
-    comparison = compare_regions(library, load_household(file), as_of, overrides)
+    comparison = compare_regions(library, load_household(file, vocabulary=library.vocabulary), as_of, overrides)
     emit("json" if as_json else fmt, comparison_table(comparison, labels), comparison)
 
 
@@ -368,7 +369,7 @@ def _impact(sides: Any, households: str, any_hukou: bool) -> dict[str, Any]:
     from engine.household.record import load_households
     from engine.tools.diff import population_impact
 
-    records = list(load_households(households))
+    records = list(load_households(households, vocabulary=sides[1].library.vocabulary_of(sides[1].region)))
     valid = [h for h in records if not isinstance(h, list)]
     home = sides[1].region.split("/")[0]
     population = valid if any_hukou else [h for h in valid if h.hukou == home]

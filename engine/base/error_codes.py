@@ -37,6 +37,8 @@ CODES: dict[str, str] = {
     "E-YAML": "a YAML file is not valid YAML, or uses a tag or value the reader does not accept",
     "E-ENCODING": "a text file is not in the encoding it is read in",
     "E-SCHEMA": "a policy file does not follow the policy-file schema (a key missing, unknown or of the wrong kind)",
+    "E-VOCABULARY": "the household vocabulary a policy file declares is wrong (a code twice, no Chinese name, a "
+                    "region redefining a common code, causes for an unknown event kind)",
     "E-POLICY": "a policy folder or its `policy:` block is wrong (missing, repeated, out of bounds, misnamed)",
     "E-TYPE-NAME": "a declared type is not a type of the language",
     "E-DUPLICATE": "a parameter, rule or source is defined twice in one layer",

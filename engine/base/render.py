@@ -30,7 +30,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from engine.base.i18n import tr, tr_message
+from engine.base.i18n import language, tr, tr_message
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -215,9 +215,15 @@ def income_rows(incomes: list[dict[str, Any]]) -> Table:
             decided += [f"{p['name']} = {p['value']} ({p.get('source', '')}"
                         + (f", {tr('in force')} {tr_message(p['in_force'])})" if p.get("in_force") else ")")
                         for p in item["parameters"]]
-        table.add(member=item["member"], income=item["kind"], amount=f"{item['amount']}/{tr(item['per'])}",
+        table.add(member=item["member"], income=_kind_words(item), amount=f"{item['amount']}/{tr(item['per'])}",
                   monthly=item["monthly"], counted=verdict, decided=decided)
     return table
+
+
+def _kind_words(item: dict[str, Any]) -> str:
+    """An income's kind as a reader sees it: the code, with the vocabulary's Chinese name first in Chinese."""
+    name = item.get("kind_name")
+    return f"{name} ({item['kind']})" if name and language() != "en" else str(item["kind"])
 
 
 def explanation_markdown(data: dict[str, Any], quotes: bool = False) -> str:

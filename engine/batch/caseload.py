@@ -27,7 +27,8 @@ import pyarrow as pa
 from engine.base.diagnostics import DiagnosticError
 from engine.batch.columnar import Batch, Coded, Vocab
 from engine.batch.record_layout import LEVELS, Column, ancestors
-from engine.household.record import EVENT_CAUSES, Household, record_id, validate_household
+from engine.household.record import Household, record_id, validate_household
+from engine.household.vocabulary import in_force
 
 I64 = np.int64
 
@@ -217,14 +218,21 @@ def _vocabulary(column: Column) -> Vocab | None:
     return Vocab(tuple(column.allowed) + (("none",) if optional and "none" not in column.allowed else ()))
 
 
-#: Codes for every enumerated column, per (level, column); an event's cause is one of its kind's causes
-#: (a rule relating two fields, so not in the schema's allowed values).
-VOCABULARIES: dict[tuple[str, str], Vocab] = {
-    (level.name, column.name): vocab
-    for level in LEVELS.values() for column in level.columns
-    if (vocab := _vocabulary(column)) is not None
-}
-VOCABULARIES[("event", "cause")] = Vocab((*sorted({c for causes in EVENT_CAUSES.values() for c in causes}), "none"))
+_VOCABULARIES: dict[tuple[object, ...], dict[tuple[str, str], Vocab]] = {}
+
+
+def vocabularies() -> dict[tuple[str, str], Vocab]:
+    """Codes for every enumerated column, per (level, column), with the kinds of the vocabulary in force (one
+    set of ``Vocab``s per vocabulary); an event's cause is one of its kind's causes (a rule relating two
+    fields, so not in the schema's allowed values)."""
+    vocabulary = in_force()
+    found = _VOCABULARIES.get(vocabulary.signature)
+    if found is None:
+        found = {(level.name, column.name): vocab for level in LEVELS.values() for column in level.columns
+                 if (vocab := _vocabulary(column)) is not None}
+        found[("event", "cause")] = Vocab((*sorted(vocabulary.all_causes), "none"))
+        found = _VOCABULARIES.setdefault(vocabulary.signature, found)
+    return found
 
 
 @dataclass

@@ -24,10 +24,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.batch.caseload import VOCABULARIES, Caseload, Converted, household_rows
+from engine.batch.caseload import Caseload, Converted, household_rows, vocabularies
 from engine.batch.columnar import BATCH_COLUMNS, Coded, Deferred, Vocab, make_dates
 from engine.batch.record_layout import DATE_RANGE, LEVELS, Column, Level
-from engine.household.record import EVENT_CAUSES, MAX_AMOUNT
+from engine.household.record import MAX_AMOUNT
+from engine.household.vocabulary import in_force
 
 I64 = np.int64
 MAX_FEN = int(MAX_AMOUNT) * 100
@@ -118,7 +119,7 @@ def _array(table: pa.Table, name: str, rows: int, words: bool = False) -> pa.Arr
 
 def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) -> Any:
     """The batch's encoding of a column: codes for enumerations ("none" when absent), "" for absent text."""
-    vocab = VOCABULARIES.get((level.name, column.name))
+    vocab = vocabularies().get((level.name, column.name))
     if vocab is not None:
         values = read.values
         if column.allowed is None:  # text judged by a rule relating fields: coded here (unknown words are bad)
@@ -364,8 +365,11 @@ def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
     return ~np.asarray(member.is_null(), dtype=bool) & ~exists
 
 
-_CAUSE_PAIRS = pa.array(sorted({f"{kind}/{cause}" for kind, causes in EVENT_CAUSES.items() for cause in causes}
-                               | {f"{kind}/" for kind, causes in EVENT_CAUSES.items() if not causes}), pa.string())
+def _cause_pairs() -> pa.Array:
+    """``kind/cause`` for each cause of each event kind of the vocabulary in force, and ``kind/`` for a kind without."""
+    causes = in_force().event_causes
+    return pa.array(sorted({f"{kind}/{cause}" for kind, each in causes.items() for cause in each}
+                           | {f"{kind}/" for kind, each in causes.items() if not each}), pa.string())
 
 
 def _event_causes(caseload: Caseload, converted: Converted) -> np.ndarray:
@@ -378,7 +382,7 @@ def _event_causes(caseload: Caseload, converted: Converted) -> np.ndarray:
     if not _is_text(cause):
         cause = pc.if_else(pc.is_null(cause), pa.scalar(None, pa.string()), pa.scalar("?"))
     pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
-    return ~np.asarray(pc.is_in(pairs, value_set=_CAUSE_PAIRS), dtype=bool)
+    return ~np.asarray(pc.is_in(pairs, value_set=_cause_pairs()), dtype=bool)
 
 
 def _present(converted: Converted, level: str, name: str) -> np.ndarray:

@@ -32,6 +32,7 @@ from engine.batch.record_layout import LEVELS
 from engine.batch.table_files import TableFile
 from engine.batch.tables import COLUMNS, check_columns, chunks_of
 from engine.batch.writers import empty_tables
+from engine.household.vocabulary import using
 from engine.runtime.library import PolicyLibrary
 
 
@@ -51,7 +52,14 @@ class TableResult:
 
 def evaluate_frames(table: Any, library: PolicyLibrary, region: str, as_of: date, overrides: dict[str, str],
                     chunk_size: int = 20_000) -> TableResult:
-    """Evaluate every row of ``table`` (either layout) for ``region`` on ``as_of``."""
+    """Evaluate every row of ``table`` (either layout) for ``region`` on ``as_of`` (its records checked against the
+    region's vocabulary)."""
+    with using(library.vocabulary_of(region)):
+        return _evaluate_frames(table, library, region, as_of, overrides, chunk_size)
+
+
+def _evaluate_frames(table: Any, library: PolicyLibrary, region: str, as_of: date, overrides: dict[str, str],
+                     chunk_size: int) -> TableResult:
     as_pandas = _is_pandas(table) or (isinstance(table, Mapping) and any(_is_pandas(v) for v in table.values()))
     evaluator = RegionEvaluator(library, region, as_of, overrides)
     households: list[pa.Table] = []

@@ -31,7 +31,8 @@ import pyarrow.json as pj
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.batch.caseload import Caseload, Rejected, concat, from_records
 from engine.batch.record_layout import LEVELS, Level, nullable_keys
-from engine.household.record import Unreadable, _jsonl_record  # the record reader of ``dibao evaluate``
+from engine.household.model import Unreadable
+from engine.household.readers import _jsonl_record  # the record reader of ``dibao evaluate``
 
 MAX_LINE = 1 << 20  # bytes; a household record at its size limits is a few hundred kilobytes
 SMALLEST = 8  # lines: a block the JSON reader refuses is halved down to this, then read line by line

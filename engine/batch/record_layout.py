@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.household.record import _EARLIEST, _LATEST, _SCHEMA  # one source for every reader of the record
+from engine.household.schema import allowed_values
 
 #: The first and last day a date in a record may be.
 DATE_RANGE = (_EARLIEST, _LATEST)
@@ -51,8 +52,8 @@ class Column:
 
     @property
     def allowed(self) -> tuple[str, ...] | None:
-        values = self.rules.get("allowed")
-        return tuple(values) if values is not None else None
+        """The values the field allows; the kinds are the vocabulary's in force (a batch puts its region's)."""
+        return allowed_values(self.rules)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ targets and put in place only when the run has succeeded (``engine.batch.output_
 
 from __future__ import annotations
 
+import contextvars
 import json
 import queue
 import re
@@ -33,6 +34,7 @@ from engine.batch.caseload import Caseload
 from engine.batch.output_files import OutputFiles, default_errors_path, member_path, refuse, sidecar_path
 from engine.batch.screening import Screen
 from engine.batch.spreadsheets import WriteOptions
+from engine.household.vocabulary import using
 from engine.runtime.library import PolicyLibrary
 
 __all__ = ["CHUNK", "RegionEvaluator", "Rejected", "Summary", "default_errors_path", "fen_text", "input_chunks",
@@ -118,7 +120,8 @@ def prefetched(chunks: Iterator[T]) -> Iterator[T]:
         except BaseException as error:  # handed to the reader of the chunks, where it is reported
             ahead.put(("error", error))
 
-    reader = threading.Thread(target=read, name="dibao-read", daemon=True)
+    context = contextvars.copy_context()  # the reader validates with the run's vocabulary
+    reader = threading.Thread(target=context.run, args=(read,), name="dibao-read", daemon=True)
     reader.start()
     try:
         while True:
@@ -164,7 +167,17 @@ def run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, ou
               options: WriteOptions | None = None) -> Summary:
     """Evaluate every household of ``source`` and write ``out`` (by its suffix), its errors file and sidecar
     (``evaluator``: the region already compiled for this date and these values, to reuse; ``encoding``: of CSV
-    tables read; ``options``: how CSV and Excel outputs are written)."""
+    tables read; ``options``: how CSV and Excel outputs are written). Every record is checked against the
+    region's vocabulary (``PolicyLibrary.vocabulary_of``), put in force for the run."""
+    with using(library.vocabulary_of(region)):
+        return _run_batch(library, region, as_of, source, out, errors, overrides, chunk_size, progress, any_hukou,
+                          evaluator, encoding, options)
+
+
+def _run_batch(library: PolicyLibrary, region: str, as_of: date, source: Path, out: Path, errors: Path | None,
+               overrides: dict[str, str] | None, chunk_size: int, progress: Callable[[int], None] | None,
+               any_hukou: bool, evaluator: RegionEvaluator | None, encoding: str | None,
+               options: WriteOptions | None) -> Summary:
     from engine.batch.writers import InBackground, open_writer, output_format
 
     started = time.perf_counter()

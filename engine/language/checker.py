@@ -18,7 +18,7 @@ from engine.language import types as t
 from engine.language.builtins import AGGREGATES, BUILTINS
 from engine.language.decision_tables import unreachable_rows
 from engine.language.definitions import CheckResult, Definition, mismatch, start_span
-from engine.language.fields import HOUSEHOLD_NAMES, MEMBER, RECORD_FIELDS
+from engine.language.fields import HouseholdFields, household_fields
 from engine.language.formatter import format_expression
 from engine.language.guards import never_zero, nonzero_facts
 from engine.language.literals import literal_number, literal_type, money_zero, value_literals, zero_money, zero_pair
@@ -29,14 +29,15 @@ _ORDER = ("<", "<=", ">", ">=")
 _EQUALITY = ("==", "!=")
 
 
-def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
-    """Type-check every definition's expressions and look for cycles between rules."""
+def check_program(definitions: Mapping[str, Definition], fields: HouseholdFields | None = None) -> CheckResult:
+    """Type-check every definition's expressions and look for cycles between rules; ``fields``: the household's
+    names with a region's kinds (``household_fields(vocabulary)``; default: the bundled vocabulary's)."""
     result = CheckResult()
     for definition in definitions.values():
         deps: set[str] = set()
         checked_bodies = []
         for body in definition.bodies:
-            checker = _ExpressionChecker(definitions, definition, result, deps)
+            checker = _ExpressionChecker(definitions, definition, result, deps, fields)
             checked = checker.infer(body, {})
             found = type_of(checked)
             if found != t.ANY and not t.assignable(found, definition.type) and not zero_money(body, definition.type):
@@ -51,12 +52,12 @@ def check_program(definitions: Mapping[str, Definition]) -> CheckResult:
 
 def check_expression(node: s.Node, definitions: Mapping[str, Definition] | None = None,
                      expected: t.Type | None = None, scope: str = "household",
-                     name: str = "<expression>") -> tuple[s.Node, CheckResult]:
+                     name: str = "<expression>", fields: HouseholdFields | None = None) -> tuple[s.Node, CheckResult]:
     """Check one free-standing expression (tests, ``--set`` values, invariants): its checked copy
     (``type_of`` gives its type) and what checking found."""
     result = CheckResult()
     owner = Definition(name, "rule", expected or t.ANY, node.span, (node,), scope)
-    checker = _ExpressionChecker(definitions or {}, owner, result, set())
+    checker = _ExpressionChecker(definitions or {}, owner, result, set(), fields)
     checked = checker.infer(node, {})
     found = type_of(checked)
     if expected is not None and found != t.ANY and not t.assignable(found, expected) \
@@ -69,8 +70,9 @@ class _ExpressionChecker:
     """Infers the type of one expression tree, recording diagnostics and node types."""
 
     def __init__(self, definitions: Mapping[str, Definition], owner: Definition, result: CheckResult,
-                 deps: set[str]) -> None:
+                 deps: set[str], fields: HouseholdFields | None = None) -> None:
         self.definitions = definitions
+        self.household = fields or household_fields()
         self.owner = owner
         self.result = result
         self.deps = deps
@@ -111,13 +113,13 @@ class _ExpressionChecker:
     def name(self, node: s.Name, bound: dict[str, t.Type]) -> t.Type:
         scope_vars = dict(bound)
         if self.owner.scope == "member":
-            scope_vars.setdefault("member", MEMBER)
+            scope_vars.setdefault("member", self.household.member)
         head = node.parts[0]
         if head in scope_vars:
             return self.fields(node, scope_vars[head], node.parts[1:])
         dotted = node.dotted
-        if dotted in HOUSEHOLD_NAMES:
-            return HOUSEHOLD_NAMES[dotted].type
+        if dotted in self.household.names:
+            return self.household.names[dotted].type
         definition = self.definitions.get(dotted)
         if definition is not None:
             if definition.scope == "member":
@@ -125,7 +127,7 @@ class _ExpressionChecker:
                                   f"sum(m.{dotted} for m in members)", node.span)
             self.deps.add(dotted)
             return definition.type
-        candidates = set(HOUSEHOLD_NAMES) | set(self.definitions) | set(scope_vars)
+        candidates = set(self.household.names) | set(self.definitions) | set(scope_vars)
         hint = did_you_mean(dotted, candidates)
         return self.error("E-NAME", f"unknown name {dotted!r}", node.span, hint)
 
@@ -143,7 +145,7 @@ class _ExpressionChecker:
                     self.deps.add(rest)
                     return rule.type
             if found is None:
-                names = set(RECORD_FIELDS[current.label])
+                names = set(self.household.records[current.label])
                 if current.label == "member":
                     names |= {n for n, d in self.definitions.items() if d.scope == "member"}
                 hint = did_you_mean(".".join(path[index:]), names) or did_you_mean(part, names)

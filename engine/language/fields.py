@@ -3,14 +3,18 @@
 One table per record (member, income, expense, event, request) maps a field name to its
 type and to a plain accessor ``(record, as_of) -> value``. The checker reads the types,
 the interpreter the accessors; the household model itself is ``engine.household.record``.
+The kinds and causes are enumerations whose values are a vocabulary's: the module-level
+tables carry the bundled vocabulary's, and ``household_fields(vocabulary)`` the same tables
+with a policy tree region's kinds (its rules are checked against them).
 Absent optional values have explicit encodings: a member without a disability has grade
 0 and category ``"none"``; an event without a cause has cause ``"none"``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -29,6 +33,7 @@ from engine.household.record import (
     Household,
     Member,
 )
+from engine.household.vocabulary import Vocabulary
 from engine.language import types as t
 from engine.language.builtins import age_on
 
@@ -239,3 +244,57 @@ HOUSEHOLD_NAMES: dict[str, Field] = {
 
 # Names whose value is never zero, so dividing by them needs no guard.
 POSITIVE_NAMES = frozenset({"household.size"})
+
+
+@dataclass(frozen=True)
+class HouseholdFields:
+    """The names the rules language reads in a household, with their types, for one vocabulary."""
+
+    names: dict[str, Field]  # household-level names: members, events, status.…
+    records: dict[str, dict[str, Field]]  # record label → field name → field
+    member: t.Record
+
+
+BUNDLED_FIELDS = HouseholdFields(HOUSEHOLD_NAMES, RECORD_FIELDS, MEMBER)
+_BY_VOCABULARY: dict[tuple[object, ...], HouseholdFields] = {}
+_LOCK = threading.Lock()
+
+
+def household_fields(vocabulary: Vocabulary | None = None) -> HouseholdFields:
+    """The field tables with the kinds and causes of ``vocabulary`` (the bundled tables when None)."""
+    if vocabulary is None:
+        return BUNDLED_FIELDS
+    found = _BY_VOCABULARY.get(vocabulary.signature)
+    if found is None:
+        with _LOCK:
+            found = _BY_VOCABULARY.setdefault(vocabulary.signature, _fields_for(vocabulary))
+    return found
+
+
+def _fields_for(vocabulary: Vocabulary) -> HouseholdFields:
+    kinds: dict[t.Type, t.Type] = {
+        INCOME_KIND: _enum(INCOME_KIND.label, vocabulary.income_kinds),
+        EXPENSE_KIND: _enum(EXPENSE_KIND.label, vocabulary.expense_kinds),
+        EVENT_KIND: _enum(EVENT_KIND.label, vocabulary.event_kinds),
+        EVENT_CAUSE: _enum(EVENT_CAUSE.label, {*vocabulary.all_causes, "none"}),
+    }
+    if all(old == new for old, new in kinds.items()):
+        return BUNDLED_FIELDS
+
+    def typed(found: t.Type) -> t.Type:
+        if found in kinds:
+            return kinds[found]
+        if isinstance(found, t.ListOf):
+            return t.ListOf(typed(found.element))
+        if isinstance(found, t.SetOf):
+            return t.SetOf(typed(found.element))
+        if isinstance(found, t.Record):
+            return t.Record(found.label, tuple((name, typed(inner)) for name, inner in found.fields))
+        return found
+
+    def table(fields: dict[str, Field]) -> dict[str, Field]:
+        return {name: replace(each, type=typed(each.type)) for name, each in fields.items()}
+
+    member = typed(MEMBER)
+    assert isinstance(member, t.Record)
+    return HouseholdFields(table(HOUSEHOLD_NAMES), {label: table(f) for label, f in RECORD_FIELDS.items()}, member)

@@ -49,3 +49,23 @@ COMMON_PARAMETERS: dict[str, t.Type] = {
 }
 
 ALL_OUTPUTS = {**HOUSEHOLD_OUTPUTS, **MEMBER_OUTPUTS}
+
+#: Codes of the household record the contract fixes ("Rules of the record"), in its order: every policy
+#: tree's vocabulary holds them (a record written to the contract must read in any tree). ``education``
+#: (an expense that names a level) and ``income_fell`` (an event that carries incomes) are named by the
+#: record's own structure, so they are required too.
+RECORD_CODES: dict[str, tuple[str, ...]] = {
+    "income_kinds": (
+        "wages", "business", "agriculture", "property", "private_transfer", "dividends", "industry_support",
+        "basic_pension_base", "basic_pension_other", "honour_allowance", "survivor_compensation",
+        "preferential_payment", "student_living_allowance", "student_hardship_subsidy", "land_compensation",
+        "other"),
+    "expense_kinds": ("medical", "education", "employment_cost", "disability", "other"),
+    "event_kinds": ("income_exceeded", "monitoring_application", "shock", "expenditure_resolved", "income_fell"),
+}
+#: The causes the contract fixes for each event kind that has causes.
+RECORD_CAUSES: dict[str, tuple[str, ...]] = {
+    "income_exceeded": ("flexible_employment", "migrant_work", "self_employment", "industry_support", "dividends",
+                        "death", "voluntary_exit", "land_compensation", "concealment", "other"),
+    "shock": ("illness", "schooling", "disaster", "epidemic", "accident"),
+}

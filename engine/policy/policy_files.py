@@ -26,6 +26,7 @@ import jsonschema
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Related, Span, did_you_mean
 from engine.base.yaml_source import LoadedYaml, load_yaml
+from engine.household.vocabulary import Vocabulary, read_terms
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.parser import Locator, TextLocator, parse_expression
@@ -33,6 +34,7 @@ from engine.policy.clauses import seed_problem
 from engine.policy.dated_values import read_values
 from engine.policy.policy_model import Citation, Layer, Parameter, Rule, Source, Variant, availability_rule
 from engine.policy.schema import POLICY_SCHEMA
+from engine.policy.vocabulary_check import check_vocabulary, tree_vocabulary
 
 Path_ = tuple[str | int, ...]
 NOT_LAYERS = {"tests", "__pycache__"}
@@ -48,6 +50,7 @@ class PolicyTree:
     layers: dict[str, Layer] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     unloaded: dict[str, list[str]] = field(default_factory=dict)  # layer key → its files that did not load
+    vocabulary: Vocabulary | None = None  # the common codes and every layer's additions
 
     @property
     def regions(self) -> list[str]:
@@ -164,6 +167,8 @@ def load_tree(root: Path) -> PolicyTree:
     if not tree.regions and not tree.diagnostics:
         tree.diagnostics.append(Diagnostic("E-POLICY", f"no region found in {root}: a policy folder holds common/ "
                                            "and one folder per region, each with its policy files (*.yaml)", where))
+    tree.diagnostics.extend(check_vocabulary(tree.layers))
+    tree.vocabulary = tree_vocabulary(tree.layers)
     return tree
 
 
@@ -366,6 +371,7 @@ class LayerBuilder:
                 self.add_parameter(layer, doc, name)
             for name in doc.data.get("rules", {}) or {}:
                 self.add_rule(layer, doc, name)
+            layer.vocabulary += read_terms(doc, self.key)
         return layer
 
     def header(self, doc: LoadedYaml) -> Layer | None:

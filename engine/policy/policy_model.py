@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from engine.base.diagnostics import Span
+from engine.household.vocabulary import Term
 from engine.language import syntax as s
 from engine.language import types as t
 
@@ -130,3 +131,4 @@ class Layer:
     sources: dict[str, Source] = field(default_factory=dict)
     parameters: dict[str, Parameter] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
+    vocabulary: list[Term] = field(default_factory=list)  # the household codes this layer declares, in file order

@@ -205,11 +205,38 @@ _POLICY = {
     "additionalProperties": False,
 }
 
+_TERM_FIELDS: dict[str, Any] = {
+    "name": {"type": "string", "description": "the Chinese name, as the documents write it (e.g. 工资性收入)"},
+    "meaning": {"type": "string", "description": "what the code means, in one line"},
+    "source": _CITATION,
+    "note": {"type": "string", "description": "where the words come from when no declared source names them"},
+}
+_TERM = {"type": ["object", "null"], "properties": _TERM_FIELDS, "additionalProperties": False,
+         "description": "one code of the household record: its Chinese name, meaning and source (null in a region: "
+                        "an attempt to remove a code, reported)"}
+_CODES = {"type": "object", "additionalProperties": _TERM,
+          "description": "codes (as the household record writes them) and what each one is"}
+_EVENT_KIND = {**_TERM, "properties": {**_TERM_FIELDS, "causes": {
+    **_CODES, "description": "the causes an event of this kind names (a record must give one when there are any)"}}}
+
+_VOCABULARY = {
+    "type": "object",
+    "description": "the codes a household record may use: the common layer's, and the kinds a region's document "
+                   "adds (additions only; docs/policy-files.md)",
+    "properties": {
+        "income_kinds": _CODES,
+        "expense_kinds": _CODES,
+        "event_kinds": {**_CODES, "additionalProperties": _EVENT_KIND},
+    },
+    "additionalProperties": False,
+}
+
 POLICY_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_ID,
     "title": "dibao policy file",
-    "description": "One YAML file of a region folder: metadata, sources, dated parameters and rules.",
+    "description": "One YAML file of a region folder: metadata, sources, dated parameters and rules, and the "
+                   "vocabulary of the household record.",
     "type": "object",
     "properties": {
         "policy": _POLICY,
@@ -217,6 +244,7 @@ POLICY_SCHEMA: dict[str, Any] = {
                     "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_.-]*$"}},
         "parameters": {"type": "object", "additionalProperties": _PARAMETER, "propertyNames": {"pattern": _NAME}},
         "rules": {"type": "object", "additionalProperties": _RULE, "propertyNames": {"pattern": _NAME}},
+        "vocabulary": _VOCABULARY,
     },
     "additionalProperties": False,
 }

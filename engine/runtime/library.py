@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span, did_you_mean
 from engine.base.resources import bundled_policies
+from engine.household.vocabulary import Vocabulary, bundled_vocabulary
 from engine.language import types as t
 from engine.language.checker import check_expression
 from engine.language.constants import ConstantError, constant_value
@@ -137,6 +138,17 @@ class PolicyLibrary:
     @property
     def regions(self) -> list[str]:
         return self.tree.regions
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The codes a household read without a region may use: the common layer's and every layer's additions."""
+        return self.tree.vocabulary or bundled_vocabulary()
+
+    def vocabulary_of(self, region: str | None) -> Vocabulary:
+        """The codes a household evaluated in ``region`` may use and its rules may name: the common layer's and
+        the additions of its chain's layers (the tree's when the region is None or unknown: its errors come later)."""
+        checked = self.check.regions.get(region) if region is not None else None
+        return checked.vocabulary if checked is not None and checked.vocabulary is not None else self.vocabulary
 
     def require_folder(self) -> None:
         """Stop when the chosen tree is not there at all (a mistyped --policies or $DIBAO_POLICIES)."""

@@ -16,16 +16,19 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Related, did_you_mean
+from engine.household.vocabulary import Vocabulary
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import add_months
 from engine.language.checker import check_program
 from engine.language.constants import ConstantError, constant_value
 from engine.language.definitions import CheckResult, Definition
+from engine.language.fields import household_fields
 from engine.policy.contract import COMMON_PARAMETERS, HOUSEHOLD_OUTPUTS, MEMBER_OUTPUTS
 from engine.policy.policy_files import PolicyTree
 from engine.policy.policy_model import Citation, DatedValue, Layer, Parameter, Rule
 from engine.policy.resolve import Chain, build_chain, value_in_force, variant_in_force
+from engine.policy.vocabulary_check import chain_vocabulary
 
 
 @dataclass
@@ -34,6 +37,7 @@ class CheckedRegion:
 
     chain: Chain
     result: CheckResult
+    vocabulary: Vocabulary | None = None  # the codes of the region: common and its chain's additions
 
 
 @dataclass
@@ -93,11 +97,12 @@ def unloaded_files(tree: PolicyTree, region: str) -> list[str]:
 
 def check_chain(chain: Chain) -> tuple[CheckedRegion, list[Diagnostic]]:
     definitions = definitions_of(chain)
-    result = check_program(definitions)
+    vocabulary = chain_vocabulary(chain.layers)
+    result = check_program(definitions, household_fields(vocabulary))
     problems = list(result.diagnostics)
     problems += _constant_values(chain)
     chain = with_checked_bodies(chain, result)
-    checked = CheckedRegion(chain, result)
+    checked = CheckedRegion(chain, result, vocabulary=vocabulary)
     if not any(p.severity == "error" for p in problems):
         problems += _constant_problems(chain)
     problems += _citations(chain)

@@ -64,7 +64,7 @@ def replay(decisions: Iterable[Decision], library: PolicyLibrary, label: str) ->
         key = f"{decision.household_id} ({decision.region})"
         result.old_digests.setdefault(decision.region, set()).add(decision.policy_digest)
         try:
-            household = validate_household(decision.household)
+            household = validate_household(decision.household, vocabulary=library.vocabulary_of(decision.region))
             resolved = policies.resolved(decision.region, decision.as_of, decision.overrides)
             result.new_digests[f"{decision.region}@{decision.as_of}"] = resolved.digest
             after = policies.evaluate(household, decision.region, decision.as_of, decision.overrides)

@@ -10,13 +10,14 @@ policy file rather than in the request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, FieldPath, Span
-from engine.household.record import Household, Unreadable, household_errors, read_household_text, validate_household
+from engine.household.record import Household, Unreadable, read_household_text, validate_household
+from engine.household.vocabulary import Vocabulary
 
 BODY = "<request>"
 Path = FieldPath
@@ -64,7 +65,10 @@ def parse_body(body: bytes) -> tuple[dict[str, Any], str]:
     return data, text
 
 
-def evaluation(body: bytes, *, with_output: bool = False) -> Evaluation:
+def evaluation(body: bytes, *, with_output: bool = False,
+               vocabulary_of: Callable[[str | None], Vocabulary] | None = None) -> Evaluation:
+    """What ``/v1/evaluate`` and ``/v1/explain`` are asked; the household checked against the region's
+    vocabulary (``vocabulary_of(region)``, the library's)."""
     data, text = parse_body(body)
     problems: Problems = []
     allowed = {"region", "date", "household", "set"} | ({"output"} if with_output else set())
@@ -73,20 +77,21 @@ def evaluation(body: bytes, *, with_output: bool = False) -> Evaluation:
     as_of = _date(data, "date", problems)
     overrides = _overrides(data, problems)
     output = _text(data, "output", problems, required=False) if with_output else None
-    household = _household(data, problems)
+    household = _household(data, problems, vocabulary_of(region) if vocabulary_of is not None else None)
     if problems:
         raise RequestProblem(problems, text)
     assert region is not None and as_of is not None and household is not None
     return Evaluation(region, as_of, data["household"], household, overrides, output, text)
 
 
-def comparison(body: bytes) -> tuple[date, Household, dict[str, str], str]:
-    """What ``/v1/compare`` is asked: a date, a household and overrides."""
+def comparison(body: bytes, vocabulary: Vocabulary | None = None) -> tuple[date, Household, dict[str, str], str]:
+    """What ``/v1/compare`` is asked: a date, a household (checked against the tree's ``vocabulary``) and
+    overrides."""
     data, text = parse_body(body)
     problems = _unknown_fields(data, {"date", "household", "set"})
     as_of = _date(data, "date", problems)
     overrides = _overrides(data, problems)
-    household = _household(data, problems)
+    household = _household(data, problems, vocabulary)
     if problems:
         raise RequestProblem(problems, text)
     assert as_of is not None and household is not None
@@ -145,15 +150,15 @@ def _overrides(data: dict[str, Any], problems: Problems) -> dict[str, str]:
     return found
 
 
-def _household(data: dict[str, Any], problems: Problems) -> Household | None:
+def _household(data: dict[str, Any], problems: Problems, vocabulary: Vocabulary | None) -> Household | None:
     record = data.get("household")
     if record is None:
         problems.append(_problem(("household",), "E-REQUEST", "required"))
         return None
     try:
-        return validate_household(record, source=BODY)
-    except DiagnosticError:
-        problems += [at(("household", *(d.path or ())), d) for d in household_errors(record, source=BODY)]
+        return validate_household(record, source=BODY, vocabulary=vocabulary)
+    except DiagnosticError as error:
+        problems += [at(("household", *(d.path or ())), d) for d in error.diagnostics]
         return None
 
 

@@ -29,7 +29,7 @@ router = APIRouter(tags=["evaluation"])
 async def evaluate(request: Request) -> Response:
     """One household in a region on a date: the contract's determination (and its decision id when logged)."""
     state = state_of(request)
-    asked = requests.evaluation(await request.body())
+    asked = requests.evaluation(await request.body(), vocabulary_of=state.policies.library.vocabulary_of)
     try:
         determination = state.policies.evaluate(asked.household, asked.region, asked.as_of, asked.overrides)
     except DiagnosticError as error:
@@ -52,7 +52,8 @@ async def explain(request: Request) -> JSONResponse:
     from engine.tools.explain import explain as explain_household
 
     state = state_of(request)
-    asked = requests.evaluation(await request.body(), with_output=True)
+    asked = requests.evaluation(await request.body(), with_output=True,
+                                vocabulary_of=state.policies.library.vocabulary_of)
     try:
         explanation = await run_in_threadpool(explain_household, state.policies.library, asked.household,
                                               asked.region, asked.as_of, asked.overrides, asked.output)
@@ -67,7 +68,7 @@ async def compare(request: Request) -> JSONResponse:
     from engine.tools.reports import compare_regions
 
     state = state_of(request)
-    as_of, household, overrides, text = requests.comparison(await request.body())
+    as_of, household, overrides, text = requests.comparison(await request.body(), state.policies.library.vocabulary)
     try:
         comparison = await run_in_threadpool(compare_regions, state.policies.library, household, as_of, overrides)
     except DiagnosticError as error:

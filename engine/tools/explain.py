@@ -86,11 +86,13 @@ class Explanation:
     determination: Determination
     outputs: list[ExplainNode]
     incomes: list[IncomeDecision] = field(default_factory=list)
+    kind_names: Mapping[str, str] = field(default_factory=dict)  # income kind → its Chinese name (the vocabulary's)
 
     def as_dict(self) -> dict[str, Any]:
         head = self.determination.to_json()
+        incomes = [i.as_dict() | {"kind_name": self.kind_names.get(i.kind, "")} for i in self.incomes]
         return {key: head[key] for key in ("region", "date", "policy", "household")} | {
-            "explain": [node.as_dict() for node in self.outputs], "incomes": [i.as_dict() for i in self.incomes]}
+            "explain": [node.as_dict() for node in self.outputs], "incomes": incomes}
 
     def to_json(self) -> str:
         """The tree as indented JSON, however deep the chain of rules it explains."""
@@ -122,7 +124,9 @@ def explain(library: PolicyLibrary, household: Household, region: str, as_of: da
     for member_id, values in determination.members.items():
         nodes += [builder.rule(name, member_id, kind="output") for name in values]
     dependencies = library.region(region).result.dependencies
-    return Explanation(determination, nodes, income_decisions(resolved, household, dependencies))
+    vocabulary = library.vocabulary_of(region)
+    names = {kind: vocabulary.name("income_kinds", kind) for kind in vocabulary.income_kinds}
+    return Explanation(determination, nodes, income_decisions(resolved, household, dependencies), names)
 
 
 class _TreeBuilder:

@@ -81,7 +81,7 @@ def explain_failure(library: PolicyLibrary, outcome: CaseOutcome) -> list[str]:
     lines: list[str] = []
     case = outcome.case
     try:
-        household = validate_household(case.household)
+        household = validate_household(case.household, vocabulary=library.vocabulary_of(case.region))
         for name, _want, _got in outcome.mismatches:
             if name.startswith("members."):
                 continue

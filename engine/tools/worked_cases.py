@@ -103,7 +103,7 @@ def run_case(case: WorkedCase, library: PolicyLibrary) -> CaseOutcome:
     """Evaluate a case and compare every expected output with what the policy gives."""
     try:
         household = validate_household(case.household, source=str(case.span.file), line=case.span.line,
-                                       locate=case.locate)
+                                       locate=case.locate, vocabulary=library.vocabulary_of(case.region))
         wanted = list(case.expect) + sorted({n for outs in case.expect_members.values() for n in outs})
         determination = evaluate(household, case.region, case.as_of, overrides=case.overrides,
                                  outputs=wanted or None, library=library)

@@ -22,16 +22,13 @@ from starlette.datastructures import FormData, UploadFile
 from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.household.record import (
     DISABILITY_CATEGORIES,
-    EVENT_CAUSES,
-    EVENT_KINDS,
-    EXPENSE_KINDS,
-    INCOME_KINDS,
     LABOUR_CAPACITIES,
     REQUEST_KINDS,
     Household,
     read_household_text,
     validate_household,
 )
+from engine.household.vocabulary import Vocabulary
 from engine.runtime.library import PolicyLibrary
 from engine.web import charts
 from engine.web import household_form as hf
@@ -152,11 +149,13 @@ async def _form_and_record(submitted: FormData) -> tuple[dict[str, str], str | N
 def _calculator(request: Request, library: PolicyLibrary, form: dict[str, str], pasted: str | None = None,
                 compare: bool = False, evaluate: bool = False) -> Response:
     context: dict[str, Any] = {"form": form, "regions": library.regions, "errors": {}, "problems": [],
-                               "vocabulary": _vocabulary(), "slots": hf.member_slots(form), "sizes": _sizes()}
+                               "vocabulary": _vocabulary(library.vocabulary), "slots": hf.member_slots(form),
+                               "sizes": _sizes()}
     status = 200
     if evaluate:
         try:
-            household, _ = _household(form, pasted)
+            vocabulary = library.vocabulary if compare else library.vocabulary_of(form.get("region") or None)
+            household, _ = _household(form, pasted, vocabulary)
             as_of = _date(form.get("date", ""), "date")
             overrides = _overrides(form.get("overrides", ""))
             if compare:
@@ -186,16 +185,17 @@ def _built_of(error: DiagnosticError) -> hf.FormRecord | None:
     return error.built if isinstance(error, _FormProblem) else None
 
 
-def _household(form: dict[str, str], pasted: str | None) -> tuple[Household, hf.FormRecord | None]:
+def _household(form: dict[str, str], pasted: str | None,
+               vocabulary: Vocabulary) -> tuple[Household, hf.FormRecord | None]:
     if pasted is not None:
         raw = _raw(pasted)
         try:
-            return validate_household(raw, source="record"), None
+            return validate_household(raw, source="record", vocabulary=vocabulary), None
         except DiagnosticError as error:
             raise _FormProblem(list(error.diagnostics), None) from None
     built = hf.record_from_form(form)
     try:
-        return validate_household(built.record, source="form"), built
+        return validate_household(built.record, source="form", vocabulary=vocabulary), built
     except DiagnosticError as error:
         raise _FormProblem(list(error.diagnostics), built) from None
 
@@ -210,10 +210,10 @@ def _raw(text: str) -> Any:
     return raw
 
 
-def _vocabulary() -> dict[str, list[str]]:
-    """The choices of the form's select boxes, from the household record's vocabulary."""
-    return {"income": sorted(INCOME_KINDS), "expense": sorted(EXPENSE_KINDS), "event": sorted(EVENT_KINDS),
-            "cause": sorted({c for causes in EVENT_CAUSES.values() for c in causes}),
+def _vocabulary(vocabulary: Vocabulary) -> dict[str, list[str]]:
+    """The choices of the form's select boxes, from the policy tree's vocabulary of the household record."""
+    return {"income": sorted(vocabulary.income_kinds), "expense": sorted(vocabulary.expense_kinds),
+            "event": sorted(vocabulary.event_kinds), "cause": sorted(vocabulary.all_causes),
             "capacity": [c for c in ("full", "partial", "none") if c in LABOUR_CAPACITIES],
             "category": sorted(DISABILITY_CATEGORIES), "request": sorted(REQUEST_KINDS),
             "certificate": ["second_generation", "other"], "level": ["compulsory", "high_school", "vocational",
@@ -268,7 +268,7 @@ def _population(library: PolicyLibrary, region: str, choice: str, upload: bytes 
     else:
         return None
     home = region.split("/")[0]
-    return [h for h in parse_household_text(text, fmt="jsonl", source=source)
+    return [h for h in parse_household_text(text, fmt="jsonl", source=source, vocabulary=library.vocabulary_of(region))
             if isinstance(h, Household) and h.hukou == home]
 
 

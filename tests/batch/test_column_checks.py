@@ -19,7 +19,8 @@ from engine.batch.column_checks import check
 from engine.batch.json_lines import read_block
 from engine.batch.record_layout import LEVELS
 from engine.batch.tables import table_chunks
-from engine.household.record import _jsonl_record, household_errors
+from engine.household.readers import _jsonl_record
+from engine.household.record import household_errors
 from engine.household.strategies import households
 from engine.runtime.library import PolicyLibrary
 
@@ -277,17 +278,16 @@ def test_what_tables_cannot_show_is_left_to_the_record_validator(text: str) -> N
 
 
 def test_every_rule_relating_fields_has_a_column_form() -> None:
-    """The record validator's cross-field rules (functions of ``household._problems``) each have a column-wise
-    counterpart; a new one without it would let the column checks accept what the record validator rejects."""
-    import engine.household.record as household
+    """The record validator's cross-field rules (``CROSS_FIELD_CHECKS`` of ``engine.household.problems``) each have
+    a column-wise counterpart; a new one without it would let the column checks accept what the record validator
+    rejects."""
     from engine.batch.column_checks import CROSS_CHECKS
+    from engine.household.problems import CROSS_FIELD_CHECKS
 
     counterparts = {"_duplicate_member_ids": "member.id", "_request_members": "request.member",
                     "_event_causes": "event.cause", "_levels": "expense.level", "_status_details": "household.status",
                     "_event_incomes": "event.income_before"}
-    structure = {"_Problem", "_kind_of", "_prepared", "_validator", "_from_cerberus"}  # the schema's own checks
-    used = {name for name in household._problems.__code__.co_names if name.startswith("_")
-            and callable(getattr(household, name, None)) and name not in structure}
+    used = {check.__name__ for check in CROSS_FIELD_CHECKS}
     assert used == set(counterparts), f"rules relating fields without a column form: {used - set(counterparts)}"
     assert set(counterparts.values()) <= set(CROSS_CHECKS)
 

@@ -88,7 +88,9 @@ def test_explanation_labels_in_chinese() -> None:
                "dibao.standard_annual", str(EXAMPLE)).stdout
     assert text.startswith("HB-0001 · hebi 于 2017-10-01 · 政策 2017.2")
     assert "有效期 2017-07-01 – 2017-12-31" in text
-    assert re.search(r"^p1 +basic_pension_base +103/月 +103\.00 +不计入", text, re.MULTILINE)
+    # each income kind by the vocabulary's Chinese name, its code beside it
+    assert re.search(r"^p1 +城乡居民基本养老保险基础养老金 \(basic_pension_base\) +103/月 +103\.00 +不计入", text,
+                     re.MULTILINE)
     document = run("explain", "--lang", "zh", "--region", "hebi", "--date", "2017-10-01", "--format", "markdown",
                    str(EXAMPLE)).stdout
     assert "## 收入" in document and "## 输出项" in document
