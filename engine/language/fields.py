@@ -232,8 +232,7 @@ def _income_change_column(name: str) -> ColumnReader:
     def read(columns: Columns) -> Col:
         fen, per = columns.stored("event", name), columns.stored("event", "per")
         monthly = per.codes == per.vocab.index["month"]
-        bad = columns.missing("event", name) | c.guard((fen, 12))
-        return Col("rat", np.where(monthly, fen * 12, fen), 100, bad)
+        return Col("rat", np.where(monthly, fen * 12, fen), 100, columns.missing("event", name))
 
     return read
 

@@ -102,3 +102,63 @@ def test_every_built_in_has_a_column_form_or_says_why_not() -> None:
     """A built-in without a column form would send a caseload to the interpreter: each has one, or a reason."""
     assert [name for name, f in b.BUILTINS.items() if (f.column is None) == (not f.no_column)] == []
     assert [name for name, f in b.BUILTINS.items() if f.column is None] == []  # today every one has a column form
+
+
+def test_every_field_is_read_from_columns() -> None:
+    """Each field of the household either has a column reader in the fields' table or is a batch column of its
+    name (lists are aggregated, ``as_of`` is the run's date): a field the batch cannot read would send a caseload
+    to the interpreter."""
+    from engine.batch.column_batch import BATCH_COLUMNS, LIST_FIELDS
+    from engine.language.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
+
+    unread = []
+    for level, table in [("household", HOUSEHOLD_NAMES), *RECORD_FIELDS.items()]:
+        for name, entry in table.items():
+            column = name.split(".")[-1]
+            if entry.column is None and column not in BATCH_COLUMNS[level] and (level, column) not in LIST_FIELDS \
+                    and name != "as_of":
+                unread.append(f"{level}.{name}")
+    assert unread == []
+
+
+class _Members:
+    """The columns of a few members, as a batch holds them."""
+
+    def __init__(self, births: list[date], grades: list[int], as_of: date) -> None:
+        self.as_of_days = as_of.toordinal() - EPOCH
+        self.columns = {"birth_date": days(births), "disability_grade": np.array(grades, dtype=np.int64)}
+        self.cache: dict[str, object] = {}
+
+    def stored(self, level: str, name: str) -> object:
+        return self.columns[name]
+
+    def missing(self, level: str, name: str) -> object:
+        return False
+
+    def children(self, level: str) -> np.ndarray:
+        raise AssertionError("not read")
+
+    def cached(self, key: str, compute: object) -> object:
+        return self.cache.setdefault(key, compute())  # type: ignore[operator]
+
+
+def test_derived_member_fields_agree_in_both_forms() -> None:
+    """elderly, minor, adult, disabled and severely disabled: one test, the same answer for one member and in
+    a column, on either side of the 18th and 60th birthdays and for every grade."""
+    from engine.household.record import Disability, Member
+    from engine.language.fields import MEMBER_FIELDS
+
+    as_of = date(2024, 3, 1)
+    births = [date(1964, 3, 1), date(1964, 3, 2), date(2006, 3, 1), date(2006, 3, 2), date(1964, 2, 29),
+              date(2000, 1, 1)]
+    grades = [0, 1, 2, 3, 4, 0]
+    members = [Member(id=f"p{i}", birth_date=birth, labour_capacity="full", seriously_ill=False, employed=False,
+                      applies_single_person=False, incomes=(), expenses=(),
+                      disability=Disability(grade, "physical", "other") if grade else None)
+               for i, (birth, grade) in enumerate(zip(births, grades, strict=True))]
+    columns = _Members(births, grades, as_of)
+    for name in ("age", "elderly", "minor", "adult", "disabled", "severely_disabled"):
+        entry = MEMBER_FIELDS[name]
+        assert entry.column is not None, name
+        column = entry.column(columns)
+        assert [v.item() for v in np.asarray(column.data)] == [entry.get(m, as_of) for m in members], name
