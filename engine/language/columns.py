@@ -12,6 +12,7 @@ household fields' column readers (``engine.language.fields``) and the columnar c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -106,15 +107,31 @@ def mul(a: Any, b: Any) -> Any:
 
 
 def normalise(num: Any, den: Any, bad: Any) -> Col:
-    """Reduce num/den when denominators grow large (small ones cost nothing to keep)."""
+    """Reduce num/den when denominators grow large (small ones cost nothing to keep).
+
+    A single denominator ``d`` is divided by its greatest common divisor with every numerator, which gives the
+    least common multiple of the rows' own reduced denominators: when that is small the column keeps one
+    denominator (every later operation stays on the cheap path of a single one); otherwise each row is reduced
+    on its own."""
     if np.ndim(den) == 0:
         if int(den) < 1 << 24:
             return Col("rat", num, den, bad)
+        common = _common_divisor(int(den), num)
+        if common > 0 and int(den) // common < 1 << 24:
+            return Col("rat", np.asarray(num, dtype=I64) // common, int(den) // common, bad)
     elif len(den) == 0 or int(np.max(den)) < 1 << 24:
         return Col("rat", num, den, bad)
     g = np.gcd(num, den)
     g = np.where(g == 0, 1, g)
     return Col("rat", num // g, den // g, bad)
+
+
+def _common_divisor(den: int, num: Any) -> int:
+    """The greatest common divisor of ``den`` and every numerator (0 when there is none to trust)."""
+    values = np.asarray(num, dtype=I64)
+    if values.size and (values == SMALLEST).any():
+        return 0  # no int64 holds its magnitude
+    return math.gcd(den, int(np.gcd.reduce(values.reshape(-1), initial=0)))
 
 
 def rat_add(a: Col, b: Col, sign: int = 1) -> Col:
@@ -307,11 +324,10 @@ def compare_categories(left: Col, right: Col, compare: Callable[[Any, Any], Any]
     return Col("bool", compare(a.data, b.data), 1, a.bad | b.bad)
 
 
-
 def select(condition: Col, then: Col, otherwise: Col) -> Col:
     """Row by row: ``then`` where the condition holds, else ``otherwise`` (badness follows the choice)."""
     chosen = np.asarray(condition.data, dtype=bool)
-    bad = condition.bad | np.where(chosen, then.bad, otherwise.bad)
+    bad = _chosen_bad(condition, chosen, then, otherwise)
     if then.kind == "bad" and otherwise.kind == "bad":
         return Col("bad", then.data, 1, np.asarray(True))
     if then.kind == "bad":
@@ -329,10 +345,34 @@ def select(condition: Col, then: Col, otherwise: Col) -> Col:
             return Col("cat", np.where(chosen, then.data, otherwise.data), then.den, bad)
         then, otherwise = decoded(then), decoded(otherwise)
     if "rat" in (then.kind, otherwise.kind):
-        a, b = as_rat(then), as_rat(otherwise)
+        a, b = _common_scalar_denominator(as_rat(then), as_rat(otherwise))
+        if np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and int(a.den) == int(b.den):
+            return Col("rat", np.where(chosen, a.data, b.data), a.den, _chosen_bad(condition, chosen, a, b))
         return Col("rat", np.where(chosen, a.data, b.data), np.where(chosen, a.den, b.den), bad)
     return Col(then.kind, np.where(chosen, then.data, otherwise.data), then.den, bad)
 
+
+def _chosen_bad(condition: Col, chosen: Any, then: Col, otherwise: Col) -> Any:
+    """The bad rows of a choice: the condition's, and those of the value chosen in each row."""
+    if np.ndim(then.bad) == 0 and np.ndim(otherwise.bad) == 0 and bool(then.bad) == bool(otherwise.bad):
+        return condition.bad | bool(then.bad)  # the same either way: no row-by-row choice to make
+    return condition.bad | np.where(chosen, then.bad, otherwise.bad)
+
+
+def _common_scalar_denominator(a: Col, b: Col) -> tuple[Col, Col]:
+    """Two rationals of different single denominators over their least common one, when it is small (so that
+    a choice between them keeps one denominator, not a column of them); rows whose numerator could overflow
+    on the way are bad. Anything else is returned as it is."""
+    if np.ndim(a.den) or np.ndim(b.den) or int(a.den) == int(b.den):
+        return a, b
+    common = math.lcm(int(a.den), int(b.den))
+    if common >= 1 << 24:
+        return a, b
+    scaled = []
+    for col in (a, b):
+        factor = common // int(col.den)
+        scaled.append(Col("rat", mul(col.data, factor), common, col.bad | guard((col.data, factor))))
+    return scaled[0], scaled[1]
 
 
 def _coded_like(col: Col, other: Col) -> Col:

@@ -162,3 +162,37 @@ def test_derived_member_fields_agree_in_both_forms() -> None:
         assert entry.column is not None, name
         column = entry.column(columns)
         assert [v.item() for v in np.asarray(column.data)] == [entry.get(m, as_of) for m in members], name
+
+
+def test_a_large_single_denominator_is_reduced_exactly_and_stays_single() -> None:
+    """normalise divides one large denominator by its common divisor with every numerator: the same values as
+    reducing each row, one denominator kept; where no small common one exists, each row is reduced."""
+    from fractions import Fraction
+
+    from engine.language.columns import normalise
+
+    numerators = np.array([6_912_000_000 * 3, 2400 * 5, 0, -4800, 7_200_000], dtype=np.int64)
+    reduced = normalise(numerators, 6_912_000_000, False)
+    assert np.ndim(reduced.den) == 0 and int(reduced.den) < 1 << 24
+    assert [Fraction(int(n), int(reduced.den)) for n in reduced.data] == [Fraction(int(n), 6_912_000_000)
+                                                                         for n in numerators]
+    coprime = normalise(np.array([1, 2, 3], dtype=np.int64), 2**31 - 1, False)  # a prime: nothing in common
+    assert [Fraction(int(n), int(d)) for n, d in zip(coprime.data, np.broadcast_to(coprime.den, (3,)), strict=True)] \
+        == [Fraction(n, 2**31 - 1) for n in (1, 2, 3)]
+
+
+def test_a_choice_between_two_denominators_keeps_one_and_its_bad_rows() -> None:
+    """select over rationals of different single denominators gives one common denominator, exact values, and
+    the bad rows of the values chosen only."""
+    from fractions import Fraction
+
+    from engine.language.columns import select
+
+    condition = Col("bool", np.array([True, False, True, False]))
+    then = Col("rat", np.array([1, 2, 3, 4], dtype=np.int64), 12, np.array([False, True, False, False]))
+    otherwise = Col("rat", np.array([5, 6, 7, 8], dtype=np.int64), 100, np.array([False, False, False, True]))
+    chosen = select(condition, then, otherwise)
+    assert np.ndim(chosen.den) == 0
+    assert [Fraction(int(n), int(chosen.den)) for n in chosen.data] == [
+        Fraction(1, 12), Fraction(6, 100), Fraction(3, 12), Fraction(8, 100)]
+    assert list(np.broadcast_to(chosen.bad, (4,))) == [False, False, False, True]
