@@ -7,7 +7,7 @@ and rows are grouped by parent, in parent order. Readers of every input format p
 caseloads; ``engine.batch.column_checks`` validates them column by column and converts their
 values (money to integer fen, dates to days since 1970, enumerations to codes), and
 :func:`batch_of` lays the households that passed out as the columnar evaluator's
-:class:`~engine.batch.columnar.Batch`. Absent optional values have explicit encodings, exactly
+:class:`~engine.batch.column_batch.Batch`. Absent optional values have explicit encodings, exactly
 as the interpreter's field table reads them: no disability is grade 0 and category
 ``"none"``, an event without a cause has cause ``"none"``, a request for no member has
 member ``""``, a missing date sets the column's ``*_missing`` flag.
@@ -25,10 +25,11 @@ import numpy as np
 import pyarrow as pa
 
 from engine.base.diagnostics import DiagnosticError
-from engine.batch.columnar import Batch, Coded, Vocab
+from engine.batch.column_batch import Batch, Deferred
 from engine.batch.record_layout import LEVELS, Column, ancestors
 from engine.household.record import Household, record_id, validate_household
 from engine.household.vocabulary import in_force
+from engine.language.columns import Coded, Vocab
 
 I64 = np.int64
 
@@ -274,8 +275,6 @@ def _events_by_date(parent: np.ndarray, days: Any) -> np.ndarray | None:
 
 
 def _take(value: Any, rows: np.ndarray) -> Any:
-    from engine.batch.columnar import Deferred
-
     if isinstance(value, Coded):
         return Coded(value.codes[rows], value.vocab)
     if isinstance(value, Deferred):

@@ -1,4 +1,5 @@
-"""Columnar building blocks against their one-value counterparts in engine.language.builtins."""
+"""Column building blocks against their one-value counterparts in engine.language.builtins, and the one
+table of built-ins and household fields that both forms come from."""
 
 from __future__ import annotations
 
@@ -7,19 +8,18 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from engine.batch.columnar import (
+from engine.batch.reductions import segment_extreme, segment_sum
+from engine.language import builtins as b
+from engine.language.builtins import add_working_days_column as add_working_days
+from engine.language.columns import (
     EPOCH,
     Col,
-    _segment_extreme,
-    _segment_sum,
     add_months,
-    add_working_days,
     age_on,
     months_between,
     rat_compare,
     round_half_up,
 )
-from engine.language import builtins as b
 
 DAYS = [date(2016, 1, 31) + timedelta(days=n * 37) for n in range(80)] + [date(2024, 2, 29), date(2023, 12, 31)]
 
@@ -63,9 +63,9 @@ def test_segment_reductions_with_empty_segments_anywhere() -> None:
     # segments: [0, 2), empty, [2, 5), empty at the end
     starts, ends = np.array([0, 2, 2, 5]), np.array([2, 2, 5, 5])
     values = np.array([3, 9, 4, 1, 7], dtype=np.int64)
-    assert list(_segment_sum(values, starts, ends)) == [12, 0, 12, 0]
-    assert list(_segment_extreme(values, starts, ends, False, -1)) == [9, -1, 7, -1]
-    assert list(_segment_extreme(values, starts, ends, True, 99)) == [3, 99, 1, 99]
+    assert list(segment_sum(values, starts, ends)) == [12, 0, 12, 0]
+    assert list(segment_extreme(values, starts, ends, False, -1)) == [9, -1, 7, -1]
+    assert list(segment_extreme(values, starts, ends, True, 99)) == [3, 99, 1, 99]
 
 
 def test_rationals_round_half_away_from_zero_exactly() -> None:
@@ -81,7 +81,7 @@ def test_comparisons_cross_multiply_exactly() -> None:
 
 
 def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
-    from engine.batch.columnar import (
+    from engine.language.columns import (
         FIRST_DAY,
         LAST_DAY,
         days_of,
@@ -98,10 +98,101 @@ def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
     assert [back(v) for v in last_day_of_month(sample)] == [b.last_day_of_month(back(v)) for v in sample]
 
 
-def test_every_built_in_has_a_column_form() -> None:
-    """A built-in the columnar compiler does not know would send a caseload to the interpreter."""
-    from engine.batch.columnar import CALLS
-    from engine.language.builtins import BUILTINS
+def test_every_built_in_has_a_column_form_or_says_why_not() -> None:
+    """A built-in without a column form would send a caseload to the interpreter: each has one, or a reason."""
+    assert [name for name, f in b.BUILTINS.items() if (f.column is None) == (not f.no_column)] == []
+    assert [name for name, f in b.BUILTINS.items() if f.column is None] == []  # today every one has a column form
 
-    assert sorted(set(BUILTINS) - set(CALLS)) == []
-    assert sorted(set(CALLS) - set(BUILTINS)) == []
+
+def test_every_field_is_read_from_columns() -> None:
+    """Each field of the household either has a column reader in the fields' table or is a batch column of its
+    name (lists are aggregated, ``as_of`` is the run's date): a field the batch cannot read would send a caseload
+    to the interpreter."""
+    from engine.batch.column_batch import BATCH_COLUMNS, LIST_FIELDS
+    from engine.language.fields import HOUSEHOLD_NAMES, RECORD_FIELDS
+
+    unread = []
+    for level, table in [("household", HOUSEHOLD_NAMES), *RECORD_FIELDS.items()]:
+        for name, entry in table.items():
+            column = name.split(".")[-1]
+            if entry.column is None and column not in BATCH_COLUMNS[level] and (level, column) not in LIST_FIELDS \
+                    and name != "as_of":
+                unread.append(f"{level}.{name}")
+    assert unread == []
+
+
+class _Members:
+    """The columns of a few members, as a batch holds them."""
+
+    def __init__(self, births: list[date], grades: list[int], as_of: date) -> None:
+        self.as_of_days = as_of.toordinal() - EPOCH
+        self.columns = {"birth_date": days(births), "disability_grade": np.array(grades, dtype=np.int64)}
+        self.cache: dict[str, object] = {}
+
+    def stored(self, level: str, name: str) -> object:
+        return self.columns[name]
+
+    def missing(self, level: str, name: str) -> object:
+        return False
+
+    def children(self, level: str) -> np.ndarray:
+        raise AssertionError("not read")
+
+    def cached(self, key: str, compute: object) -> object:
+        return self.cache.setdefault(key, compute())  # type: ignore[operator]
+
+
+def test_derived_member_fields_agree_in_both_forms() -> None:
+    """elderly, minor, adult, disabled and severely disabled: one test, the same answer for one member and in
+    a column, on either side of the 18th and 60th birthdays and for every grade."""
+    from engine.household.record import Disability, Member
+    from engine.language.fields import MEMBER_FIELDS
+
+    as_of = date(2024, 3, 1)
+    births = [date(1964, 3, 1), date(1964, 3, 2), date(2006, 3, 1), date(2006, 3, 2), date(1964, 2, 29),
+              date(2000, 1, 1)]
+    grades = [0, 1, 2, 3, 4, 0]
+    members = [Member(id=f"p{i}", birth_date=birth, labour_capacity="full", seriously_ill=False, employed=False,
+                      applies_single_person=False, incomes=(), expenses=(),
+                      disability=Disability(grade, "physical", "other") if grade else None)
+               for i, (birth, grade) in enumerate(zip(births, grades, strict=True))]
+    columns = _Members(births, grades, as_of)
+    for name in ("age", "elderly", "minor", "adult", "disabled", "severely_disabled"):
+        entry = MEMBER_FIELDS[name]
+        assert entry.column is not None, name
+        column = entry.column(columns)
+        assert [v.item() for v in np.asarray(column.data)] == [entry.get(m, as_of) for m in members], name
+
+
+def test_a_large_single_denominator_is_reduced_exactly_and_stays_single() -> None:
+    """normalise divides one large denominator by its common divisor with every numerator: the same values as
+    reducing each row, one denominator kept; where no small common one exists, each row is reduced."""
+    from fractions import Fraction
+
+    from engine.language.columns import normalise
+
+    numerators = np.array([6_912_000_000 * 3, 2400 * 5, 0, -4800, 7_200_000], dtype=np.int64)
+    reduced = normalise(numerators, 6_912_000_000, False)
+    assert np.ndim(reduced.den) == 0 and int(reduced.den) < 1 << 24
+    assert [Fraction(int(n), int(reduced.den)) for n in reduced.data] == [Fraction(int(n), 6_912_000_000)
+                                                                         for n in numerators]
+    coprime = normalise(np.array([1, 2, 3], dtype=np.int64), 2**31 - 1, False)  # a prime: nothing in common
+    assert [Fraction(int(n), int(d)) for n, d in zip(coprime.data, np.broadcast_to(coprime.den, (3,)), strict=True)] \
+        == [Fraction(n, 2**31 - 1) for n in (1, 2, 3)]
+
+
+def test_a_choice_between_two_denominators_keeps_one_and_its_bad_rows() -> None:
+    """select over rationals of different single denominators gives one common denominator, exact values, and
+    the bad rows of the values chosen only."""
+    from fractions import Fraction
+
+    from engine.language.columns import select
+
+    condition = Col("bool", np.array([True, False, True, False]))
+    then = Col("rat", np.array([1, 2, 3, 4], dtype=np.int64), 12, np.array([False, True, False, False]))
+    otherwise = Col("rat", np.array([5, 6, 7, 8], dtype=np.int64), 100, np.array([False, False, False, True]))
+    chosen = select(condition, then, otherwise)
+    assert np.ndim(chosen.den) == 0
+    assert [Fraction(int(n), int(chosen.den)) for n in chosen.data] == [
+        Fraction(1, 12), Fraction(6, 100), Fraction(3, 12), Fraction(8, 100)]
+    assert list(np.broadcast_to(chosen.bad, (4,))) == [False, False, False, True]
