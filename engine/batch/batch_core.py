@@ -1,8 +1,9 @@
 """One chunk of a caseload through one region's rules, answered as Arrow tables.
 
 :meth:`RegionEvaluator.answer` takes a :class:`~engine.batch.caseload.Caseload` (households as
-tables), validates it column by column, asks the record validator for the messages of
-the households that break a rule, evaluates the others with the compiled columnar
+tables), validates it column by column, words the rejections of the households that break
+a rule from the column checks' flags (``engine.batch.rejections``; the record validator
+words those the flags cannot describe), evaluates the others with the compiled columnar
 program and hands the households it marks as not computed to the interpreter, so both
 paths answer the same. The answer is a household table (``id`` and every household
 output) and a member table (``household_id``, ``member_id`` and every member output),
@@ -28,6 +29,7 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.batch.caseload import Caseload, Rejected, batch_of, caseload_from_households, one_by_one, record_problem
 from engine.batch.column_checks import check
 from engine.batch.columnar import EPOCH, Col, ColumnarProgram, ListTable, decoded, outside_calendar, to_fen
+from engine.batch.rejections import described
 from engine.household.record import Household, validate_household
 from engine.language import types as t
 from engine.policy.resolve import Unavailable
@@ -115,6 +117,7 @@ class RegionEvaluator:
             checked = check(caseload)
             turned_away = screen(caseload, ~checked.bad) if screen is not None else {}
             to_explain = np.flatnonzero(checked.bad & ~_marked(caseload.size, turned_away))
+            rejected, to_explain = described(caseload, checked, to_explain)  # from the column checks' flags
             agreed = _explained(caseload, to_explain, rejected)
         except Exception:  # a table the column checks cannot read: the records are checked one by one
             agreed = False
@@ -153,7 +156,7 @@ class RegionEvaluator:
         return None if name in self.program.rules or isinstance(value, Unavailable) else value
 
 
-def _marked(size: int, rows: dict[int, str]) -> np.ndarray:
+def _marked(size: int, rows: dict[int, Diagnostic]) -> np.ndarray:
     mask = np.zeros(size, dtype=bool)
     mask[list(rows)] = True
     return mask

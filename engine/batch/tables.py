@@ -451,7 +451,7 @@ def _record(tables: dict[str, pa.Table], name: str, row: int) -> dict[str, Any]:
     values = {c: tables[name][c][row].as_py() for c in tables[name].column_names if c != "parent"}
     record: dict[str, Any] = {}
     for column in level.columns:
-        value = _plain(values.get(column.name), column)
+        value = cell_value(values.get(column.name), column)
         if value is None:
             continue
         if column.group is None:
@@ -469,7 +469,7 @@ def _record(tables: dict[str, pa.Table], name: str, row: int) -> dict[str, Any]:
     return record
 
 
-def _plain(value: Any, column: Column) -> Any:
+def cell_value(value: Any, column: Column) -> Any:
     """A cell as the record's value: true/false text is a boolean, digits a whole number (``2.0`` too, as Excel
     writes one), a float its text."""
     if column.kind == "whole" and isinstance(value, (str, float)):
