@@ -58,11 +58,14 @@ def rejection(identifier: str | None, line: int, code: str, message: str, path: 
 
 
 def diagnostic_entry(diagnostic: Diagnostic, line: int) -> dict[str, Any]:
-    """One problem of a rejected record as the errors file holds it: code, message, field path, line or row
-    (of the record in its source), and the other places involved; a suggestion and notes where there are."""
+    """One problem of a rejected record as the errors file holds it: code, message, field path, the record's
+    line or row, and the other places involved; the problem's own place where it is not the record (a policy
+    file's line), a suggestion and notes where there are."""
     entry: dict[str, Any] = {"code": diagnostic.code, "message": diagnostic.message, "path": diagnostic.path_text,
-                             "line": diagnostic.span.line if diagnostic.span is not None else line,
-                             "related": [r.as_dict() for r in diagnostic.related]}
+                             "line": line, "related": [r.as_dict() for r in diagnostic.related]}
+    span = diagnostic.span
+    if span is not None and span.line != line:
+        entry["span"] = {"file": span.file, "line": span.line, "column": span.column}
     if diagnostic.suggestion is not None:
         entry["suggestion"] = diagnostic.suggestion
     if diagnostic.notes:
