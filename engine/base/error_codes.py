@@ -71,6 +71,8 @@ CODES: dict[str, str] = {
     "E-CASE": "a worked-case file is wrong",
     "E-INVARIANT": "an invariants file is wrong",
     "E-BATCH": "a batch lost count of its records (records in differ from rows out plus errors)",
+    "E-REPEATED": "a household id appears again in one caseload (the household is evaluated once)",
+    "E-HUKOU": "a household in a batch is registered in another region (--any-hukou evaluates it anyway)",
     "E-REQUEST": "an HTTP request body or parameter is wrong",
     "E-UPLOAD": "a file uploaded on the staff pages cannot be used",
     "E-LOG": "the decision log cannot be opened or has another schema version",

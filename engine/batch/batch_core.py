@@ -1,8 +1,9 @@
 """One chunk of a caseload through one region's rules, answered as Arrow tables.
 
 :meth:`RegionEvaluator.answer` takes a :class:`~engine.batch.caseload.Caseload` (households as
-tables), validates it column by column, asks the record validator for the messages of
-the households that break a rule, evaluates the others with the compiled columnar
+tables), validates it column by column, words the rejections of the households that break
+a rule from the column checks' flags (``engine.batch.rejections``; the record validator
+words those the flags cannot describe), evaluates the others with the compiled columnar
 program and hands the households it marks as not computed to the interpreter, so both
 paths answer the same. The answer is a household table (``id`` and every household
 output) and a member table (``household_id``, ``member_id`` and every member output),
@@ -14,7 +15,7 @@ the two. A failure inside one household's evaluation rejects that household alon
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -24,10 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.base import exact
-from engine.base.diagnostics import Diagnostic, DiagnosticError
+from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.batch.caseload import Caseload, Rejected, batch_of, caseload_from_households, one_by_one, record_problem
 from engine.batch.column_checks import check
 from engine.batch.columnar import EPOCH, Col, ColumnarProgram, ListTable, decoded, outside_calendar, to_fen
+from engine.batch.rejections import described
 from engine.household.record import Household, validate_household
 from engine.language import types as t
 from engine.policy.resolve import Unavailable
@@ -54,7 +56,7 @@ class Answer:
 
 
 # Households of a chunk not to evaluate, and why (by chunk row), given which ones are valid records.
-Screen = Callable[[Caseload, np.ndarray], dict[int, str]]
+Screen = Callable[[Caseload, np.ndarray], dict[int, Diagnostic]]
 
 
 class RegionEvaluator:
@@ -94,10 +96,12 @@ class RegionEvaluator:
             starts = batch.segments("member").starts
             positions = np.flatnonzero(redo)
             for position, household in zip(positions, _households(caseload, rows[positions]), strict=True):
-                reason = outputs.interpret(household, int(position), int(starts[position]))
-                if reason is not None:
+                line = int(caseload.lines[rows[position]])
+                problems = outputs.interpret(household, int(position), int(starts[position]), Span(caseload.source,
+                                                                                                    line, 1))
+                if problems:
                     answered[position] = False
-                    rejected.append(Rejected(household.id, int(caseload.lines[rows[position]]), reason))
+                    rejected.append(Rejected(household.id, line, problems))
         member_parent = batch.parent["member"]
         member_rows = np.flatnonzero(caseload_members(caseload, keep))
         household, member = outputs.tables(caseload, rows, member_rows, member_parent, answered)
@@ -107,24 +111,25 @@ class RegionEvaluator:
     def _admitted(self, caseload: Caseload, screen: Screen | None) -> tuple[Caseload, Any, np.ndarray, list[Rejected]]:
         """The households to evaluate (valid records the screen lets through) and the rejections of the rest."""
         rejected: list[Rejected] = []
-        turned_away: dict[int, str] | None = None
+        turned_away: dict[int, Diagnostic] | None = None
         try:
             checked = check(caseload)
             turned_away = screen(caseload, ~checked.bad) if screen is not None else {}
             to_explain = np.flatnonzero(checked.bad & ~_marked(caseload.size, turned_away))
+            rejected, to_explain = described(caseload, checked, to_explain)  # from the column checks' flags
             agreed = _explained(caseload, to_explain, rejected)
         except Exception:  # a table the column checks cannot read: the records are checked one by one
             agreed = False
         if not agreed:  # the record validator has the last word; the slow way, with its verdicts
             caseload, checked, turned_away, rejected = self._one_by_one(caseload, turned_away, screen)
         assert turned_away is not None
-        rejected += [Rejected(_id_of(caseload, row), int(caseload.lines[row]), reason)
+        rejected += [Rejected(_id_of(caseload, row), int(caseload.lines[row]), (reason,))
                      for row, reason in turned_away.items()]
         return caseload, checked, ~checked.bad & ~_marked(caseload.size, turned_away), rejected
 
     @staticmethod
-    def _one_by_one(caseload: Caseload, turned_away: dict[int, str] | None,
-                    screen: Screen | None) -> tuple[Caseload, Any, dict[int, str], list[Rejected]]:
+    def _one_by_one(caseload: Caseload, turned_away: dict[int, Diagnostic] | None,
+                    screen: Screen | None) -> tuple[Caseload, Any, dict[int, Diagnostic], list[Rejected]]:
         """The chunk with every record validated on its own; households already turned away stay so."""
         away_lines = {int(caseload.lines[row]): reason for row, reason in (turned_away or {}).items()}
         rejected: list[Rejected] = []
@@ -136,7 +141,7 @@ class RegionEvaluator:
             again = screen(rebuilt, ~checked.bad) if screen is not None else {}
         else:
             again = {row: away_lines[int(line)] for row, line in enumerate(rebuilt.lines) if int(line) in away_lines}
-            rejected += [Rejected(None, line, reason) for line, reason in away_lines.items()
+            rejected += [Rejected(None, line, (reason,)) for line, reason in away_lines.items()
                          if line not in set(int(x) for x in rebuilt.lines)]
         return rebuilt, checked, again, rejected
 
@@ -150,7 +155,7 @@ class RegionEvaluator:
         return None if name in self.program.rules or isinstance(value, Unavailable) else value
 
 
-def _marked(size: int, rows: dict[int, str]) -> np.ndarray:
+def _marked(size: int, rows: dict[int, Diagnostic]) -> np.ndarray:
     mask = np.zeros(size, dtype=bool)
     mask[list(rows)] = True
     return mask
@@ -241,8 +246,10 @@ class Outputs:
                 redo |= bad
         return redo
 
-    def interpret(self, household: Household, row: int, first_member: int) -> str | None:
-        """One household by the interpreter, into its rows; the reason when it cannot be answered."""
+    def interpret(self, household: Household, row: int, first_member: int,
+                  place: Span | None = None) -> tuple[Diagnostic, ...]:
+        """One household by the interpreter, into its rows; the problems when it cannot be answered (at ``place``,
+        the household's line or row, where they have no place of their own)."""
         evaluator = self.evaluator
         wanted = [n for n in evaluator.outputs if n in evaluator.program.rules]
         try:
@@ -259,12 +266,12 @@ class Outputs:
                     _store(self.values[name], first_member + offset, members[member.id][name], evaluator.types[name],
                            name)
         except DiagnosticError as error:
-            return "; ".join(d.message for d in error.diagnostics)
+            return tuple(d if d.span is not None else replace(d, span=place) for d in error.diagnostics)
         except _Unheld as problem:
-            return str(problem)
+            return (Diagnostic("E-EVAL", str(problem), place),)
         except Exception as error:  # one household's failure is its own rejection, never its chunk's
-            return f"could not be evaluated: {_words(error)}"
-        return None
+            return (Diagnostic("E-EVAL", f"could not be evaluated: {_words(error)}", place),)
+        return ()
 
     def tables(self, caseload: Caseload, rows: np.ndarray, member_rows: np.ndarray, member_parent: np.ndarray,
                answered: np.ndarray) -> tuple[pa.Table, pa.Table | None]:

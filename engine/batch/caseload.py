@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from engine.base.diagnostics import DiagnosticError
+from engine.base.diagnostics import Diagnostic, DiagnosticError, FieldPath, Span, field_path_text
 from engine.batch.column_batch import Batch, Deferred
 from engine.batch.record_layout import LEVELS, Column, ancestors
 from engine.household.record import Household, record_id, validate_household
@@ -36,14 +36,43 @@ I64 = np.int64
 
 @dataclass
 class Rejected:
-    """A record that produced no output row: where it was and why."""
+    """A record that produced no output row: where it was (its line or row) and why, as diagnostics (the
+    record validator's, the evaluation's, or the batch's own)."""
 
     id: str | None
     line: int
-    reason: str
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def reason(self) -> str:
+        """Every problem's words in one line (the errors file's ``reason``)."""
+        return "; ".join(d.message for d in self.diagnostics)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "line": self.line, "reason": self.reason}
+        return {"id": self.id, "line": self.line, "reason": self.reason,
+                "diagnostics": [diagnostic_entry(d, self.line) for d in self.diagnostics]}
+
+
+def rejection(identifier: str | None, line: int, code: str, message: str, path: FieldPath | None = None,
+              source: str = "") -> Rejected:
+    """A record rejected for one problem."""
+    return Rejected(identifier, line, (Diagnostic(code, message, Span(source, line, 1), path=path),))
+
+
+def diagnostic_entry(diagnostic: Diagnostic, line: int) -> dict[str, Any]:
+    """One problem of a rejected record as the errors file holds it: code, message, field path, the record's
+    line or row, and the other places involved; the problem's own place where it is not the record (a policy
+    file's line), a suggestion and notes where there are."""
+    entry: dict[str, Any] = {"code": diagnostic.code, "message": diagnostic.message, "path": diagnostic.path_text,
+                             "line": line, "related": [r.as_dict() for r in diagnostic.related]}
+    span = diagnostic.span
+    if span is not None and span.line != line:
+        entry["span"] = {"file": span.file, "line": span.line, "column": span.column}
+    if diagnostic.suggestion is not None:
+        entry["suggestion"] = diagnostic.suggestion
+    if diagnostic.notes:
+        entry["notes"] = list(diagnostic.notes)
+    return entry
 
 
 @dataclass
@@ -119,34 +148,36 @@ def record_problem(raw: object, source: str, line: int) -> Rejected | None:
     try:
         validate_household(raw, source=source, line=line)
     except DiagnosticError as error:
-        return Rejected(record_id(raw), line, "; ".join(d.message for d in error.diagnostics))
+        return Rejected(record_id(raw), line, tuple(error.diagnostics))
     except Exception as error:  # the validator failing on a record rejects that record
-        return Rejected(record_id(raw), line, f"record: could not be checked ({_words(error)})")
+        return rejection(record_id(raw), line, "E-HOUSEHOLD", f"record: could not be checked ({_words(error)})",
+                         (), source)
     surrogate = lone_surrogate(raw)
     if surrogate is not None:
-        return Rejected(None, line, f"{surrogate}: holds a lone surrogate (a half of a UTF-16 pair, such as "
-                        f"\\ud800), which is not a character and cannot be written")
+        return rejection(None, line, "E-HOUSEHOLD", f"{field_path_text(surrogate)}: holds a lone surrogate (a half "
+                         f"of a UTF-16 pair, such as \\ud800), which is not a character and cannot be written",
+                         surrogate, source)
     return None
 
 
-def lone_surrogate(value: object, path: str = "") -> str | None:
+def lone_surrogate(value: object, path: FieldPath = ()) -> FieldPath | None:
     """The path of the first text in a record that is not Unicode text (a lone surrogate), if any."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return path or "record"
+            return path
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            inside = f"{path}.{key}" if path else str(key)
-            found = lone_surrogate(key, path or "record") or lone_surrogate(item, inside)
-            if found:
+            found = lone_surrogate(key, path) if isinstance(key, str) else None
+            found = found if found is not None else lone_surrogate(item, (*path, str(key)))
+            if found is not None:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = lone_surrogate(item, f"{path}[{index}]")
-            if found:
+            found = lone_surrogate(item, (*path, index))
+            if found is not None:
                 return found
     return None
 

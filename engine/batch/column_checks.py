@@ -17,7 +17,7 @@ is a boolean, digits are a whole number, an amount may be text, a decimal or an 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,10 +39,18 @@ _EARLIEST, _LATEST = (d.toordinal() - 719163 for d in DATE_RANGE)  # days since 
 
 @dataclass
 class Checked:
-    """Which households break a rule, and every column converted for the batch."""
+    """Which households break a rule, and every column converted for the batch; which cells break a rule of
+    their field alone (``cells``: level → (column, ``"value"`` or ``"required"``, the rows)), and the
+    households with a problem no cell describes (``opaque``: a list's length, a rule relating fields, what the
+    reader saw)."""
 
     bad: np.ndarray
     converted: Converted
+    cells: dict[str, list[CellFlags]] = field(default_factory=dict)
+    opaque: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+CellFlags = tuple[Column, str, np.ndarray]  # a column, what is wrong ("value", "required"), the rows where it is
 
 
 @dataclass
@@ -58,21 +66,29 @@ def check(caseload: Caseload) -> Checked:
     parent = {name: np.asarray(table["parent"], dtype=I64) for name, table in caseload.tables.items()
               if name != "household"}
     bad = caseload.suspect.copy()
+    opaque = caseload.suspect.copy()
     columns: dict[str, dict[str, Any]] = {}
+    cells: dict[str, list[CellFlags]] = {}
     sizes = {}
     for name, level in LEVELS.items():
         table = caseload.tables[name]
         rows = households if name == "household" else table.num_rows
         sizes[name] = rows
-        values, row_bad = _level(level, table, rows)
+        values, row_bad, cells[name] = _level(level, table, rows)
         columns[name] = values
+        owners = household_rows(parent, name, households)
         if name != "household":
-            row_bad |= _list_lengths(level, parent[name], sizes[level.parent or "household"])
-        _mark(bad, household_rows(parent, name, households), row_bad)
+            too_many = _list_lengths(level, parent[name], sizes[level.parent or "household"])
+            _mark(opaque, owners, too_many)
+            row_bad |= too_many
+        _mark(bad, owners, row_bad)
     converted = Converted(columns, parent, sizes)
     for rule, cross in CROSS_CHECKS.items():
-        _mark(bad, household_rows(parent, rule.split(".")[0], households), cross(caseload, converted))
-    return Checked(bad, converted)
+        broken = cross(caseload, converted)
+        owners = household_rows(parent, rule.split(".")[0], households)
+        _mark(bad, owners, broken)
+        _mark(opaque, owners, broken)
+    return Checked(bad, converted, cells, opaque)
 
 
 def _mark(bad: np.ndarray, owners: np.ndarray, row_bad: np.ndarray) -> None:
@@ -80,20 +96,21 @@ def _mark(bad: np.ndarray, owners: np.ndarray, row_bad: np.ndarray) -> None:
         bad[owners[row_bad]] = True
 
 
-def _level(level: Level, table: pa.Table, rows: int) -> tuple[dict[str, Any], np.ndarray]:
+def _level(level: Level, table: pa.Table, rows: int) -> tuple[dict[str, Any], np.ndarray, list[CellFlags]]:
     found: dict[str, _Values] = {}
     row_bad = np.zeros(rows, dtype=bool)
+    cells: list[CellFlags] = []
     for column in level.columns:
         data = _array(table, column.name, rows, words=column.allowed is not None or _member_id(column))
         found[column.name] = read = READERS[column.kind](data, column)
-        row_bad |= read.bad
+        _flag(cells, row_bad, column, "value", read.bad)
         if column.required and column.group is None:
-            row_bad |= read.null
+            _flag(cells, row_bad, column, "required", read.null)
     present = {group: ~np.logical_and.reduce([found[c.name].null for c in level.group_columns(group)])
                for group in level.groups}
     for column in level.columns:
         if column.required and column.group is not None:
-            row_bad |= present[column.group] & found[column.name].null
+            _flag(cells, row_bad, column, "required", present[column.group] & found[column.name].null)
     out: dict[str, Any] = {}
     for column in level.columns:
         read = found[column.name]
@@ -101,7 +118,13 @@ def _level(level: Level, table: pa.Table, rows: int) -> tuple[dict[str, Any], np
         out[column.name] = _encoded(level, column, read, absent)
         if f"{column.name}_missing" in BATCH_COLUMNS[level.name]:
             out[f"{column.name}_missing"] = absent
-    return out, row_bad
+    return out, row_bad, cells
+
+
+def _flag(cells: list[CellFlags], row_bad: np.ndarray, column: Column, what: str, rows: np.ndarray) -> None:
+    if rows.any():
+        row_bad |= rows
+        cells.append((column, what, rows))
 
 
 def _array(table: pa.Table, name: str, rows: int, words: bool = False) -> pa.Array:
@@ -257,14 +280,20 @@ def _money(data: pa.Array, column: Column) -> _Values:
         data = data.cast(pa.string())
     if not _is_text(data):
         return _other_kind(data)
+    original = data
     null = _nulls(data)
     plain = _matches(data, PLAIN_AMOUNT)
-    if plain.sum() == len(data) - null.sum():  # the usual case: decimal casts do the arithmetic
-        cents = pc.multiply(pc.cast(data, pa.decimal128(15, 2)), pa.scalar(100, pa.decimal128(3, 0)))
-        fen = np.asarray(pc.fill_null(pc.cast(cents, pa.int64()), 0), dtype=I64)
-        bad = fen > MAX_FEN
-        return _Values(np.where(bad, 0, fen), null, bad)
-    return _amount_texts(data, null)
+    other = ~plain & ~null
+    if other.any():  # the usual amounts by decimal casts, the few others by their text
+        data = pc.if_else(pa.array(plain), data, pa.scalar(None, pa.string()))
+    cents = pc.multiply(pc.cast(data, pa.decimal128(15, 2)), pa.scalar(100, pa.decimal128(3, 0)))
+    fen = np.array(pc.fill_null(pc.cast(cents, pa.int64()), 0), dtype=I64)
+    bad = fen > MAX_FEN
+    if other.any():
+        rows = np.flatnonzero(other)
+        texts = _amount_texts(data_other := original.filter(pa.array(other)), np.zeros(len(data_other), dtype=bool))
+        fen[rows], bad[rows] = texts.values, texts.bad
+    return _Values(np.where(bad, 0, fen), null, bad)
 
 
 def _amount_texts(data: pa.Array, null: np.ndarray) -> _Values:

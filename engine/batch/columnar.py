@@ -24,7 +24,6 @@ from datetime import date
 from engine.batch.column_batch import BATCH_COLUMNS, Batch, Deferred, Segments
 from engine.batch.compiler import Code, Compiler, Context, Run
 from engine.language import syntax as s
-from engine.language import types as t
 from engine.language.columns import (
     EPOCH,
     Coded,

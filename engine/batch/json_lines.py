@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
-from engine.batch.caseload import Caseload, Rejected, concat, from_records
+from engine.batch.caseload import Caseload, Rejected, concat, from_records, rejection
 from engine.batch.record_layout import LEVELS, Level, nullable_keys
 from engine.household.model import Unreadable
 from engine.household.readers import _jsonl_record  # the record reader of ``dibao evaluate``
@@ -91,8 +91,8 @@ def lines(stream: IO[bytes], source: str, rejected: list[Rejected]) -> Iterator[
             number += 1
             if len(text) > MAX_LINE and not text.endswith(b"\n"):
                 length = len(text) + _skip_line(stream)
-                rejected.append(Rejected(None, number, f"line {number} is {length} bytes long; a record may be at "
-                                         f"most {MAX_LINE} bytes (the line was not read)"))
+                rejected.append(rejection(None, number, "E-JSON", f"line {number} is {length} bytes long; a record "
+                                          f"may be at most {MAX_LINE} bytes (the line was not read)", None, source))
                 continue
             if number == 1:
                 text = text.removeprefix(BOM)
@@ -162,7 +162,7 @@ def _by_record(items: list[tuple[int, bytes]], source: str, rejected: list[Rejec
     for line, text in items:
         raw = _jsonl_record(text, source, line)
         if isinstance(raw, Unreadable):
-            rejected.append(Rejected(None, line, "; ".join(d.message for d in raw.diagnostics)))
+            rejected.append(Rejected(None, line, tuple(raw.diagnostics)))
         else:
             records.append((line, raw))
     return from_records(records, source, rejected)

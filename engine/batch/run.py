@@ -56,18 +56,15 @@ class Summary:
     version: str = ""
     outputs: list[str] = field(default_factory=list)
     interpreter_only: dict[str, str] = field(default_factory=dict)
-    rejected_for: dict[str, int] = field(default_factory=dict)  # what the rejections were about, counted
+    rejected_for: dict[str, int] = field(default_factory=dict)  # rejections by code and field path, counted
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
-    def count_rejection(self, reason: str) -> None:
-        """Group reasons by what they name: a parameter to supply, a field path (indices dropped)."""
-        text = re.sub(r"^household [^:]*: ", "", reason)
-        key = re.split(r" \(|: ", text, maxsplit=1)[0]
-        key = re.sub(r"\[\d+\]", "[]", key)
-        key = re.sub(r"'[^']*'", "…", re.sub(r"^(\w+) row \d+", r"\1 rows", key))[:80]
-        self.rejected_for[key] = self.rejected_for.get(key, 0) + 1
+    def count_rejection(self, rejected: Rejected) -> None:
+        """Count a rejection once under each (code, field path) of its problems (see ``rejection_group``)."""
+        for key in dict.fromkeys(rejection_group(d) for d in rejected.diagnostics):
+            self.rejected_for[key] = self.rejected_for.get(key, 0) + 1
 
     def tally(self, answer: Answer) -> None:
         """Eligible households and the monthly benefit they are paid (rounded to the fen, as paid)."""
@@ -78,6 +75,18 @@ class Summary:
         if "dibao.benefit_monthly" in table.column_names:
             total = pc.sum(table["dibao.benefit_monthly"]).as_py()
             self.benefit_monthly_fen += int(total * 100) if total is not None else 0
+
+
+def rejection_group(diagnostic: Diagnostic) -> str:
+    """What a rejection is counted under in the summary: its code and field path, list indices dropped
+    (``E-HOUSEHOLD members[].birth_date``); a problem about no field of the record, its code and the name it
+    begins with (``E-EVAL income.employment_cost_deduction_cap``: a value to supply)."""
+    if diagnostic.path is not None:
+        text = "".join("[]" if isinstance(part, int) else f".{part}" for part in diagnostic.path).lstrip(".")
+        return f"{diagnostic.code} {text or 'record'}"
+    subject = re.split(r" \(|: ", diagnostic.message, maxsplit=1)[0]
+    subject = re.sub(r"'[^']*'", "…", re.sub(r"^(\w+) row \d+", r"\1 rows", subject))
+    return f"{diagnostic.code} {subject[:80]}"
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -224,7 +233,7 @@ def _write_errors(stream: Any, rejected: list[Rejected], summary: Summary) -> No
         except UnicodeEncodeError:  # a lone surrogate in an id: written as its JSON escape
             line = json.dumps(item.as_dict())
         stream.write(line + "\n")
-        summary.count_rejection(item.reason)
+        summary.count_rejection(item)
     summary.errors += len(rejected)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.base.diagnostics import Diagnostic, Span
 from engine.batch.caseload import Caseload
 
 I64 = np.int64
@@ -131,15 +132,16 @@ class Screen:
         self.other_region = 0
         self.repeated = 0
 
-    def __call__(self, caseload: Caseload, valid: np.ndarray) -> dict[int, str]:
-        """Reasons for the households of a chunk that are not to be evaluated (by chunk row)."""
+    def __call__(self, caseload: Caseload, valid: np.ndarray) -> dict[int, Diagnostic]:
+        """Why the households of a chunk that are not to be evaluated are not (by chunk row)."""
         table = caseload.tables["household"]
         ids = _texts(table, "id")
-        reasons: dict[int, str] = {}
+        reasons: dict[int, Diagnostic] = {}
         for row, line in self.seen.repeats(ids, caseload.lines).items():
             name = ids[row].as_py()
-            reasons[row] = f"id: household {name!r} appears again; it was first at line {line} and is evaluated " \
-                           f"once (record {name})"
+            reasons[row] = Diagnostic(
+                "E-REPEATED", f"id: household {name!r} appears again; it was first at line {line} and is evaluated "
+                f"once (record {name})", Span(caseload.source, int(caseload.lines[row]), 1), path=("id",))
         self.repeated += len(reasons)
         if not self.any_hukou and "hukou" in table.column_names:
             hukou = table["hukou"].combine_chunks()
@@ -149,9 +151,10 @@ class Screen:
                     place = int(index)
                     if place not in reasons:
                         self.other_region += 1
-                        reasons[place] = (f"hukou: registered in {hukou[place].as_py()!r}, not in {self.home}; "
-                                          f"give --any-hukou to evaluate households of other regions "
-                                          f"(record {ids[place].as_py()})")
+                        reasons[place] = Diagnostic(
+                            "E-HUKOU", f"hukou: registered in {hukou[place].as_py()!r}, not in {self.home}; give "
+                            f"--any-hukou to evaluate households of other regions (record {ids[place].as_py()})",
+                            Span(caseload.source, int(caseload.lines[place]), 1), path=("hukou",))
         return reasons
 
 

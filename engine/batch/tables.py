@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
-from engine.batch.caseload import Caseload, Rejected
+from engine.batch.caseload import Caseload, Rejected, rejection
 from engine.batch.record_layout import LEVELS, Column, Level, table_columns
 from engine.batch.table_files import TableFile, find_table
 from engine.household.record import whole_number_text
@@ -136,7 +136,7 @@ class Joins:
         self.files = files
         self.rejected: list[Rejected] = []
         self.order: dict[str, np.ndarray] = {}  # tables not in the households' order: their rows in that order
-        self.broken: dict[int, list[str]] = {}  # household row → why some row of it could not be read
+        self.broken: dict[int, list[Diagnostic]] = {}  # household row → why some row of it could not be read
         head = files["household"]
         assert head is not None
         ids = _plain_ids(head.read(["id"]))
@@ -191,7 +191,7 @@ class Joins:
             if identifier:
                 names.add(identifier)
             reason = f"households row {broken.row} {broken.reason}"
-            self.rejected.append(Rejected(identifier or None, broken.row, reason))
+            self.rejected.append(rejection(identifier or None, broken.row, "E-TABLE", reason))
         return names
 
     def _repeated_households(self, ids: pa.Array) -> None:
@@ -213,7 +213,8 @@ class Joins:
             else:
                 reason = (f"id: household {identifier!r} appears again; it was first at line {first[identifier]} "
                           f"and is evaluated once (record {identifier})")
-            self.broken.setdefault(int(row), []).append(reason)
+            self.broken.setdefault(int(row), []).append(
+                Diagnostic("E-REPEATED", reason, Span("", line, 1), path=("id",)))
 
     def _broken_children(self, level: Level, file: TableFile, ids: pa.Array) -> None:
         for broken in file.broken:
@@ -221,9 +222,9 @@ class Joins:
             found = _index([pa.array([owner], pa.string())], ids)[0] if owner is not None else -1
             reason = f"{level.table} row {broken.row} {broken.reason}"
             if found >= 0:
-                self.broken.setdefault(int(found), []).append(reason)
+                self.broken.setdefault(int(found), []).append(Diagnostic("E-TABLE", reason, Span("", broken.row, 1)))
             else:
-                self.rejected.append(Rejected(owner, broken.row, reason))
+                self.rejected.append(rejection(owner, broken.row, "E-TABLE", reason))
 
     def _member_keys(self, members: pa.Table, households: np.ndarray) -> np.ndarray:
         words, _ = _words(_key(members, "id"))
@@ -258,7 +259,7 @@ class Joins:
                 member = table["member_id"][int(index)].as_py()
                 reason = (f"{level.table} row {row} names member {member!r}, who is not a member of household "
                           f"{owner!r}")
-            self.rejected.append(Rejected(None if owner is None else str(owner), row, reason))
+            self.rejected.append(rejection(None if owner is None else str(owner), row, "E-TABLE", reason))
 
     def _bounds(self, name: str, households: np.ndarray, edges: np.ndarray) -> np.ndarray:
         """Where each chunk's rows begin and end, in the households' order (the table's rows are put in that
@@ -408,7 +409,7 @@ def _without_broken(caseload: Caseload, joins: Joins, start: int) -> tuple[Casel
     if not broken:
         return caseload, []
     ids = _plain_ids(caseload.tables["household"])
-    rejected = [Rejected(ids[row].as_py(), int(caseload.lines[row]), "; ".join(joins.broken[row + start]))
+    rejected = [Rejected(ids[row].as_py(), int(caseload.lines[row]), tuple(joins.broken[row + start]))
                 for row in sorted(broken)]
     keep = np.ones(caseload.size, dtype=bool)
     keep[broken] = False
@@ -450,7 +451,7 @@ def _record(tables: dict[str, pa.Table], name: str, row: int) -> dict[str, Any]:
     values = {c: tables[name][c][row].as_py() for c in tables[name].column_names if c != "parent"}
     record: dict[str, Any] = {}
     for column in level.columns:
-        value = _plain(values.get(column.name), column)
+        value = cell_value(values.get(column.name), column)
         if value is None:
             continue
         if column.group is None:
@@ -468,7 +469,7 @@ def _record(tables: dict[str, pa.Table], name: str, row: int) -> dict[str, Any]:
     return record
 
 
-def _plain(value: Any, column: Column) -> Any:
+def cell_value(value: Any, column: Column) -> Any:
     """A cell as the record's value: true/false text is a boolean, digits a whole number (``2.0`` too, as Excel
     writes one), a float its text."""
     if column.kind == "whole" and isinstance(value, (str, float)):

@@ -110,16 +110,11 @@ def _from_cerberus(error: Any, schema: RecordSchema) -> Problem:
         hint = did_you_mean(key, fields) if isinstance(key, str) else None
         return Problem(path, "unknown field", hint, (f"allowed fields: {', '.join(fields)}",))
     if code in (cerberus.errors.BAD_TYPE.code, cerberus.errors.NOT_NULLABLE.code):
-        words = TYPE_WORDS.get(rules.get("type", ""), "has the wrong type")
-        return Problem(path, f"{words}, not {kind_of(value)}{shown_after(value)}")
+        return Problem(path, wrong_type(rules.get("type", ""), value))
     if code == cerberus.errors.UNALLOWED_VALUE.code:
-        allowed = tuple(rules.get("allowed", ()))
-        hint = did_you_mean(value, allowed) if isinstance(value, str) else None
-        return Problem(path, f"unknown value {show(value)} (allowed: {', '.join(allowed)})", hint)
+        return Problem(path, *unknown_value(value, tuple(rules.get("allowed", ()))))
     if code in (cerberus.errors.MIN_VALUE.code, cerberus.errors.MAX_VALUE.code):
-        return Problem(
-            path, f"must be between {rules.get('min')} and {rules.get('max')}, not {show(value)}"
-        )
+        return Problem(path, out_of_range(rules.get("min"), rules.get("max"), value))
     if code == cerberus.errors.MIN_LENGTH.code:
         if path == ("members",):
             return Problem(path, "must have at least one member")
@@ -127,9 +122,32 @@ def _from_cerberus(error: Any, schema: RecordSchema) -> Problem:
     if code == cerberus.errors.EMPTY_NOT_ALLOWED.code:
         return Problem(path, "must not be empty")
     if code == cerberus.errors.REGEX_MISMATCH.code:
-        words = rules.get("meta", {}).get("regex", "is not in the expected form")
-        return Problem(path, f"{words}, not {show(value)}")
+        return Problem(path, not_in_form(rules, value))
     return Problem(path, f"is not valid ({error.rule or 'rule'})")
+
+
+# The words for one value against one rule of the schema; the batch's column-wise rejections
+# use the same functions, so a record gets the same message either way.
+
+
+def wrong_type(type_name: str, value: object) -> str:
+    words = TYPE_WORDS.get(type_name, "has the wrong type")
+    return f"{words}, not {kind_of(value)}{shown_after(value)}"
+
+
+def unknown_value(value: object, allowed: tuple[str, ...]) -> tuple[str, str | None]:
+    """The message and a did-you-mean suggestion."""
+    hint = did_you_mean(value, allowed) if isinstance(value, str) else None
+    return f"unknown value {show(value)} (allowed: {', '.join(allowed)})", hint
+
+
+def out_of_range(low: object, high: object, value: object) -> str:
+    return f"must be between {low} and {high}, not {show(value)}"
+
+
+def not_in_form(rules: Mapping[str, Any], value: object) -> str:
+    words = rules.get("meta", {}).get("regex", "is not in the expected form")
+    return f"{words}, not {show(value)}"
 
 
 # --------------------------------------------------------------------------------------
@@ -322,7 +340,7 @@ def record_id(record: object) -> str | None:
     return None
 
 
-def _id_words(identifier: str) -> str:
+def id_words(identifier: str) -> str:
     if identifier.isprintable() and len(identifier) <= 60:
         return identifier
     return show(identifier)
@@ -333,7 +351,7 @@ def diagnostics_of(
 ) -> list[Diagnostic]:
     span = Span(source, line or 1, 1)
     identifier = record_id(record)
-    tail = f" (record {_id_words(identifier)})" if identifier is not None else ""
+    tail = f" (record {id_words(identifier)})" if identifier is not None else ""
     ordered = sorted(problems, key=lambda p: (path_key(p.path), p.message))
     return [
         Diagnostic(

@@ -75,11 +75,36 @@ def test_the_batch_rejects_the_corpus_in_the_record_validators_words(tmp_path: P
     early: list[Rejected] = []
     answer = evaluator.answer(read_block(block, "<test>", early))
     reasons = {r.line: r.reason for r in early + answer.rejected}
+    found = {r.line: r.diagnostics for r in early + answer.rejected}
     for number, text in block:
         problems = household_errors(_jsonl_record(text, "<test>", number))  # the record as read from its line
         if problems:
             assert reasons[number] == "; ".join(d.message for d in problems)
+            assert [_data(d) for d in found[number]] == [_data(d) for d in problems]
     assert answer.household.num_rows + len(reasons) == len(records)
+
+
+def _data(diagnostic: Any) -> tuple[Any, ...]:
+    """What a rejection's diagnostic says: code, message, field path, suggestion, notes."""
+    return diagnostic.code, diagnostic.message, diagnostic.path, diagnostic.suggestion, diagnostic.notes
+
+
+def _batch_diagnostics(caseload: Caseload, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[int, Any], int]:
+    """The batch's diagnostics per rejected line, and how many records went to the record validator."""
+    import engine.batch.batch_core as core
+
+    asked = []
+    real = core.record_problem
+
+    def counted(*args: Any) -> Any:
+        asked.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(core, "record_problem", counted)
+    evaluator = RegionEvaluator(LIBRARY, "hebi", __import__("datetime").date(2017, 10, 1),
+                                {"income.employment_cost_deduction_cap": "100", "income.rigid_expenditure_share": "1"})
+    answer = evaluator.answer(caseload)
+    return {r.line: [_data(d) for d in r.diagnostics] for r in answer.rejected}, len(asked)
 
 
 # --- generated records, broken in every way a field can be -------------------------------------------------
@@ -322,3 +347,48 @@ def test_the_blank_check_knows_every_character_python_strips() -> None:
     from engine.batch.column_checks import _WHITESPACE
 
     assert "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) == _WHITESPACE
+
+
+@pytest.mark.parametrize("value", [*VALUES, "<removed>"], ids=repr)
+def test_rejections_worded_from_the_column_flags_are_the_record_validators(tmp_path: Path, value: Any,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every field of a record broken in one way: the batch's diagnostics (from the column flags where they
+    describe the problem) are the record validator's, from JSON Lines and from CSV tables; the record validator
+    is asked only about the records whose problem the flags cannot describe."""
+    records = every_break(value)
+    block = [(n, json.dumps(r, ensure_ascii=False).encode()) for n, r in enumerate(records, 1)]
+    early: list[Rejected] = []
+    found, _ = _batch_diagnostics(read_block(block, "<test>", early), monkeypatch)
+    found.update({r.line: [_data(d) for d in r.diagnostics] for r in early})
+    for number, text in block:
+        problems = household_errors(_jsonl_record(text, "<test>", number))
+        assert found.get(number, []) == [_data(d) for d in problems], records[number - 1]
+    write_csv_tables(records, tmp_path / "t")
+    for caseload, _ in table_chunks(tmp_path / "t", 10_000):
+        held = caseload.records(list(range(caseload.size)))
+        found, asked = _batch_diagnostics(caseload, monkeypatch)
+        for line, record in zip(caseload.lines, held, strict=True):
+            problems = household_errors(record, line=int(line))
+            assert found.get(int(line), []) == [_data(d) for d in problems], record
+        worded = [r for r in held if household_errors(r) and not any(
+            d.path is not None and ("members" not in d.path or d.path[-1] != "id") and "requests" not in d.path
+            and "events" not in d.path and d.message.split(": ", 1)[1].startswith(("unknown value", "must", "not a"))
+            for d in household_errors(r))]
+        assert asked <= len(worded)  # the column flags word the common problems themselves
+
+
+def test_a_caseload_with_many_bad_values_is_worded_without_the_record_validator(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [json.loads(line) for line in (ROOT / "examples/caseload/hebi.jsonl").read_text().splitlines()[:60]]
+    for number, record in enumerate(records):
+        member = record["members"][0]
+        if number % 3 == 0:
+            member["birth_date"] = "1950-02-30"
+        elif number % 3 == 1:
+            member["labour_capacity"] = "ful"
+    block = [(n, json.dumps(r).encode()) for n, r in enumerate(records, 1)]
+    found, asked = _batch_diagnostics(read_block(block, "<t>", []), monkeypatch)
+    assert asked == 0 and len(found) == 40
+    assert found[1] == [("E-HOUSEHOLD", f"members[0].birth_date: not a real date: 1950-02-30 (record "
+                                        f"{records[0]['id']})", ("members", 0, "birth_date"), None, ())]
+    assert found[2][0][3] == "full", found[2]  # the record validator's suggestion too
