@@ -52,7 +52,7 @@ class Answer:
 
     @property
     def rows(self) -> int:
-        return self.household.num_rows
+        return int(self.household.num_rows)
 
 
 # Households of a chunk not to evaluate, and why (by chunk row), given which ones are valid records.

@@ -182,7 +182,7 @@ def _nulls(data: pa.Array) -> np.ndarray:
 
 
 def _is_text(data: pa.Array) -> bool:
-    return pa.types.is_string(data.type) or pa.types.is_large_string(data.type)
+    return bool(pa.types.is_string(data.type) or pa.types.is_large_string(data.type))
 
 
 def _matches(data: pa.Array, pattern: str) -> np.ndarray:
@@ -353,13 +353,13 @@ def _list_lengths(level: Level, parent: np.ndarray, parents: int) -> np.ndarray:
     wrong = counts > level.rules.get("maxlength", len(parent) + 1)
     if not wrong.any():
         return np.zeros(len(parent), dtype=bool)
-    return wrong[parent]
+    return np.asarray(wrong[parent], dtype=bool)
 
 
 def _too_few_members(caseload: Caseload, converted: Converted) -> np.ndarray:
     rules = LEVELS["member"].rules
     counts = np.bincount(converted.parent["member"], minlength=caseload.size)
-    return counts < rules.get("minlength", 0)
+    return np.asarray(counts < rules.get("minlength", 0), dtype=bool)
 
 
 def _member_keys(converted: Converted) -> tuple[np.ndarray, Coded]:
@@ -391,7 +391,7 @@ def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
     known = np.sort(keys)
     position = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
     exists = (found >= 0) & (known[position] == wanted) if len(known) else np.zeros(len(found), dtype=bool)
-    return ~np.asarray(member.is_null(), dtype=bool) & ~exists
+    return np.asarray(~np.asarray(member.is_null(), dtype=bool) & ~exists, dtype=bool)
 
 
 def _cause_pairs() -> pa.Array:
@@ -420,20 +420,23 @@ def _present(converted: Converted, level: str, name: str) -> np.ndarray:
     if f"{name}_missing" in columns:
         return ~np.asarray(columns[f"{name}_missing"], dtype=bool)
     value = columns[name]
-    return value.codes != value.vocab.index["none"]
+    return np.asarray(value.codes != value.vocab.index["none"], dtype=bool)
 
 
 def _education_levels(caseload: Caseload, converted: Converted) -> np.ndarray:
     """expenses[i].level is given for an expense other than education."""
     kind = converted.columns["expense"]["kind"]
-    return _present(converted, "expense", "level") & (kind.codes != kind.vocab.index["education"])
+    return np.asarray(_present(converted, "expense", "level") & (kind.codes != kind.vocab.index["education"]),
+                      dtype=bool)
 
 
 def _status_details(caseload: Caseload, converted: Converted) -> np.ndarray:
     """status.tekun_support needs status.tekun true; status.current_benefit_monthly needs status.dibao_since."""
     columns = converted.columns["household"]
-    return (_present(converted, "household", "tekun_support") & ~np.asarray(columns["tekun"], dtype=bool)) | (
-        _present(converted, "household", "current_benefit_monthly") & ~_present(converted, "household", "dibao_since"))
+    tekun_without = _present(converted, "household", "tekun_support") & ~np.asarray(columns["tekun"], dtype=bool)
+    benefit_without = (_present(converted, "household", "current_benefit_monthly")
+                       & ~_present(converted, "household", "dibao_since"))
+    return np.asarray(tekun_without | benefit_without, dtype=bool)
 
 
 def _event_incomes(caseload: Caseload, converted: Converted) -> np.ndarray:
@@ -444,7 +447,7 @@ def _event_incomes(caseload: Caseload, converted: Converted) -> np.ndarray:
     events = converted.columns["event"]
     below = np.asarray(events["income_after"], dtype=I64) < np.asarray(events["income_before"], dtype=I64)
     complete = np.logical_and.reduce(given)
-    return np.where(falls, ~complete | ~below, np.logical_or.reduce(given))
+    return np.asarray(np.where(falls, ~complete | ~below, np.logical_or.reduce(given)), dtype=bool)
 
 
 #: The record's rules that relate fields, as ``engine.household.record`` checks them one record at a time.

@@ -93,7 +93,7 @@ class Run:
 
     def children(self, level: str) -> np.ndarray:
         segments = self.batch.segments(level)
-        return segments.ends - segments.starts
+        return np.asarray(segments.ends - segments.starts)
 
     def rule(self, name: str) -> Col:
         if name not in self.values:

@@ -98,10 +98,12 @@ def run_on_dask(library: PolicyLibrary, region: str, as_of: date, source: Path, 
         shutil.rmtree(temporary, ignore_errors=True)
         temporary.mkdir(parents=True)
         try:
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
+            # dask.distributed ships without type annotations: its constructors are untyped calls
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
                 if scheduler == "local" else None
             try:
-                with Client(cluster if cluster is not None else scheduler) as client:
+                with Client(cluster if cluster is not None else scheduler) as client:  # type: ignore[no-untyped-call]
                     futures = [client.submit(run_partition, str(library.root), region, as_of.isoformat(), str(part),
                                              str(temporary / f"{part.stem}{suffix}"), dict(overrides or {}),
                                              chunk_size, any_hukou, _params_of(library), pure=False)

@@ -295,4 +295,4 @@ def _allowed_key(data: np.ndarray, closing: np.ndarray) -> np.ndarray:
     for word in words:
         tail = np.frombuffer(word, dtype=np.uint8)
         allowed |= (window[:, width - len(word):] == tail).all(axis=1) & (closing >= len(word))
-    return ok & allowed
+    return np.asarray(ok & allowed, dtype=bool)

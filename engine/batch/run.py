@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError
-from engine.batch.batch_core import Answer, RegionEvaluator, Rejected
-from engine.batch.caseload import Caseload
+from engine.batch.batch_core import Answer, RegionEvaluator
+from engine.batch.caseload import Caseload, Rejected
 from engine.batch.output_files import OutputFiles, default_errors_path, member_path, refuse, sidecar_path
 from engine.batch.screening import Screen
 from engine.batch.spreadsheets import WriteOptions

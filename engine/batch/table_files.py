@@ -88,7 +88,7 @@ class TableFile:
                 return list(pq.ParquetFile(self.files[0]).schema_arrow.names)
             if self.fmt == "ipc":
                 return list(_ipc_reader(self.files[0]).schema.names)
-            return self.whole().column_names
+            return list(self.whole().column_names)
         except (pa.ArrowException, OSError) as error:
             raise self._error(f"cannot be read: {error}") from None
 
