@@ -80,10 +80,11 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError  # noqa: E402
 from engine.base.yaml_source import load_yaml_text  # noqa: E402
 from engine.cli import main as cli_main  # noqa: E402
 from engine.household.record import Household, parse_household_text, validate_household  # noqa: E402
-from engine.household.strategies import DEFAULT_NAMES, random_expression_text, random_household  # noqa: E402
+from engine.household.strategies import random_household  # noqa: E402
 from engine.language import types as t  # noqa: E402
 from engine.language.builtins import Duration  # noqa: E402
 from engine.language.checker import check_expression  # noqa: E402
+from engine.language.expression_strategies import DEFAULT_NAMES, random_expression_text  # noqa: E402
 from engine.language.parser import parse_expression  # noqa: E402
 from engine.language.syntax import type_of  # noqa: E402
 from engine.policy.policy_files import PolicyTree, load_layer, load_tree  # noqa: E402

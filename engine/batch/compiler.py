@@ -117,11 +117,26 @@ class Compiler:
         return s.type_of(node)
 
     def compile(self, node: s.Node, context: Context) -> Code:
-        method = getattr(self, f"c_{type(node).__name__}", None)
-        if method is None:  # pragma: no cover - every node kind has a method
-            raise NotColumnar(type(node).__name__)
-        code: Code = method(node, context)
-        return code
+        match node:
+            case s.Literal():
+                return self.c_Literal(node, context)
+            case s.Name():
+                return self.c_Name(node, context)
+            case s.Unary():
+                return self.c_Unary(node, context)
+            case s.Binary():
+                return self.c_Binary(node, context)
+            case s.SetLiteral():
+                return self.c_SetLiteral(node, context)
+            case s.If():
+                return self.c_If(node, context)
+            case s.Cases():
+                return self.c_Cases(node, context)
+            case s.Call():
+                return self.c_Call(node, context)
+            case s.Aggregate():
+                return self.c_Aggregate(node, context)
+        raise NotColumnar(type(node).__name__)  # pragma: no cover - every node kind is matched above
 
     # --- leaves --------------------------------------------------------------------------
     def c_Literal(self, node: s.Literal, context: Context) -> Code:

@@ -23,14 +23,10 @@ from engine.household.record import (
     LABOUR_CAPACITIES,
     validate_household,
 )
-from engine.household.strategies import (
-    expression_texts,
-    households,
-    random_expression_text,
-    random_household,
-)
+from engine.household.strategies import households, random_household
 from engine.language.builtins import age_on
 from engine.language.checker import check_expression
+from engine.language.expression_strategies import expression_texts, random_expression_text
 from engine.language.parser import parse_expression
 
 AS_OF = date(2021, 7, 1)
