@@ -11,6 +11,8 @@ and reads from a spreadsheet.
 
 from __future__ import annotations
 
+import textwrap
+
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -131,7 +133,17 @@ def history_table(found: list[History]) -> Table:
             table.add(parameter=history.name, **{"from": row.start.isoformat()}, to=row.end or tr("open"),
                       value=row.value if row.value is not None else f"{tr('must be supplied')}: {row.must_supply}",
                       source=citation_text(row.source), confidence=row.source.get("confidence", ""))
+    if len(found) == 1:
+        table.after = reading_lines(found[0])
     return table
+
+
+def reading_lines(history: History) -> list[str]:
+    """One parameter's label and reading note (what its values mean), shown below its history."""
+    lines = ["", f"{history.name} ({history.label})"]
+    if history.note:
+        lines += textwrap.wrap(" ".join(history.note.split()), width=96, initial_indent="  ", subsequent_indent="  ")
+    return lines
 
 
 def on_date_table(rows: list[dict[str, Any]]) -> Table:

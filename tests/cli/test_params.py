@@ -43,6 +43,17 @@ def test_params_lists_each_dated_value_with_its_source() -> None:
     assert "income.employment_cost_deduction_cap" in text and "dibao.low_income_ratio" in text
 
 
+def test_one_parameter_is_shown_with_what_its_values_mean() -> None:
+    done = run("params", "dongtai", "monitoring.line_income_as_dibao")
+    assert done.returncode == 0, done.stderr
+    table, reading = done.stdout.split("\n\n", 1)
+    assert "monitoring.line_income_as_dibao" in table and "false" in table
+    assert reading.startswith("monitoring.line_income_as_dibao (监测线比较按低保收入口径)")
+    assert "By default (false) every recorded income counts" in " ".join(reading.split())
+    listing = run("params", "dongtai")
+    assert "By default (false)" not in listing.stdout  # the whole list stays a table
+
+
 def test_params_on_a_date_says_which_must_be_supplied() -> None:
     rows = {r["parameter"]: r for r in json.loads(run("params", "hebi", "--date", "2021-03-01", "--format",
                                                       "json").stdout)}
