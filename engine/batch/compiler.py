@@ -140,8 +140,10 @@ class Compiler:
 
     # --- leaves --------------------------------------------------------------------------
     def c_Literal(self, node: s.Literal, context: Context) -> Code:
-        col = constant(node.value if node.kind != "duration" else Duration(int(node.value), node.unit),  # type: ignore[arg-type]
-                       self.type_of(node))
+        value: object = node.value
+        if node.kind == "duration" and isinstance(value, (int, Decimal)):
+            value = Duration(int(value), node.unit)
+        col = constant(value, self.type_of(node))
         return lambda run: col
 
     def c_Name(self, node: s.Name, context: Context) -> Code:

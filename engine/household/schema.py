@@ -153,7 +153,7 @@ TYPE_WORDS = {
 }
 
 
-class RecordValidator(cerberus.Validator):  # type: ignore[misc, unused-ignore]
+class RecordValidator(cerberus.Validator):  # type: ignore[misc, unused-ignore]  # cerberus is untyped (Any)
     """Cerberus with the record's own types and value checks."""
 
     types_mapping: ClassVar[dict[str, Any]] = {
@@ -193,7 +193,7 @@ class RecordValidator(cerberus.Validator):  # type: ignore[misc, unused-ignore]
             self._error(field, str(problem.args[0]))
 
 
-class _Leaves(cerberus.errors.BaseErrorHandler):  # type: ignore[misc, unused-ignore]
+class _Leaves(cerberus.errors.BaseErrorHandler):  # type: ignore[misc, unused-ignore]  # cerberus is untyped (Any)
     """An error handler that flattens cerberus's error tree into its leaf errors."""
 
     def __call__(self, errors: Iterable[Any]) -> list[Any]:

@@ -163,12 +163,14 @@ def whole_number_text(value: Any) -> Any:
 
 def whole_numbers(record: object) -> object:
     """The record with a whole number written ``2.0`` (as Excel and pandas write one) read as ``2``."""
-    members = record.get("members") if isinstance(record, Mapping) else None
+    if not isinstance(record, Mapping):
+        return record
+    members = record.get("members")
     if not isinstance(members, list) or not any(
             isinstance(m, Mapping) and isinstance(m.get("disability"), Mapping)
             and isinstance(m["disability"].get("grade"), (float, Decimal)) for m in members):
         return record
-    copied = dict(record)  # type: ignore[call-overload]
+    copied = dict(record)
     copied["members"] = [
         {**m, "disability": {**m["disability"], "grade": whole_number_text(m["disability"]["grade"])}}
         if isinstance(m, Mapping) and isinstance(m.get("disability"), Mapping) else m for m in members]

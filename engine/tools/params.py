@@ -12,7 +12,6 @@ and reads from a spreadsheet.
 from __future__ import annotations
 
 import textwrap
-
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
