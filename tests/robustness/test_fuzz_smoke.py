@@ -66,7 +66,9 @@ def test_smoke_run_is_quick_and_covers_every_category(smoke: tuple[Any, float]) 
     assert report.total.tried == COUNT
     for name, tally in report.tallies.items():
         assert tally.tried > 0, name
-        if name in ("trees", "chains", "growth", "markup"):  # a handful each here: the full run counts them
+        # A handful each here, or (policy: about 15 mutated files, a fifth of which check clean) too few to
+        # be sure of an acceptance: the full run counts them.
+        if name in ("trees", "chains", "growth", "markup", "policy"):
             assert tally.rejected + tally.accepted == tally.tried, name
             continue
         assert tally.rejected > 0, name
