@@ -30,7 +30,8 @@ from engine.base.yaml_source import LoadedYaml
 from engine.policy.policy_model import Citation, DatedValue
 
 if TYPE_CHECKING:
-    from engine.policy.policy_files import LayerBuilder, Path_
+    from engine.policy.policy_files import LayerBuilder
+    from engine.policy.structure import Path_
 
 
 def read_values(builder: LayerBuilder, doc: LoadedYaml, path: Path_) -> list[DatedValue]:
@@ -125,7 +126,7 @@ def _source(builder: LayerBuilder, doc: LoadedYaml, path: Path_, default: Citati
     if isinstance(data, dict) and isinstance(data.get("source"), dict):
         return builder.citation(doc, (*path, "source"))
     if default is None:
-        from engine.policy.policy_files import path_text
+        from engine.policy.structure import path_text
 
         builder.error("E-SCHEMA", f"{path_text(path)}: missing key 'source' (cite the value here, or give the "
                       "parameter a `source:` that cites every value without its own)", doc.key_span(path))

@@ -27,9 +27,10 @@ from engine.base.yaml_source import LoadedYaml, load_yaml
 from engine.language.checker import check_expression
 from engine.language.constants import ConstantError, constant_value
 from engine.policy.dated_values import read_values
-from engine.policy.policy_files import LayerBuilder, display_name, schema_problems
+from engine.policy.policy_files import LayerBuilder, display_name
 from engine.policy.policy_model import DatedValue, Layer
 from engine.policy.schema import PARAMS_SCHEMA
+from engine.policy.structure import schema_problems
 from engine.runtime.policy_check import overlapping_ranges
 
 if TYPE_CHECKING:
