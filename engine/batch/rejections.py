@@ -15,10 +15,8 @@ generated records.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -41,14 +39,11 @@ from engine.household.problems import (
     unknown_value,
     wrong_type,
 )
+from engine.household.schema import RecordValidator
 from engine.household.values import Invalid, check_name, parse_amount, parse_date
 
 I64 = np.int64
 _PARSERS = {"money": parse_amount, "isodate": parse_date}
-_TYPES: dict[str, tuple[tuple[type, ...], tuple[type, ...]]] = {  # accepted types, and the ones excluded
-    "string": ((str,), ()), "boolean": ((bool,), ()), "whole": ((int,), (bool,)),
-    "money": ((str, int, Decimal, float), (bool,)), "isodate": ((str, dt.date), (dt.datetime,)),
-}
 
 
 def described(caseload: Caseload, checked: Checked, rows: np.ndarray) -> tuple[list[Rejected], np.ndarray]:
@@ -101,8 +96,8 @@ def value_problem(column: Column, value: Any) -> tuple[str, str | None] | None:
     """The record validator's words for a value of a field (and its suggestion), or None when it has none."""
     if value is None:
         return None
-    accepted, excluded = _TYPES[column.kind]
-    if not isinstance(value, accepted) or isinstance(value, excluded):
+    definition = RecordValidator.types_mapping[column.kind]  # the record validator's own type table
+    if not isinstance(value, definition.included_types) or isinstance(value, definition.excluded_types):
         return wrong_type(column.kind, value), None
     rules = column.rules
     if column.kind == "string":
