@@ -266,6 +266,7 @@ def month_starts(start: date, end: date) -> Iterator[date]:
 def _coverage(chain: Chain, dependencies: dict[str, set[str]]) -> Iterator[Diagnostic]:
     """Months of the span where a rule has no variant or a parameter a rule needs has no value."""
     gaps: dict[str, list[date]] = {}
+    parameters_of: dict[int, set[str]] = {}  # per variant (by identity): the parameters its body names
     for month in month_starts(chain.span_from, chain.span_to):
         needed: set[str] = set()
         for name, rule in chain.rules.items():
@@ -273,7 +274,10 @@ def _coverage(chain: Chain, dependencies: dict[str, set[str]]) -> Iterator[Diagn
             if variant is None:
                 gaps.setdefault(name, []).append(month)
                 continue
-            needed |= {d for d in _names_in(variant.body) if d in chain.parameters}
+            named = parameters_of.get(id(variant))
+            if named is None:
+                named = parameters_of[id(variant)] = {d for d in _names_in(variant.body) if d in chain.parameters}
+            needed |= named
         for name in sorted(needed):
             if value_in_force(chain.parameters[name], month) is None:
                 gaps.setdefault(name, []).append(month)
