@@ -45,9 +45,10 @@ from engine.language.builtins import MAX_AGGREGATE_ITEMS
 from engine.language.checker import check_program
 from engine.language.definitions import Definition
 from engine.policy.resolve import RuleCode
-from engine.runtime.interpreter import Program, Tracer
+from engine.runtime.interpreter import Program
 from engine.runtime.library import PolicyLibrary
 from engine.runtime.outputs import render
+from engine.runtime.tracing import Tracer
 from engine.tools.explain import explain
 
 

@@ -19,8 +19,8 @@ import click
 
 from engine.base.i18n import in_language, tr
 from engine.base.render import emit, format_option
-from engine.cli import cli, open_library, policies_option, reports_problems
-from engine.cli_support import LocalizedGroup
+from engine.cli_options import open_library, policies_option, reports_problems
+from engine.cli_support import LocalizedCommand, LocalizedGroup
 from engine.runtime.library import PolicyLibrary
 
 
@@ -42,7 +42,7 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dat
         raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD") from None
 
 
-@cli.group("params", cls=_ParamsGroup)
+@click.group("params", cls=_ParamsGroup)
 def params_group() -> None:
     """A region's parameters: dated values with their sources; to and from Excel."""
 
@@ -121,7 +121,7 @@ def import_command(file: Path, region: str | None, write: bool, policies: Path |
             click.echo(tr("nothing written: run again with --write to make these changes"), err=True)
 
 
-@cli.command("doc")
+@click.command("doc", cls=LocalizedCommand)
 @click.argument("region")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html", "json"]), default="markdown",
               show_default=True, help="Markdown, a standalone HTML page, or the document's data as JSON.")

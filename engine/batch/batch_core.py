@@ -33,7 +33,7 @@ from engine.batch.rejections import described
 from engine.household.record import Household, validate_household
 from engine.language import types as t
 from engine.policy.resolve import Unavailable
-from engine.runtime.interpreter import EvaluationError
+from engine.runtime.evaluation import EvaluationError
 from engine.runtime.library import PolicyLibrary
 from engine.runtime.outputs import round_money
 

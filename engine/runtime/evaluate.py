@@ -15,9 +15,10 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError
 from engine.household.record import Household
 from engine.policy.contract import ALL_OUTPUTS
 from engine.policy.resolve import ResolvedPolicy, Unavailable
-from engine.runtime.interpreter import EvaluationError, Tracer
+from engine.runtime.evaluation import EvaluationError
 from engine.runtime.library import PolicyLibrary
 from engine.runtime.outputs import Determination
+from engine.runtime.tracing import Tracer
 
 
 def evaluate(household: Household, region: str, as_of: date, *, policies: Path | str | None = None,

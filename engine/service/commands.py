@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError
-from engine.cli import _date, policies_option, reports_problems
+from engine.cli_options import date_value, policies_option, reports_problems
 
 log_option = click.option("--log", "log_url", metavar="URL",
                           help="The decision log: a SQLite file (decisions.db) or postgresql://user@host/db.")
@@ -99,7 +99,7 @@ def decisions_group() -> None:
 
 @decisions_group.command("export")
 @click.option("--log", "log_url", required=True, metavar="URL", help="The decision log (file or URL).")
-@click.option("--since", default=None, callback=_date, help="Only decisions recorded on or after this day (UTC).")
+@click.option("--since", default=None, callback=date_value, help="Only decisions recorded on or after this day (UTC).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output: .jsonl or .parquet (written whole or not at all).")
 @reports_problems
@@ -128,7 +128,7 @@ def _existing(log_url: str) -> Any:
 @click.command("replay")
 @click.option("--log", "log_url", required=True, metavar="URL", help="The decision log (file or URL).")
 @click.option("--rev", "revision", default=None, help="Replay under the policies at this git revision.")
-@click.option("--since", default=None, callback=_date, help="Only decisions recorded on or after this day (UTC).")
+@click.option("--since", default=None, callback=date_value, help="Only decisions recorded on or after this day (UTC).")
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @policies_option
 @reports_problems

@@ -28,9 +28,9 @@ from engine.policy.policy_model import Citation
 from engine.policy.resolve import ResolvedPolicy, Unavailable
 from engine.runtime.evaluate import evaluate_resolved
 from engine.runtime.income_decisions import IncomeDecision, income_decisions
-from engine.runtime.interpreter import RuleTrace, Tracer
 from engine.runtime.library import PolicyLibrary
 from engine.runtime.outputs import Determination, render
+from engine.runtime.tracing import RuleTrace, Tracer
 
 
 @dataclass

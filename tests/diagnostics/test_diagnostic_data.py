@@ -78,8 +78,8 @@ def test_the_tracer_records_rule_and_member_as_data() -> None:
 
     from engine.household.record import validate_household
     from engine.runtime.evaluate import evaluate_resolved
-    from engine.runtime.interpreter import Tracer
     from engine.runtime.library import PolicyLibrary
+    from engine.runtime.tracing import Tracer
 
     library = PolicyLibrary.open(Path(__file__).resolve().parents[2] / "policies")
     record = json.loads((Path(__file__).resolve().parents[2] / "examples/households/contract_example.json")
