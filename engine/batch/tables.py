@@ -120,6 +120,7 @@ def chunks_of(files: dict[str, TableFile | None], size: int, source: str) -> Ite
 
 ROW = np.int32  # rows of a table (a caseload of two billion rows is split into partitions long before)
 SLICE = 1 << 20  # rows looked up at a time where a lookup needs wide work arrays
+HASHED = 1 << 18  # ids hashed at a time (hashing works on every byte with 64-bit arrays)
 
 
 @dataclass
@@ -202,7 +203,9 @@ class Joins:
         """Households sharing an id: the rows naming it cannot be told apart, so none of them is evaluated.
         Ids are compared by their 64-bit hashes first; only the few rows whose hash another shares are compared
         as text (a hash collision between two different ids is no repetition)."""
-        hashes = np.where(np.asarray(ids.is_null(), dtype=bool), 0, text_hashes(ids))
+        hashed = [text_hashes(ids.slice(start, HASHED)) for start in range(0, len(ids), HASHED)]
+        hashes = np.where(np.asarray(ids.is_null(), dtype=bool), 0,
+                          np.concatenate(hashed) if hashed else np.zeros(0, dtype=I64))
         order = np.argsort(hashes, kind="stable")
         ordered = hashes[order]
         same = np.flatnonzero(ordered[1:] == ordered[:-1])
@@ -440,7 +443,8 @@ def _chunk(joins: Joins, streams: dict[str, _Rows], number: int, start: int, end
             joins.member_chunk_rows[rows] = np.arange(len(rows), dtype=ROW)
             local["member"] = joins.member_chunk_rows
     lines = joins.lines[start:end]
-    caseload = Caseload(tables, lines, np.zeros(end - start, dtype=bool), lambda rows: records(tables, rows), source)
+    caseload = Caseload(tables, lines, np.zeros(end - start, dtype=bool), lambda rows: records(tables, rows), source,
+                        unique_ids=True)  # households sharing an id are set aside by the first pass
     return _without_broken(caseload, joins, start)
 
 
@@ -471,7 +475,7 @@ def subset(caseload: Caseload, keep: np.ndarray) -> Caseload:
         tables[name] = kept.set_column(kept.schema.get_field_index("parent"), "parent",
                                        pa.array(renumber[parent[masks[name]]], pa.int64()))
     return Caseload(tables, caseload.lines[keep], caseload.suspect[keep],
-                    lambda rows: records(tables, rows), caseload.source)
+                    lambda rows: records(tables, rows), caseload.source, unique_ids=caseload.unique_ids)
 
 
 def _empty(level: Level) -> pa.Table:

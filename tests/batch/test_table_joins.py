@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import engine.batch.tables as tables
-from engine.batch.tables import Joins, open_tables, write_tables
+from engine.batch.screening import Screen
+from engine.batch.tables import Joins, open_tables, table_chunks, write_tables
 
 HEBI = Path(__file__).resolve().parents[2] / "examples" / "caseload" / "hebi.jsonl"
 
@@ -56,3 +57,17 @@ def test_children_are_joined_to_their_households_across_row_groups(tmp_path: Pat
     income_members = joins.links["income"].parent
     assert len(incomes) > 10 and [members[row] for row in income_members] == incomes
     assert isinstance(joins.ids, pa.Array) and joins.ids.to_pylist() == [r["id"] for r in records]
+
+
+def test_table_chunks_need_no_memory_of_the_ids_seen(tmp_path: Path) -> None:
+    records = _records(7)
+    write_tables([*records, records[2]], tmp_path / "t", "parquet")
+    screen = Screen("hebi", any_hukou=True)
+    answered, rejected = [], []
+    for caseload, early in table_chunks(tmp_path / "t", 3):
+        assert caseload.unique_ids
+        assert screen(caseload, np.ones(caseload.size, dtype=bool)) == {}
+        answered += [int(line) for line in caseload.lines]
+        rejected += [item.line for item in early]
+    assert screen.seen.runs == []  # nothing remembered: the first pass found the repeat
+    assert sorted(answered + rejected) == list(range(1, 9)) and sorted(rejected) == [3, 8]
