@@ -84,7 +84,9 @@ class Caseload:
     validator can judge (an explicit ``null`` where none is allowed, say); ``records``
     gives the raw records of some household rows, for the record validator's messages
     and for the interpreter; ``households`` gives validated households when they are
-    already known.
+    already known. ``unique_ids`` says that no household id of the chunk appears anywhere
+    else in its source (the table reader checks the whole households table first), so the
+    batch need not remember the chunk's ids to find repeats.
     """
 
     tables: dict[str, pa.Table]
@@ -93,6 +95,7 @@ class Caseload:
     records: Callable[[Sequence[int]], list[object]]
     source: str = ""
     known: Sequence[Household] | None = field(default=None, repr=False)
+    unique_ids: bool = False
 
     @property
     def size(self) -> int:

@@ -5,7 +5,9 @@ lists merged). Evaluating both would count the household twice, so every occurre
 after the first is rejected, naming the line of the first, whatever the first's own
 fate. The ids seen so far are kept as 64-bit hashes in sorted runs, with the ids
 themselves (as Arrow text) to confirm a match exactly, so memory grows by a few dozen
-bytes per household.
+bytes per household. A folder of tables needs none of this: its reader finds every
+repeated id in the households table before the first chunk (``engine.batch.tables``), and
+its chunks say so (``Caseload.unique_ids``).
 
 A household registered (``hukou``) in another region is not this region's to answer:
 it is rejected with that reason unless the run is asked to evaluate every household
@@ -137,7 +139,8 @@ class Screen:
         table = caseload.tables["household"]
         ids = _texts(table, "id")
         reasons: dict[int, Diagnostic] = {}
-        for row, line in self.seen.repeats(ids, caseload.lines).items():
+        repeats = {} if caseload.unique_ids else self.seen.repeats(ids, caseload.lines)
+        for row, line in repeats.items():
             name = ids[row].as_py()
             reasons[row] = Diagnostic(
                 "E-REPEATED", f"id: household {name!r} appears again; it was first at line {line} and is evaluated "

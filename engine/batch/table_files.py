@@ -112,12 +112,17 @@ class TableFile:
             raise self._error(f"cannot be read: {error}") from None
 
     def read(self, columns: list[str], dictionary: Sequence[str] = ()) -> pa.Table:
-        """The whole table (the columns asked for); Parquet a row group per chunk, each with one dictionary."""
+        """The whole table (the columns asked for); Parquet a row group per chunk, each with one dictionary, read
+        one row group at a time (decoding a whole file at once holds several times its columns' size)."""
         if self.fmt == "parquet":
             present = [c for c in columns if c in self.column_names()]
             try:
-                return pa.concat_tables([pq.ParquetFile(path, read_dictionary=[c for c in dictionary if c in present])
-                                         .read(present) for path in self.files])
+                groups = []
+                for path in self.files:
+                    reader = pq.ParquetFile(path, read_dictionary=[c for c in dictionary if c in present])
+                    groups += [reader.read_row_group(group, present, use_threads=False)
+                               for group in range(reader.num_row_groups)]
+                return pa.concat_tables(groups) if groups else self.empty(present, dictionary)
             except (pa.ArrowException, OSError) as error:
                 raise self._error(f"cannot be read: {error}") from None
         batches = list(self.batches(columns, dictionary))

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.batch.caseload import Caseload, Rejected, rejection
 from engine.batch.record_layout import LEVELS, Column, Level, table_columns
+from engine.batch.screening import text_hashes
 from engine.batch.table_files import TableFile, find_table
 from engine.household.record import whole_number_text
 
@@ -118,6 +119,8 @@ def chunks_of(files: dict[str, TableFile | None], size: int, source: str) -> Ite
 
 
 ROW = np.int32  # rows of a table (a caseload of two billion rows is split into partitions long before)
+SLICE = 1 << 20  # rows looked up at a time where a lookup needs wide work arrays
+HASHED = 1 << 18  # ids hashed at a time (hashing works on every byte with 64-bit arrays)
 
 
 @dataclass
@@ -148,7 +151,8 @@ class Joins:
         self.links: dict[str, _Link] = {}
         self.member_dictionary = pa.array([], pa.string())
         self.member_chunk_rows = np.zeros(0, dtype=ROW)
-        member_keys = np.zeros(0, dtype=I64)
+        self.member_keys = np.zeros(0, dtype=I64)  # every member's key, sorted (needed only while joining)
+        self.member_order = np.zeros(0, dtype=ROW)  # the member row of each sorted key
         edges = np.append(np.arange(0, max(self.households, 1), size), self.households)
         tables = {name: file.read([*LEVELS[name].links, *(["id"] if name == "member" else [])],
                                   dictionary=[*LEVELS[name].links, "id"])
@@ -159,22 +163,23 @@ class Joins:
             if file is None:
                 self.links[name] = _Link(np.zeros(0, dtype=ROW), np.zeros(len(edges), dtype=I64))
                 continue
-            table = tables[name]
+            table = tables.pop(name)  # each table's ids let go once joined
             rows = file.row_numbers(table.num_rows)
-            households = joined[name]
+            households = joined.pop(name)
             if level.parent == "household":
                 parent = households
             else:
-                parent = self._member_rows(table, households, member_keys)
+                parent = self._member_rows(table, households)
             if name == "member":
-                member_keys = self._member_keys(table, households)
+                self._member_keys(table, households)
             owners = np.where(parent >= 0, households, -1)
             self.links[name] = _Link(parent.astype(ROW), self._bounds(name, owners, edges))
             if name == "member":
                 self.member_chunk_rows = np.full(len(parent), -1, dtype=ROW)
             self._orphans(level, table, rows, households, parent, unreadable_ids)
             self._broken_children(level, file, ids)
-        self.member_order = np.zeros(0, dtype=I64)  # needed only while joining
+        self.member_keys, self.member_order = np.zeros(0, dtype=I64), np.zeros(0, dtype=ROW)
+        pa.default_memory_pool().release_unused()  # the first pass's memory back to the system before the chunks
 
     @staticmethod
     def _households_of(tables: dict[str, pa.Table], ids: pa.Array) -> dict[str, np.ndarray]:
@@ -195,8 +200,19 @@ class Joins:
         return names
 
     def _repeated_households(self, ids: pa.Array) -> None:
-        """Households sharing an id: the rows naming it cannot be told apart, so none of them is evaluated."""
-        counts = pc.value_counts(ids)
+        """Households sharing an id: the rows naming it cannot be told apart, so none of them is evaluated.
+        Ids are compared by their 64-bit hashes first; only the few rows whose hash another shares are compared
+        as text (a hash collision between two different ids is no repetition)."""
+        hashed = [text_hashes(ids.slice(start, HASHED)) for start in range(0, len(ids), HASHED)]
+        hashes = np.where(np.asarray(ids.is_null(), dtype=bool), 0,
+                          np.concatenate(hashed) if hashed else np.zeros(0, dtype=I64))
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        same = np.flatnonzero(ordered[1:] == ordered[:-1])
+        if not len(same):
+            return
+        candidates = ids.take(pa.array(np.unique(np.concatenate([order[same], order[same + 1]]))))
+        counts = pc.value_counts(candidates)
         repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
         if not len(repeated):
             return
@@ -226,24 +242,30 @@ class Joins:
             else:
                 self.rejected.append(rejection(owner, broken.row, "E-TABLE", reason))
 
-    def _member_keys(self, members: pa.Table, households: np.ndarray) -> np.ndarray:
-        words, _ = _words(_key(members, "id"))
-        self.member_dictionary = pc.unique(words).drop_null()
+    def _member_keys(self, members: pa.Table, households: np.ndarray) -> None:
+        """Each member's key (its household row and its id's code), sorted, with the member row of each."""
+        self.member_dictionary = pc.unique(_dictionary_words(_key(members, "id"))).drop_null()
         codes = _index(_key(members, "id"), self.member_dictionary)
         width = max(len(self.member_dictionary), 1)
-        keys = np.where((households >= 0) & (codes >= 0), households * width + codes, -1)
-        self.member_order = np.argsort(keys, kind="stable")
-        return keys
+        keys = np.where((households >= 0) & (codes >= 0), households.astype(I64) * width + codes, -1)
+        self.member_order = np.argsort(keys, kind="stable").astype(ROW)
+        self.member_keys = keys[self.member_order]
 
-    def _member_rows(self, table: pa.Table, households: np.ndarray, member_keys: np.ndarray) -> np.ndarray:
-        """For each income or expense row, its member's row (the first with that id), or -1."""
+    def _member_rows(self, table: pa.Table, households: np.ndarray) -> np.ndarray:
+        """For each income or expense row, its member's row (the first with that id), or -1; looked up a slice
+        of rows at a time, so the work arrays stay small whatever the table's size."""
         width = max(len(self.member_dictionary), 1)
         codes = _index(_key(table, "member_id"), self.member_dictionary)
-        wanted = np.where((households >= 0) & (codes >= 0), households * width + codes, -2)
-        ordered = member_keys[self.member_order]
-        position = np.clip(np.searchsorted(ordered, wanted), 0, max(len(ordered) - 1, 0))
-        found = (ordered[position] == wanted) if len(ordered) else np.zeros(len(wanted), dtype=bool)
-        return np.where(found, self.member_order[position] if len(ordered) else -1, -1)
+        found = np.full(len(codes), -1, dtype=ROW)
+        ordered = self.member_keys
+        if not len(ordered):
+            return found
+        for start in range(0, len(codes), SLICE):
+            owner, code = households[start:start + SLICE].astype(I64), codes[start:start + SLICE]
+            wanted = np.where((owner >= 0) & (code >= 0), owner * width + code, -2)
+            position = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+            found[start:start + SLICE] = np.where(ordered[position] == wanted, self.member_order[position], -1)
+        return found
 
     def _orphans(self, level: Level, table: pa.Table, rows: np.ndarray, households: np.ndarray, parent: np.ndarray,
                  unreadable: set[str]) -> None:
@@ -305,16 +327,37 @@ def _words(chunks: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
     return pa.concat_arrays([w.cast(pa.string()) for w in words]), where
 
 
+def _dictionary_words(chunks: list[pa.Array]) -> pa.Array:
+    """Every chunk's words end to end (a dictionary's once), as ``_words`` without where each row's is."""
+    return pa.concat_arrays([(c.dictionary if pa.types.is_dictionary(c.type) else c).cast(pa.string())
+                             for c in chunks]) if chunks else pa.array([], pa.string())
+
+
 def _index(chunks: list[pa.Array], ids: pa.Array) -> np.ndarray:
-    """For each key, the position of its first equal in ``ids`` (-1 when none), with one lookup per word."""
-    words, where = _words(chunks)
-    looked = np.append(np.asarray(pc.fill_null(pc.index_in(words, value_set=ids), -1), dtype=I64), -1)
-    return np.concatenate([looked[w] for w in where]) if where else np.zeros(0, dtype=I64)
+    """For each key, the position of its first equal in ``ids`` (-1 when none), as a table row, with one lookup
+    per word; rows are resolved a chunk at a time (no copy of the keys wider than the answer)."""
+    words = _dictionary_words(chunks)
+    looked = np.append(np.asarray(pc.fill_null(pc.index_in(words, value_set=ids), -1)).astype(ROW), ROW(-1))
+    found = np.empty(sum(len(c) for c in chunks), dtype=ROW)
+    at = offset = 0
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            where = np.asarray(pc.fill_null(chunk.indices, -1 - offset), dtype=I64) + offset
+            size = len(chunk.dictionary)
+        else:
+            where = np.where(np.asarray(chunk.is_null(), dtype=bool), -1, np.arange(offset, offset + len(chunk)))
+            size = len(chunk)
+        found[at:at + len(chunk)] = looked[where]
+        at, offset = at + len(chunk), offset + size
+    return found
 
 
 def _plain_ids(table: pa.Table) -> pa.Array:
     """The households' ids as one text array (other types: no id)."""
-    words, where = _words(_key(table, "id"))
+    chunks = _key(table, "id")
+    if not any(pa.types.is_dictionary(chunk.type) for chunk in chunks):
+        return pa.concat_arrays(chunks)
+    words, where = _words(chunks)
     index = np.concatenate(where) if where else np.zeros(0, dtype=I64)
     if not len(index):
         return pa.array([], pa.string())
@@ -400,7 +443,8 @@ def _chunk(joins: Joins, streams: dict[str, _Rows], number: int, start: int, end
             joins.member_chunk_rows[rows] = np.arange(len(rows), dtype=ROW)
             local["member"] = joins.member_chunk_rows
     lines = joins.lines[start:end]
-    caseload = Caseload(tables, lines, np.zeros(end - start, dtype=bool), lambda rows: records(tables, rows), source)
+    caseload = Caseload(tables, lines, np.zeros(end - start, dtype=bool), lambda rows: records(tables, rows), source,
+                        unique_ids=True)  # households sharing an id are set aside by the first pass
     return _without_broken(caseload, joins, start)
 
 
@@ -431,7 +475,7 @@ def subset(caseload: Caseload, keep: np.ndarray) -> Caseload:
         tables[name] = kept.set_column(kept.schema.get_field_index("parent"), "parent",
                                        pa.array(renumber[parent[masks[name]]], pa.int64()))
     return Caseload(tables, caseload.lines[keep], caseload.suspect[keep],
-                    lambda rows: records(tables, rows), caseload.source)
+                    lambda rows: records(tables, rows), caseload.source, unique_ids=caseload.unique_ids)
 
 
 def _empty(level: Level) -> pa.Table:
