@@ -232,7 +232,7 @@ def _text(data: pa.Array, column: Column) -> _Values:
     null = _nulls(data)
     bad = np.zeros(len(data), dtype=bool)
     rules = column.rules
-    if rules.get("empty") is False:
+    if rules.get("empty") is False and rules.get("check_with") != "name":  # an empty text is blank too
         bad |= _flags(pc.equal(pc.utf8_length(data), 0))
     if "regex" in rules:  # as cerberus matches: from the start, up to the end or a final newline
         bad |= ~null & ~_matches(data, f"^(?:{rules['regex']})\n?$")
