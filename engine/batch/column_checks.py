@@ -148,7 +148,7 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
         if column.allowed is None:  # text judged by a rule relating fields: coded here (unknown words are bad)
             if isinstance(values, pa.Array) and pa.types.is_string(values.type):
                 found = pc.index_in(values, value_set=pa.array(vocab.values, pa.string()))
-                values = np.asarray(pc.fill_null(found, vocab.index["none"]), dtype=np.int16)
+                values = _ints(found, vocab.index["none"], np.int16)
             else:
                 values = np.full(len(absent), vocab.index["none"], dtype=np.int16)
         codes = np.where(absent, vocab.index.get("none", 0), values).astype(np.int16)
@@ -170,15 +170,34 @@ def _member_id(column: Column) -> bool:
 def _member_ids(values: pa.Array) -> Coded:
     encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values.cast(pa.string()))
     words = tuple(encoded.dictionary.to_pylist())
-    return Coded(np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int16 if len(words) < 32000 else I64),
+    return Coded(_ints(encoded.indices, 0, np.int16 if len(words) < 32000 else I64),
                  Vocab(words))
 
 
-# --- one column, by the kind of its field ------------------------------------------------------------
+# --- Arrow arrays as numpy arrays, without a pass to fill nulls where there are none ---------------------
+
+
+def _flags(data: pa.Array) -> np.ndarray:
+    """A boolean array as numpy booleans, null read as false."""
+    if data.null_count == 0:
+        return np.asarray(data, dtype=bool)
+    return np.asarray(pc.fill_null(data, False), dtype=bool)
+
+
+def _ints(data: pa.Array, fill: int, dtype: Any = I64) -> np.ndarray:
+    """An integer array as numpy integers, null read as ``fill``."""
+    if data.null_count == 0:
+        return np.array(data, dtype=dtype)
+    return np.array(pc.fill_null(data, fill), dtype=dtype)
 
 
 def _nulls(data: pa.Array) -> np.ndarray:
+    if data.null_count == 0:
+        return np.zeros(len(data), dtype=bool)
     return np.asarray(data.is_null(), dtype=bool)
+
+
+# --- one column, by the kind of its field ------------------------------------------------------------
 
 
 def _is_text(data: pa.Array) -> bool:
@@ -186,7 +205,7 @@ def _is_text(data: pa.Array) -> bool:
 
 
 def _matches(data: pa.Array, pattern: str) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.match_substring_regex(data, pattern), False), dtype=bool)
+    return _flags(pc.match_substring_regex(data, pattern))
 
 
 def _other_kind(data: pa.Array) -> _Values:
@@ -197,7 +216,7 @@ def _other_kind(data: pa.Array) -> _Values:
 def _text(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_dictionary(data.type):  # each distinct word checked once
         words = _text(data.dictionary, column)
-        index = np.asarray(pc.fill_null(data.indices, -1), dtype=I64)
+        index = _ints(data.indices, -1)
         null = index < 0
         if not len(words.bad):
             return _Values(data if column.allowed is None else np.zeros(len(index), dtype=np.int16), null,
@@ -213,8 +232,8 @@ def _text(data: pa.Array, column: Column) -> _Values:
     null = _nulls(data)
     bad = np.zeros(len(data), dtype=bool)
     rules = column.rules
-    if rules.get("empty") is False:
-        bad |= np.asarray(pc.fill_null(pc.equal(pc.utf8_length(data), 0), False), dtype=bool)
+    if rules.get("empty") is False and rules.get("check_with") != "name":  # an empty text is blank too
+        bad |= _flags(pc.equal(pc.utf8_length(data), 0))
     if "regex" in rules:  # as cerberus matches: from the start, up to the end or a final newline
         bad |= ~null & ~_matches(data, f"^(?:{rules['regex']})\n?$")
     if rules.get("check_with") == "name":
@@ -222,18 +241,18 @@ def _text(data: pa.Array, column: Column) -> _Values:
     if column.allowed is not None:  # codes into the allowed values (the vocabulary's first words)
         codes = pc.index_in(data, value_set=pa.array(column.allowed, pa.string()))
         bad |= ~null & np.asarray(codes.is_null(), dtype=bool)
-        return _Values(np.asarray(pc.fill_null(codes, 0), dtype=np.int16), null, bad)
+        return _Values(_ints(codes, 0, np.int16), null, bad)
     return _Values(data, null, bad)
 
 
 def _boolean(data: pa.Array, column: Column) -> _Values:
     null = _nulls(data)
     if pa.types.is_boolean(data.type):
-        return _Values(np.asarray(pc.fill_null(data, False), dtype=bool), null, np.zeros(len(data), dtype=bool))
+        return _Values(_flags(data), null, np.zeros(len(data), dtype=bool))
     if _is_text(data):  # tables: true or false in any case
         lower = pc.utf8_lower(data)
-        yes = np.asarray(pc.fill_null(pc.equal(lower, "true"), False), dtype=bool)
-        no = np.asarray(pc.fill_null(pc.equal(lower, "false"), False), dtype=bool)
+        yes = _flags(pc.equal(lower, "true"))
+        no = _flags(pc.equal(lower, "false"))
         return _Values(yes, null, ~null & ~(yes | no))
     return _other_kind(data)
 
@@ -248,10 +267,10 @@ def _whole(data: pa.Array, column: Column) -> _Values:
         read = _Values(np.asarray(pc.cast(safe, pa.int64()), dtype=I64), null, ~null & ~digits)
     elif pa.types.is_integer(data.type):
         null = _nulls(data)
-        read = _Values(np.asarray(pc.fill_null(data.cast(pa.int64(), safe=False), 0), dtype=I64), null,
+        read = _Values(_ints(data.cast(pa.int64(), safe=False), 0), null,
                        np.zeros(len(data), dtype=bool))
         if pa.types.is_uint64(data.type):
-            read.bad = ~null & np.asarray(pc.fill_null(pc.greater(data, 2**62), False), dtype=bool)
+            read.bad = ~null & _flags(pc.greater(data, 2**62))
     else:
         return _other_kind(data)
     low, high = column.rules.get("min"), column.rules.get("max")
@@ -270,7 +289,7 @@ def _money(data: pa.Array, column: Column) -> _Values:
     """Amounts in fen: text as the record validator reads it, decimals, integers, binary floats."""
     if pa.types.is_integer(data.type):
         null = _nulls(data)
-        values = np.asarray(pc.fill_null(data.cast(pa.int64(), safe=False), 0), dtype=I64)
+        values = _ints(data.cast(pa.int64(), safe=False), 0)
         wide = pa.types.is_uint64(data.type) and bool(pc.any(pc.greater(data, 2**62)).as_py() or False)
         bad = ~null & ((values < 0) | (values > int(MAX_AMOUNT)) | wide)
         return _Values(np.where(bad, 0, values) * 100, null, bad)
@@ -286,14 +305,25 @@ def _money(data: pa.Array, column: Column) -> _Values:
     other = ~plain & ~null
     if other.any():  # the usual amounts by decimal casts, the few others by their text
         data = pc.if_else(pa.array(plain), data, pa.scalar(None, pa.string()))
-    cents = pc.multiply(pc.cast(data, pa.decimal128(15, 2)), pa.scalar(100, pa.decimal128(3, 0)))
-    fen = np.array(pc.fill_null(pc.cast(cents, pa.int64()), 0), dtype=I64)
+    fen = _fen(pc.cast(data, pa.decimal128(15, 2)))
     bad = fen > MAX_FEN
     if other.any():
         rows = np.flatnonzero(other)
         texts = _amount_texts(data_other := original.filter(pa.array(other)), np.zeros(len(data_other), dtype=bool))
         fen[rows], bad[rows] = texts.values, texts.bad
     return _Values(np.where(bad, 0, fen), null, bad)
+
+
+def _fen(amounts: pa.Array) -> np.ndarray:
+    """Fen of 2-place decimals (at most 15 digits), 0 where null: the low 64 bits of each 128-bit unscaled
+    value, read from the array's buffer (two's complement, little-endian, as Arrow stores decimals)."""
+    if not len(amounts):
+        return np.zeros(0, dtype=I64)
+    words = np.frombuffer(amounts.buffers()[1], dtype="<i8")
+    fen = np.array(words[2 * amounts.offset:2 * (amounts.offset + len(amounts)):2], dtype=I64)
+    if amounts.null_count:
+        fen[np.asarray(amounts.is_null(), dtype=bool)] = 0
+    return fen
 
 
 def _amount_texts(data: pa.Array, null: np.ndarray) -> _Values:
@@ -318,11 +348,11 @@ def _isodate(data: pa.Array, column: Column) -> _Values:
         data = data.cast(pa.date32())
     null = _nulls(data)
     if pa.types.is_date32(data.type):
-        days = np.asarray(pc.fill_null(data.cast(pa.int32()), 0), dtype=I64)
+        days = _ints(data.cast(pa.int32()), 0)
         unreal = np.zeros(len(data), dtype=bool)
     elif _is_text(data):
         try:  # the usual case: every date real and written YYYY-MM-DD (Arrow's cast is as strict)
-            days = np.asarray(pc.fill_null(pc.cast(data, pa.date32()).cast(pa.int32()), 0), dtype=I64)
+            days = _ints(pc.cast(data, pa.date32()).cast(pa.int32()), 0)
             bad = ~null & ((days < _EARLIEST) | (days > _LATEST))
             return _Values(np.where(bad, 0, days), null, bad)
         except pa.ArrowInvalid:
@@ -386,7 +416,7 @@ def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
         return np.zeros(table.num_rows, dtype=bool)  # reported as a wrong type
     keys, ids = _member_keys(converted)
     code = pc.index_in(member, value_set=pa.array(ids.vocab.values, pa.string()))
-    found = np.asarray(pc.fill_null(code, -1), dtype=I64)
+    found = _ints(code, -1)
     wanted = converted.parent["request"] * len(ids.vocab.values) + found
     known = np.sort(keys)
     position = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
