@@ -11,9 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import engine.batch.tables as tables
+import engine.batch.table_joins as table_joins
 from engine.batch.screening import Screen
-from engine.batch.tables import Joins, open_tables, table_chunks, write_tables
+from engine.batch.table_joins import Joins
+from engine.batch.tables import open_tables, table_chunks, write_tables
 
 HEBI = Path(__file__).resolve().parents[2] / "examples" / "caseload" / "hebi.jsonl"
 
@@ -31,7 +32,7 @@ def _repeated_rows(folder: Path) -> dict[int, list[str]]:
 def test_only_households_with_the_same_id_are_repeated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         collide: bool) -> None:
     if collide:  # every id hashes alike: the text alone decides
-        monkeypatch.setattr(tables, "text_hashes", lambda ids: np.full(len(ids), 42, dtype=np.int64))
+        monkeypatch.setattr(table_joins, "text_hashes", lambda ids: np.full(len(ids), 42, dtype=np.int64))
     records = _records(6)
     write_tables(records, tmp_path / "distinct", "parquet")
     assert _repeated_rows(tmp_path / "distinct") == {}
