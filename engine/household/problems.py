@@ -161,7 +161,7 @@ def _items(record: Mapping[Any, Any], field: str) -> list[tuple[int, Mapping[Any
     if not isinstance(items, (list, tuple)):
         return []
     limit = SCHEMA[field]["maxlength"]
-    return [(i, item) for i, item in enumerate(items[:limit]) if isinstance(item, Mapping)]
+    return [(i, item) for i, item in enumerate(items[:limit]) if type(item) is dict or isinstance(item, Mapping)]
 
 
 def _duplicate_member_ids(record: Mapping[Any, Any], schema: RecordSchema) -> Iterator[Problem]:

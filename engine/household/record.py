@@ -83,7 +83,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError
-from engine.household.fast_path import plainly_valid
+from engine.household.fast_path import plainly_read, plainly_valid
 from engine.household.model import (
     CERTIFICATES,
     CODE,
@@ -201,9 +201,10 @@ def validate_household(
     household for a record they accept (a test keeps them so).
     """
     schema = record_schema(vocabulary)
-    if plainly_valid(record, schema):
+    parsed = plainly_read(record, schema)
+    if parsed is not None:
         assert isinstance(record, Mapping)
-        return build_household(record)
+        return build_household(record, parsed)
     record = whole_numbers(record)
     problems = problems_of(record, schema)
     if problems:

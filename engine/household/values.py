@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Context, Decimal
 from typing import Any
 
@@ -87,7 +87,7 @@ def parse_date(value: object) -> dt.date:
         if match is None:
             raise Invalid(f"must be a date written YYYY-MM-DD, not {show(value)}")
         try:
-            day = dt.date(*(int(part) for part in match.groups()))
+            day = dt.date.fromisoformat(value)  # the form is checked above: YYYY-MM-DD, ASCII digits
         except ValueError:
             raise Invalid(f"not a real date: {value}") from None
     else:
@@ -103,6 +103,12 @@ def check_name(value: object) -> None:
         raise Invalid(f"must not be blank, not {show(value)}")
 
 
+#: The value parsers the schema names in ``check_with``, by name: each turns a raw value into the one the
+#: household holds.
+PARSERS: dict[str, Callable[[object], object]] = {"amount": parse_amount, "date": parse_date}
+#: Values already parsed from one record: per parser name, the parsed value by ``id`` of the raw value (the
+#: record keeps each raw value alive, so an identity names one value while the record is read).
+Parsed = dict[str, dict[int, Any]]
 
 
 def show(value: object) -> str:
@@ -178,44 +184,75 @@ def whole_numbers(record: object) -> object:
 
 
 
-def _event(event: Mapping[str, Any]) -> Event:
+class _Values:
+    """Reads a record's amounts and dates: the values parsed already (``Parsed``), else by parsing them."""
+
+    __slots__ = ("amounts", "dates")
+
+    def __init__(self, parsed: Parsed | None) -> None:
+        self.amounts: dict[int, Any] = parsed["amount"] if parsed else {}
+        self.dates: dict[int, Any] = parsed["date"] if parsed else {}
+
+    def amount(self, value: object) -> Decimal:
+        found = self.amounts.get(id(value))
+        return parse_amount(value) if found is None else found
+
+    def date(self, value: object) -> dt.date:
+        found = self.dates.get(id(value))
+        return parse_date(value) if found is None else found
+
+    def optional_amount(self, value: object) -> Decimal | None:
+        return None if value is None else self.amount(value)
+
+    def optional_date(self, value: object) -> dt.date | None:
+        return None if value is None else self.date(value)
+
+
+def _event(event: Mapping[str, Any], values: _Values) -> Event:
     if event["kind"] not in INCOME_CHANGE_KINDS:
-        return Event(event["kind"], parse_date(event["date"]), event.get("cause"))
-    return Event(event["kind"], parse_date(event["date"]), None, parse_amount(event["income_before"]),
-                 parse_amount(event["income_after"]), event["per"])
+        return Event(event["kind"], values.date(event["date"]), event.get("cause"))
+    return Event(event["kind"], values.date(event["date"]), None, values.amount(event["income_before"]),
+                 values.amount(event["income_after"]), event["per"])
 
 
-def build_household(record: Mapping[str, Any]) -> Household:
-    status = record.get("status") or {}
-    events = [_event(e) for e in record.get("events", ())]
-    events.sort(key=lambda event: event.date)
+def _event_date(event: Event) -> dt.date:
+    return event.date
+
+
+_NO_STATUS: Mapping[str, Any] = {}
+
+
+def build_household(record: Mapping[str, Any], parsed: Parsed | None = None) -> Household:
+    """The household of a record the validator accepted; ``parsed``: its amounts and dates parsed already."""
+    values = _Values(parsed)
+    status = record.get("status") or _NO_STATUS
+    events = [_event(e, values) for e in record.get("events", ())]
+    events.sort(key=_event_date)
     return Household(
         id=record["id"],
         hukou=record["hukou"],
-        members=tuple(_member(m, index) for index, m in enumerate(record["members"])),
+        members=tuple([_member(m, index, values) for index, m in enumerate(record["members"])]),
         status=Status(
             registered_poor=status.get("registered_poor", False),
             lifted_out=status.get("lifted_out", False),
-            dibao_since=_optional_date(status.get("dibao_since")),
+            dibao_since=values.optional_date(status.get("dibao_since")),
             tekun=status.get("tekun", False),
-            monitored_since=_optional_date(status.get("monitored_since")),
+            monitored_since=values.optional_date(status.get("monitored_since")),
             children_support_sufficient=status.get("children_support_sufficient", False),
             tekun_support=status.get("tekun_support"),
-            current_benefit_monthly=_optional_amount(status.get("current_benefit_monthly")),
+            current_benefit_monthly=values.optional_amount(status.get("current_benefit_monthly")),
         ),
         events=tuple(events),
-        requests=tuple(
-            Request(r["kind"], parse_amount(r["amount"]), r.get("member"))
-            for r in record.get("requests", ())
-        ),
+        requests=tuple([Request(r["kind"], values.amount(r["amount"]), r.get("member"))
+                        for r in record.get("requests", ())]),
     )
 
 
-def _member(member: Mapping[str, Any], index: int) -> Member:
+def _member(member: Mapping[str, Any], index: int, values: _Values) -> Member:
     disability = member.get("disability")
     return Member(
         id=member["id"],
-        birth_date=parse_date(member["birth_date"]),
+        birth_date=values.date(member["birth_date"]),
         disability=None if disability is None else Disability(
             disability["grade"], disability["category"], disability["certificate"]
         ),
@@ -223,22 +260,7 @@ def _member(member: Mapping[str, Any], index: int) -> Member:
         labour_capacity=member["labour_capacity"],
         employed=member.get("employed", False),
         applies_single_person=member.get("applies_single_person", False),
-        incomes=tuple(
-            Income(i["kind"], parse_amount(i["amount"]), i["per"])
-            for i in member.get("incomes", ())
-        ),
-        expenses=tuple(
-            Expense(e["kind"], parse_amount(e["amount"]), e["per"], e.get("level"), f"members[{index}].expenses[{n}]")
-            for n, e in enumerate(member.get("expenses", ()))
-        ),
+        incomes=tuple([Income(i["kind"], values.amount(i["amount"]), i["per"]) for i in member.get("incomes", ())]),
+        expenses=tuple([Expense(e["kind"], values.amount(e["amount"]), e["per"], e.get("level"),
+                       f"members[{index}].expenses[{n}]") for n, e in enumerate(member.get("expenses", ()))]),
     )
-
-
-def _optional_date(value: object) -> dt.date | None:
-    return None if value is None else parse_date(value)
-
-
-def _optional_amount(value: object) -> Decimal | None:
-    return None if value is None else parse_amount(value)
-
-
