@@ -18,8 +18,10 @@ The pieces the batch readers and writers use are importable from here too: the b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import date
+from typing import Any
 
 from engine.batch.column_batch import BATCH_COLUMNS, Batch, Deferred, Segments
 from engine.batch.compiler import Code, Compiler, Context, Run
@@ -65,6 +67,8 @@ class ColumnarProgram:
         self.parameters = dict(parameters)
         self.code: dict[str, Code] = {}
         self.unsupported: dict[str, str] = {}
+        self.shared_codes: dict[Any, Shared] = {}  # by shape, level and variables
+        self._shapes: dict[int, Any] = {}
         for name, rule in self.rules.items():
             level = "member" if rule.scope == "member" else "household"
             context = Context(level, {"member": "member"} if rule.scope == "member" else {})
@@ -72,8 +76,36 @@ class ColumnarProgram:
                 self.code[name] = Compiler(self).compile(rule.body, context)
             except NotColumnar as why:
                 self.unsupported[name] = str(why)
+        self._shapes.clear()
         self._spread_unsupported()
         self.reads = {name: rule_reads(rule.body, self.rules) for name, rule in self.rules.items()}
+
+    def shared(self, key: Any, compile_node: Callable[[], Code]) -> Code:
+        """The code of a subexpression, compiled once for every place it appears (``key``: its shape and
+        the level and variables it is read with)."""
+        found = self.shared_codes.get(key)
+        if found is None:
+            found = self.shared_codes[key] = Shared(key, compile_node())
+        else:
+            found.uses += 1
+        return found
+
+    def shape(self, node: s.Node) -> Any:
+        """A node as a hashable value without its places in the file: equal for the same text and types."""
+        known = self._shapes.get(id(node))
+        if known is not None:
+            return known[1]
+        parts: list[Any] = [type(node).__name__, s.type_of(node)]
+        for name in _FIELDS.get(type(node)) or _fields_of(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, s.Node):
+                value = self.shape(value)
+            elif isinstance(value, tuple):
+                value = tuple(self.shape(v) if isinstance(v, s.Node) else v for v in value)
+            parts.append((type(value).__name__, value))
+        shape = tuple(parts)
+        self._shapes[id(node)] = (node, shape)  # the node is kept so that its id is not reused meanwhile
+        return shape
 
     def _spread_unsupported(self) -> None:
         """A rule that reads a rule left to the interpreter is left to it too."""
@@ -104,3 +136,29 @@ class ColumnarProgram:
 
     def _order(self, wanted: list[str]) -> list[tuple[str, str]]:
         return dependency_order([(self.rules[n].scope, n) for n in wanted], self.reads)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_of(kind: type) -> tuple[str, ...]:
+    """A node class's fields other than its place and its type (those are in every shape already)."""
+    names = _FIELDS[kind] = tuple(f.name for f in fields(kind) if f.name not in ("span", "type"))
+    return names
+
+
+class Shared:
+    """The code of a subexpression that may appear more than once: run once per batch when it does."""
+
+    def __init__(self, key: Any, code: Code) -> None:
+        self.key = key
+        self.code = code
+        self.uses = 1
+
+    def __call__(self, run: Run) -> Col:
+        if self.uses == 1:
+            return self.code(run)
+        value = run.shared.get(self.key)
+        if value is None:
+            value = run.shared[self.key] = self.code(run)
+        return value

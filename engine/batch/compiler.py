@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from engine.language.columns import (
     SMALLEST,
     Col,
     NotColumnar,
+    Vocab,
     as_rat,
     compare,
     decimal_rat,
@@ -78,6 +80,7 @@ class Run:
         self.values: dict[str, Col] = {}
         self.variables: dict[str, Col] = {}
         self.cache: dict[str, Any] = {}
+        self.shared: dict[Any, Col] = {}
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """A column derived from the batch once per run (members' ages are read by many rules)."""
@@ -117,6 +120,14 @@ class Compiler:
         return s.type_of(node)
 
     def compile(self, node: s.Node, context: Context) -> Code:
+        """The code of a node; a subexpression met more than once in the program (the same text, types and
+        variables, in any rule) is computed once per batch (``Shared``)."""
+        if isinstance(node, s.Literal):
+            return self.compile_node(node, context)
+        key = (self.program.shape(node), context.level, tuple(sorted(context.variables.items())))
+        return self.program.shared(key, lambda: self.compile_node(node, context))
+
+    def compile_node(self, node: s.Node, context: Context) -> Code:
         match node:
             case s.Literal():
                 return self.c_Literal(node, context)
@@ -270,15 +281,17 @@ class Compiler:
 
     def c_If(self, node: s.If, context: Context) -> Code:
         condition = self.compile(node.condition, context)
-        then = self.compile(node.then, context)
-        otherwise = self.compile(node.otherwise, context)
+        words = enum_vocabulary(self.type_of(node))
+        then = self.choice(node.then, context, words)
+        otherwise = self.choice(node.otherwise, context, words)
         return lambda run: select(condition(run), then(run), otherwise(run))
 
     def c_Cases(self, node: s.Cases, context: Context) -> Code:
-        rows = [(self.compile(r.condition, context), self.compile(r.value, context)) for r in node.rows]
+        words = enum_vocabulary(self.type_of(node))
+        rows = [(self.compile(r.condition, context), self.choice(r.value, context, words)) for r in node.rows]
         if node.otherwise is None:
             raise NotColumnar("a table without else")
-        fallback = self.compile(node.otherwise, context)
+        fallback = self.choice(node.otherwise, context, words)
 
         def table(run: Run) -> Col:
             result = fallback(run)
@@ -287,6 +300,16 @@ class Compiler:
             return result
 
         return table
+
+    def choice(self, node: s.Node, context: Context, words: Vocab | None) -> Code:
+        """One value an ``if`` or a table chooses: a text constant of an enumeration is its code in the
+        enumeration's vocabulary (a choice between such constants is then a column of codes, which
+        comparisons and ``in`` read as integers)."""
+        if words is not None and isinstance(node, s.Literal) and isinstance(node.value, str) \
+                and node.value in words.index:
+            col = Col("cat", np.asarray(words.index[node.value], dtype=np.int16), words)
+            return lambda run: col
+        return self.compile(node, context)
 
     def c_Call(self, node: s.Call, context: Context) -> Code:
         builtin = BUILTINS.get(node.function)
@@ -334,6 +357,14 @@ class Compiler:
 
         return with_default
 
+
+
+@lru_cache(maxsize=256)
+def enum_vocabulary(type_: t.Type) -> Vocab | None:
+    """One vocabulary per enumeration (so that two choices of the same type share it), or None."""
+    if not isinstance(type_, t.Enum) or not type_.values or len(type_.values) > 30_000:
+        return None
+    return Vocab(tuple(sorted(type_.values)))
 
 
 def constant(value: Any, type_: t.Type) -> Col:

@@ -228,15 +228,26 @@ def make_dates(year: Any, month: Any, day: Any) -> tuple[Any, Any]:
 
 def year_month_day(days: Any) -> tuple[Any, Any, Any]:
     """Year, month and day of days since 1970, in integer arithmetic (the proleptic Gregorian calendar's
-    400-year cycle of 146,097 days, counted from 1 March so that a leap day ends its year)."""
-    shifted = np.asarray(days, dtype=I64) + 719_468  # days since 0000-03-01
+    400-year cycle of 146,097 days, counted from 1 March so that a leap day ends its year). Days of the
+    calendar (years 1–9999, nearly every column) are worked in 32-bit integers, twice as fast; any other
+    day in 64-bit ones."""
+    days = np.asarray(days, dtype=I64)
+    if days.ndim and days.size and int(days.min()) >= FIRST_DAY and int(days.max()) <= LAST_DAY:
+        parts = _civil(days.astype(np.int32))
+        return parts[0].astype(I64), parts[1].astype(I64), parts[2].astype(I64)
+    return _civil(days)
+
+
+def _civil(days: np.ndarray) -> tuple[Any, Any, Any]:
+    """``year_month_day`` in the integer type of ``days`` (int32 only for days of years 1–9999)."""
+    shifted = days + days.dtype.type(719_468)  # days since 0000-03-01
     era = shifted // 146_097
     day_of_era = shifted - era * 146_097
     year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
     day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
     march_month = (5 * day_of_year + 2) // 153  # 0 = March … 11 = February
     day = day_of_year - (153 * march_month + 2) // 5 + 1
-    month = march_month + np.where(march_month < 10, 3, -9)
+    month = march_month + np.where(march_month < 10, 3, -9).astype(days.dtype)
     return year_of_era + era * 400 + (month <= 2), month, day
 
 
@@ -249,11 +260,6 @@ def days_of(year: Any, month: Any, day: Any) -> Any:
     day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
     return era * 146_097 + day_of_era - 719_468
-
-
-def _month_index(days: Any) -> Any:
-    year, month, _ = year_month_day(days)
-    return year * 12 + month - 1
 
 
 def day_of_month(days: Any) -> Any:
@@ -277,11 +283,16 @@ def last_day_of_month(days: Any) -> Any:
 
 
 def months_between(start: Any, end: Any) -> Any:
+    """Whole months from start to end: the largest n with ``add_months(start, n) <= end`` (negated when end
+    comes first). ``add_months(low, n)`` for n the difference of their months lands in high's month, on
+    low's day or that month's last day; it passes ``high`` exactly when low's day is after high's and high is
+    not its month's last day."""
     start, end = np.broadcast_arrays(np.asarray(start, dtype=I64), np.asarray(end, dtype=I64))
     forward = end >= start
-    low, high = np.where(forward, start, end), np.where(forward, end, start)
-    months = _month_index(high) - _month_index(low)
-    months = months - (add_months(low, months) > high)
+    low_year, low_month, low_day = year_month_day(np.where(forward, start, end))
+    high_year, high_month, high_day = year_month_day(np.where(forward, end, start))
+    past = (low_day > high_day) & (high_day < days_in_month(high_year, high_month))
+    months = (high_year - low_year) * 12 + (high_month - low_month) - past
     return np.where(forward, months, -months)
 
 

@@ -80,6 +80,28 @@ def test_comparisons_cross_multiply_exactly() -> None:
     assert bool(rat_compare(third, close, np.greater).data[0])
 
 
+def test_months_between_matches_the_builtin_around_every_month_end() -> None:
+    # Every pair of days near the ends of the months of 2023-2024 (leap February included): a start on a later
+    # day of its month than the end is a month short unless the end is its month's last day.
+    near_ends = [date(2023, 1, 1) + timedelta(days=n) for n in range(731)
+                 if (date(2023, 1, 1) + timedelta(days=n + 3)).day <= 4]
+    pairs = [(a, c) for a in near_ends for c in near_ends]
+    starts, ends = days([a for a, _ in pairs]), days([c for _, c in pairs])
+    assert list(months_between(starts, ends)) == [b.months_between(a, c) for a, c in pairs]
+
+
+def test_days_outside_the_calendar_take_the_64_bit_path_and_still_invert() -> None:
+    from engine.language.columns import FIRST_DAY, LAST_DAY, days_of, year_month_day
+
+    inside = np.array([FIRST_DAY, 0, LAST_DAY], dtype=np.int64)
+    outside = np.array([FIRST_DAY - 400, FIRST_DAY - 1, LAST_DAY + 1, LAST_DAY + 146_097 * 3], dtype=np.int64)
+    for sample in (inside, outside, np.concatenate([inside, outside])):
+        year, month, day = year_month_day(sample)
+        assert year.dtype == month.dtype == day.dtype == np.int64
+        assert (days_of(year, month, day) == sample).all()
+    assert [int(v) for v in year_month_day(np.array([LAST_DAY + 1]))[0]] == [10000]
+
+
 def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
     from engine.language.columns import (
         FIRST_DAY,
