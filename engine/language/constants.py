@@ -10,8 +10,6 @@ through a list) is not a constant and is refused with a located message.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from typing import Any
 
 from engine.base import exact
@@ -19,11 +17,7 @@ from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import BUILTINS, BuiltinError, Duration, shift
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {"+": exact.add, "-": exact.sub, "*": exact.mul}
+from engine.language.operators import ARITHMETIC, COMPARISONS, MEMBERSHIP, compared
 
 
 class ConstantError(DiagnosticError):
@@ -85,10 +79,8 @@ def _binary(node: s.Binary) -> Any:
     if op == "or":
         return _value(node.left) or _value(node.right)
     left, right = _value(node.left), _value(node.right)
-    if op in ("in", "not in"):
-        return (left in right) == (op == "in")
-    if op in _COMPARE:
-        return _COMPARE[op](left, right)
+    if op in MEMBERSHIP or op in COMPARISONS:
+        return compared(op, left, right)
     if s.type_of(node.left) == t.DATE:
         try:
             return shift(left, right, 1 if op == "+" else -1)
@@ -100,7 +92,7 @@ def _binary(node: s.Binary) -> Any:
         if not right:
             raise _fail(node.span, "E-EVAL", "division by zero")
         return exact.div(left, right)
-    return _ARITHMETIC[op](left, right)
+    return ARITHMETIC[op](left, right)
 
 
 def _fail(span: Span, code: str, message: str) -> ConstantError:

@@ -11,7 +11,6 @@ while evaluating (division by zero, a missing field, no matching row) is an
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
@@ -24,6 +23,7 @@ from engine.language import types as t
 from engine.language.builtins import BUILTINS, BuiltinError, Duration, shift
 from engine.language.constants import literal_value
 from engine.language.fields import HOUSEHOLD_NAMES, RECORD_FIELDS, MissingValue
+from engine.language.operators import ARITHMETIC, COMPARISONS, MEMBERSHIP
 from engine.policy.resolve import Unavailable
 from engine.runtime.evaluation import Evaluation, evaluation_error
 
@@ -156,10 +156,10 @@ class ExpressionCompiler:
             return lambda ev: left(ev) and right(ev)
         if op == "or":
             return lambda ev: left(ev) or right(ev)
-        if op in ("in", "not in"):
+        if op in MEMBERSHIP:
             return self.membership(node, left, right)
-        if op in _COMPARE:
-            compare = _COMPARE[op]
+        if op in COMPARISONS:
+            compare = COMPARISONS[op]
             return lambda ev: compare(left(ev), right(ev))
         if self.type_of(node.left) == t.DATE:
             sign = 1 if op == "+" else -1
@@ -177,7 +177,7 @@ class ExpressionCompiler:
         if isinstance(self.type_of(node.left), t.Duration):
             sign = 1 if op == "+" else -1
             return lambda ev: _add_durations(left(ev), right(ev), sign)
-        return _lambda_arith(_ARITH[op], left, right)
+        return _lambda_arith(ARITHMETIC[op], left, right)
 
     def division(self, node: s.Binary, left: Code, right: Code) -> Code:
         span = node.span
@@ -263,10 +263,6 @@ class ExpressionCompiler:
         return table
 
 
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}
-_ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": exact.add, "-": exact.sub, "*": exact.mul}
 
 
 def _member_rule_getter(rule_name: str) -> Callable[[Any, Evaluation], Any]:

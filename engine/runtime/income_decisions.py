@@ -13,7 +13,6 @@ it cannot read is reported as decided by the rule, with the condition shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,6 +22,7 @@ from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.fields import INCOME_FIELDS, MEMBER_FIELDS
 from engine.language.formatter import format_expression
+from engine.language.operators import COMPARISONS, MEMBERSHIP, compared
 from engine.policy.resolve import ResolvedPolicy, Unavailable
 from engine.runtime.outputs import render
 
@@ -153,13 +153,9 @@ class _Reader:
         if node.op in ("and", "or"):
             return self.value(node)[0]
         left, right = self.plain(node.left), self.plain(node.right)
-        operations: dict[str, Callable[[], Any]] = {
-            "==": lambda: left == right, "!=": lambda: left != right, "in": lambda: left in right,
-            "not in": lambda: left not in right, "<": lambda: left < right, "<=": lambda: left <= right,
-            ">": lambda: left > right, ">=": lambda: left >= right}
-        if node.op not in operations:
+        if node.op not in COMPARISONS and node.op not in MEMBERSHIP:
             raise _Unreadable(node.op)
-        return operations[node.op]()
+        return compared(node.op, left, right)
 
     def name(self, node: s.Name) -> Any:
         parts = node.parts
