@@ -123,14 +123,16 @@ class Joins:
         if not len(repeated):
             return
         rows = np.flatnonzero(np.asarray(pc.is_in(ids, value_set=repeated), dtype=bool))
+        named = ids.take(pa.array(rows)).to_pylist()
+        lines_of: dict[str, list[int]] = {}  # each repeated id's lines, in order (one pass, not one per row)
+        for row, identifier in zip(rows, named, strict=True):
+            lines_of.setdefault(identifier, []).append(int(self.lines[row]))
         first: dict[str, int] = {}
-        for row in rows:
-            identifier = ids[int(row)].as_py()
+        for row, identifier in zip(rows, named, strict=True):
             line = int(self.lines[row])
             if identifier not in first:
                 first[identifier] = line
-                others = [int(self.lines[r]) for r in rows if ids[int(r)].as_py() == identifier][1:]
-                reason = (f"id: households rows {', '.join(str(n) for n in [line, *others])} share the id "
+                reason = (f"id: households rows {', '.join(str(n) for n in lines_of[identifier])} share the id "
                           f"{identifier!r}, so the rows of the other tables that name it cannot be told apart")
             else:
                 reason = (f"id: household {identifier!r} appears again; it was first at line {first[identifier]} "
