@@ -17,28 +17,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from engine.base import exact
 from engine.base.diagnostics import Diagnostic, DiagnosticError, Span
 from engine.batch.caseload import Caseload, Rejected, batch_of, caseload_from_households, one_by_one, record_problem
 from engine.batch.column_checks import check
-from engine.batch.columnar import EPOCH, Col, ColumnarProgram, ListTable, decoded, outside_calendar, to_fen
+from engine.batch.columnar import ColumnarProgram
+from engine.batch.output_columns import Unheld, arrow_column, canonical, constant_column, empty_column, store
 from engine.batch.rejections import described
 from engine.household.record import Household, validate_household
 from engine.language import types as t
 from engine.policy.resolve import Unavailable
 from engine.runtime.evaluation import EvaluationError
 from engine.runtime.library import PolicyLibrary
-from engine.runtime.outputs import round_money
 
 I64 = np.int64
-INT64_MAX = np.iinfo(I64).max
 
 
 @dataclass
@@ -258,16 +254,16 @@ class Outputs:
                 if name in evaluator.availability:
                     self.unavailable[name][row] = name in values and values[name] is None
                 if name in values and values[name] is not None:
-                    _store(self.values[name], row, values[name], evaluator.types[name], name)
+                    store(self.values[name], row, values[name], evaluator.types[name], name)
                 elif isinstance(evaluator.resolved.values.get(name), Unavailable):
                     raise EvaluationError([Diagnostic("E-EVAL", evaluator.resolved.values[name].message)])
             for offset, member in enumerate(household.members):
                 for name in evaluator.member_outputs:
-                    _store(self.values[name], first_member + offset, members[member.id][name], evaluator.types[name],
+                    store(self.values[name], first_member + offset, members[member.id][name], evaluator.types[name],
                            name)
         except DiagnosticError as error:
             return tuple(d if d.span is not None else replace(d, span=place) for d in error.diagnostics)
-        except _Unheld as problem:
+        except Unheld as problem:
             return (Diagnostic("E-EVAL", str(problem), place),)
         except Exception as error:  # one household's failure is its own rejection, never its chunk's
             return (Diagnostic("E-EVAL", f"could not be evaluated: {_words(error)}", place),)
@@ -276,20 +272,32 @@ class Outputs:
     def tables(self, caseload: Caseload, rows: np.ndarray, member_rows: np.ndarray, member_parent: np.ndarray,
                answered: np.ndarray) -> tuple[pa.Table, pa.Table | None]:
         evaluator = self.evaluator
-        ids = _text_column(caseload.tables["household"], "id").take(pa.array(rows, pa.int64()))
-        household = {"id": ids.filter(pa.array(answered))}
+        ids = _rows_of(_text_column(caseload.tables["household"], "id"), rows)
+        kept = _kept(answered)
+        household = {"id": kept(ids)}
         for name in evaluator.household_outputs:
-            household[name] = arrow_column(self.values[name], evaluator.types[name],
-                                           self.unavailable.get(name)).filter(pa.array(answered))
+            household[name] = kept(arrow_column(self.values[name], evaluator.types[name], self.unavailable.get(name)))
         if not evaluator.member_outputs:
             return pa.table(household), None
-        kept = answered[member_parent] if len(member_parent) else np.zeros(0, dtype=bool)
-        member_ids = _text_column(caseload.tables["member"], "id").take(pa.array(member_rows, pa.int64()))
-        member = {"household_id": ids.take(pa.array(member_parent, pa.int64())).filter(pa.array(kept)),
-                  "member_id": member_ids.filter(pa.array(kept))}
+        kept = _kept(answered[member_parent] if len(member_parent) else np.zeros(0, dtype=bool))
+        member = {"household_id": kept(ids.take(pa.array(member_parent, pa.int64()))),
+                  "member_id": kept(_rows_of(_text_column(caseload.tables["member"], "id"), member_rows))}
         for name in evaluator.member_outputs:
-            member[name] = arrow_column(self.values[name], evaluator.types[name]).filter(pa.array(kept))
+            member[name] = kept(arrow_column(self.values[name], evaluator.types[name]))
         return pa.table(household), pa.table(member)
+
+
+def _rows_of(column: pa.Array, rows: np.ndarray) -> pa.Array:
+    """The column's values at ``rows`` (increasing row numbers): the column itself when they are all of it."""
+    return column if len(rows) == len(column) else column.take(pa.array(rows, pa.int64()))
+
+
+def _kept(mask: np.ndarray) -> Callable[[pa.Array], pa.Array]:
+    """A filter keeping the rows marked in ``mask`` (nothing to do when every row is kept)."""
+    if mask.all():
+        return lambda column: column
+    arrow_mask = pa.array(mask)
+    return lambda column: column.filter(arrow_mask)
 
 
 def _text_column(table: pa.Table, name: str) -> pa.Array:
@@ -297,166 +305,3 @@ def _text_column(table: pa.Table, name: str) -> pa.Array:
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     return column if pa.types.is_string(column.type) else column.cast(pa.string())
-
-
-class _Unheld(Exception):
-    """A value the output's column cannot hold exactly."""
-
-
-def _store(column: Any, row: int, value: Any, type_: t.Type, name: str = "") -> None:
-    canonical_value = scalar_canonical(value, type_)
-    if isinstance(canonical_value, int) and not isinstance(canonical_value, bool) and abs(canonical_value) > INT64_MAX:
-        from engine.runtime.outputs import render
-
-        raise _Unheld(f"{name}: {render(value, type_)} is beyond what the output's column holds exactly "
-                      f"(64-bit integers; money to {fen_limit()} yuan)")
-    if isinstance(column, ListColumn):
-        column.patches[row] = canonical_value
-    else:
-        column[row] = canonical_value
-
-
-def fen_limit() -> str:
-    return f"{INT64_MAX // 100:,}"
-
-
-class ListColumn:
-    """A list output: the columnar lists, and the rows the interpreter answered."""
-
-    def __init__(self, ids: np.ndarray, table: ListTable) -> None:
-        self.ids = ids
-        self.table = table
-        self.patches: dict[int, tuple[Any, ...]] = {}
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def arrow(self) -> pa.Array:
-        starts, ends = self.table.offsets[self.ids], self.table.offsets[self.ids + 1]
-        if self.patches:
-            lists = [self.patches.get(i, tuple(self.table.values[a:b]))
-                     for i, (a, b) in enumerate(zip(starts, ends, strict=True))]
-            return pa.array([list(v) for v in lists], pa.list_(pa.string()))
-        lengths = ends - starts
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(I64)
-        picks = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=I64)
-        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)),
-                                        pa.array(self.table.values[picks], pa.string()))
-
-
-def _is_object(type_: t.Type) -> bool:
-    return isinstance(type_, (t.Enum, t.ListOf)) or type_ in (t.TEXT, t.RATE, t.NUMBER)
-
-
-def empty_column(type_: t.Type, length: int) -> Any:
-    if isinstance(type_, t.ListOf):
-        return ListColumn(np.zeros(length, dtype=I64), ListTable(np.zeros(2, dtype=I64), np.empty(0, dtype=object)))
-    if _is_object(type_):
-        return np.full(length, None, dtype=object)
-    if type_ == t.BOOL:
-        return np.zeros(length, dtype=bool)
-    return np.zeros(length, dtype=I64)
-
-
-def constant_column(value: Any, type_: t.Type, length: int) -> tuple[Any, np.ndarray]:
-    column = empty_column(type_, length)
-    try:
-        for row in range(length) if isinstance(column, ListColumn) else ():
-            _store(column, row, value, type_)
-        if not isinstance(column, ListColumn):
-            column[:] = scalar_canonical(value, type_)
-    except (OverflowError, _Unheld):
-        return column, np.ones(length, dtype=bool)
-    return column, np.zeros(length, dtype=bool)
-
-
-def canonical(col: Col, type_: t.Type, length: int) -> tuple[Any, np.ndarray]:
-    """A computed column as plain values: money in fen, dates in days, decimals as exact text."""
-    bad = np.broadcast_to(np.asarray(col.bad, dtype=bool), (length,)).copy()
-    if col.kind == "bad":
-        return empty_column(type_, length), np.ones(length, dtype=bool)
-    if isinstance(type_, t.Money):
-        fen, rounding_bad = to_fen(col)
-        return np.broadcast_to(np.asarray(fen, dtype=I64), (length,)).copy(), bad | rounding_bad
-    if type_ in (t.RATE, t.NUMBER):
-        return _decimal_texts(col, length, bad), bad
-    if type_ == t.BOOL:
-        return np.broadcast_to(np.asarray(col.data, dtype=bool), (length,)).copy(), bad
-    if type_ == t.DATE:
-        days = np.broadcast_to(np.asarray(col.data, dtype=I64), (length,)).copy()
-        return days, bad | outside_calendar(days)
-    if type_ == t.INT:
-        return np.broadcast_to(np.asarray(col.data, dtype=I64), (length,)).copy(), bad
-    if col.kind == "list":
-        return ListColumn(np.broadcast_to(np.asarray(col.data, dtype=I64), (length,)).copy(), col.den), bad
-    values = np.empty(length, dtype=object)
-    values[:] = np.broadcast_to(np.asarray(decoded(col).data, dtype=object), (length,))
-    return values, bad
-
-
-def _decimal_texts(col: Col, length: int, bad: np.ndarray) -> np.ndarray:
-    """Exact decimal text per row, worked out once per distinct value; a bad row (overflowed, its value to be
-    recomputed) gives 0."""
-    numerators = np.where(bad, 0, np.broadcast_to(np.asarray(col.data, dtype=I64), (length,)))
-    denominators = np.where(bad, 1, np.broadcast_to(np.asarray(col.den, dtype=I64), (length,)))
-    texts = np.empty(length, dtype=object)
-    for den in np.unique(denominators) if length else ():
-        rows = np.flatnonzero(denominators == den)
-        distinct, inverse = np.unique(numerators[rows], return_inverse=True)
-        words = np.array([decimal_text(Fraction(int(n), int(den))) for n in distinct], dtype=object)
-        texts[rows] = words[np.asarray(inverse).reshape(-1)]
-    return texts
-
-
-def decimal_text(value: exact.Number) -> str:
-    from engine.runtime.outputs import render
-
-    return str(render(value, t.RATE))
-
-
-def scalar_canonical(value: Any, type_: t.Type) -> Any:
-    """One interpreter value in the canonical form of ``canonical``."""
-    if isinstance(type_, t.Money):
-        return int(round_money(value) * 100)
-    if type_ in (t.RATE, t.NUMBER):
-        return decimal_text(value)
-    if type_ == t.DATE:
-        return value.toordinal() - EPOCH
-    if type_ == t.BOOL:
-        return bool(value)
-    if type_ == t.INT:
-        return int(value)
-    if isinstance(value, (list, tuple, frozenset)):
-        return tuple(value)
-    return value
-
-
-def money_column(fen: np.ndarray) -> pa.Array:
-    """Fen as ``decimal128(20, 2)`` yuan: a decimal of scale 2 holds exactly the fen, as a 128-bit integer."""
-    words = np.empty((len(fen), 2), dtype=I64)
-    words[:, 0] = fen  # the low 64 bits, then the sign extended into the high ones
-    words[:, 1] = fen >> 63
-    return pa.Array.from_buffers(pa.decimal128(20, 2), len(fen), [None, pa.py_buffer(words)])
-
-
-def arrow_column(values: Any, type_: t.Type, missing: np.ndarray | None = None) -> pa.Array:
-    """Canonical values as a typed Arrow column (money in fen → decimal(20, 2); days → date32); rows marked
-    ``missing`` (an output not available for the household) are null."""
-    column = _arrow_values(values, type_)
-    if missing is None or not missing.any():
-        return column
-    return pc.if_else(pa.array(missing, pa.bool_()), pa.nulls(len(column), column.type), column)
-
-
-def _arrow_values(values: Any, type_: t.Type) -> pa.Array:
-    if isinstance(values, ListColumn):
-        return values.arrow()
-    if isinstance(type_, t.Money):
-        return money_column(np.asarray(values, dtype=I64))
-    if type_ == t.DATE:  # days since 1970 are what date32 holds
-        return pa.array(np.asarray(values, dtype=np.int32), pa.int32()).cast(pa.date32())
-    if type_ == t.BOOL:
-        return pa.array(np.asarray(values, dtype=bool), pa.bool_())
-    if type_ == t.INT:
-        return pa.array(np.asarray(values, dtype=I64), pa.int64())
-    return pa.array(values, pa.string(), from_pandas=True)

@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.base.diagnostics import Diagnostic, DiagnosticError
-from engine.batch.batch_core import Answer, RegionEvaluator, arrow_column
+from engine.batch.batch_core import Answer, RegionEvaluator
+from engine.batch.output_columns import arrow_column
 from engine.batch.spreadsheets import CsvWriter, WriteOptions, write_workbook
 
 FORMULA = r"^[=+\-@\t\r]"
