@@ -289,8 +289,9 @@ def batch_of(converted: Converted, keep: np.ndarray) -> Batch:
         upper = masks[level.parent]
         parent = converted.parent[name]
         masks[name] = upper[parent] if len(parent) else np.zeros(0, dtype=bool)
-        renumber = np.cumsum(upper) - 1
-        parents[name] = renumber[parent[masks[name]]].astype(I64)
+        renumber = None if upper.all() else np.cumsum(upper) - 1
+        kept = parent if renumber is None else renumber[parent[masks[name]]]
+        parents[name] = kept.astype(I64, copy=False)
     columns = {name: {key: _take(value, masks[name]) for key, value in converted.columns[name].items()}
                for name in LEVELS}
     order = _events_by_date(parents["event"], columns["event"].get("date"))
@@ -302,13 +303,19 @@ def batch_of(converted: Converted, keep: np.ndarray) -> Batch:
 
 
 def _events_by_date(parent: np.ndarray, days: Any) -> np.ndarray | None:
+    """The order putting each household's events by date (None when they already are)."""
     if days is None or len(parent) < 2:
         return None
-    order = np.lexsort((days, parent))  # stable: events of one day keep their order
-    return None if bool((order == np.arange(len(order))).all()) else order
+    step = np.diff(parent)
+    if bool(((step > 0) | ((step == 0) & (np.diff(days) >= 0))).all()):
+        return None
+    return np.lexsort((days, parent))  # stable: events of one day keep their order
 
 
 def _take(value: Any, rows: np.ndarray) -> Any:
+    """The column's values at ``rows`` (a mask or row numbers); the column itself when a mask keeps every row."""
+    if rows.dtype == bool and rows.all():
+        return value
     if isinstance(value, Coded):
         return Coded(value.codes[rows], value.vocab)
     if isinstance(value, Deferred):
