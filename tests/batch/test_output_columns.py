@@ -36,8 +36,8 @@ def test_a_bad_rate_row_reads_zero_until_the_interpreter_answers_it() -> None:
 
 def test_an_enumeration_keeps_its_codes_and_takes_new_words_from_the_interpreter() -> None:
     vocab = Vocab(("none", "county", "township"))
-    column, _ = canonical(Col("cat", np.array([2, 0, 1, 2], dtype=np.int16), vocab), t.Enum("level", frozenset({"county", "township"})),
-                          4)
+    level = t.Enum("level", frozenset({"county", "township"}))
+    column, _ = canonical(Col("cat", np.array([2, 0, 1, 2], dtype=np.int16), vocab), level, 4)
     assert isinstance(column, WordColumn)
     store(column, 1, "township", t.TEXT)
     store(column, 3, "village", t.TEXT)
