@@ -19,8 +19,8 @@ def _household(number: int, event_dates: list[str]) -> dict[str, object]:
 
 def test_events_already_in_order_are_not_sorted_again_and_others_are_by_household_then_date() -> None:
     assert _events_by_date(np.array([0, 0, 1, 2]), np.array([5, 9, 1, 1])) is None
-    assert _events_by_date(np.array([0, 0, 1]), np.array([9, 5, 1])).tolist() == [1, 0, 2]
-    assert _events_by_date(np.array([1, 0]), np.array([1, 9])).tolist() == [1, 0]
+    assert np.array_equal(_events_by_date(np.array([0, 0, 1]), np.array([9, 5, 1])), [1, 0, 2])
+    assert np.array_equal(_events_by_date(np.array([1, 0]), np.array([1, 9])), [1, 0])
     assert _events_by_date(np.array([0, 0, 0]), np.array([3, 3, 3])) is None  # one day: the order kept
 
 
