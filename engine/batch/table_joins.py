@@ -51,7 +51,6 @@ class Joins:
         ids = plain_ids(head.read(["id"]))
         self.households = len(ids)
         self.lines = head.row_numbers(len(ids))
-        self.ids = ids
         unreadable_ids = self._broken_households(head)
         self._repeated_households(ids)
         self.links: dict[str, _Link] = {}
