@@ -104,9 +104,6 @@ class WordColumn:
             self.words.append(word)
         self.codes[rows] = code
 
-    def __getitem__(self, row: int) -> str | None:
-        return self.words[int(self.codes[row])]
-
     def arrow(self) -> pa.Array:
         return pa.array(self.words, pa.string()).take(pa.array(self.codes))
 
