@@ -27,8 +27,8 @@ from engine.batch.reductions import empty_rows, reduce
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import BUILTINS, Duration, shift_column
+from engine.language.column_calendar import EPOCH
 from engine.language.columns import (
-    EPOCH,
     I64,
     LARGEST,
     SMALLEST,

@@ -40,6 +40,7 @@ from engine.household.record import (
     Member,
 )
 from engine.household.vocabulary import Vocabulary
+from engine.language import column_calendar as cal
 from engine.language import columns as c
 from engine.language import types as t
 from engine.language.builtins import age_on
@@ -173,7 +174,7 @@ def _grade(member: object, _as_of: date) -> int:
 
 
 def _ages(columns: Columns) -> Any:
-    return columns.cached("age", lambda: c.age_on(columns.stored("member", "birth_date"), columns.as_of_days))
+    return columns.cached("age", lambda: cal.age_on(columns.stored("member", "birth_date"), columns.as_of_days))
 
 
 def _by_age(test: Callable[[Any], Any], doc: str) -> Field:

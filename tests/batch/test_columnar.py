@@ -11,15 +11,8 @@ import pytest
 from engine.batch.reductions import segment_extreme, segment_sum
 from engine.language import builtins as b
 from engine.language.builtins import add_working_days_column as add_working_days
-from engine.language.columns import (
-    EPOCH,
-    Col,
-    add_months,
-    age_on,
-    months_between,
-    rat_compare,
-    round_half_up,
-)
+from engine.language.column_calendar import EPOCH, add_months, age_on, months_between
+from engine.language.columns import Col, rat_compare, round_half_up
 
 DAYS = [date(2016, 1, 31) + timedelta(days=n * 37) for n in range(80)] + [date(2024, 2, 29), date(2023, 12, 31)]
 
@@ -91,7 +84,7 @@ def test_months_between_matches_the_builtin_around_every_month_end() -> None:
 
 
 def test_days_outside_the_calendar_take_the_64_bit_path_and_still_invert() -> None:
-    from engine.language.columns import FIRST_DAY, LAST_DAY, days_of, year_month_day
+    from engine.language.column_calendar import FIRST_DAY, LAST_DAY, days_of, year_month_day
 
     inside = np.array([FIRST_DAY, 0, LAST_DAY], dtype=np.int64)
     outside = np.array([FIRST_DAY - 400, FIRST_DAY - 1, LAST_DAY + 1, LAST_DAY + 146_097 * 3], dtype=np.int64)
@@ -103,7 +96,7 @@ def test_days_outside_the_calendar_take_the_64_bit_path_and_still_invert() -> No
 
 
 def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
-    from engine.language.columns import (
+    from engine.language.column_calendar import (
         FIRST_DAY,
         LAST_DAY,
         days_of,
