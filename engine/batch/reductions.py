@@ -158,16 +158,16 @@ def _edge_rows(mask: Any, segments: Segments, parent: np.ndarray, first: bool) -
 
 def segment_sum(values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                  segments: Segments | None = None) -> np.ndarray:
+    """Each run's sum in int64: differences of the running sum at the runs' ends and starts. int64 addition
+    wraps modulo 2**64 and a difference undoes the wrap, so a run's sum is exact whenever it fits in int64
+    itself (the callers guard that), whatever the running sum passes through."""
     segments = segments or Segments(starts, ends)
-    if not len(values) or not segments.nonempty.any():
-        return np.zeros(len(starts), dtype=I64)
-    # Between one non-empty segment's start and the next there are only its own rows.
-    sums = np.add.reduceat(values, segments.firsts, dtype=I64)
-    if segments.every:
-        return sums
-    out = np.zeros(len(starts), dtype=I64)
-    out[segments.filled] = sums
-    return out
+    running = np.zeros(len(values) + 1, dtype=I64)
+    if len(values):
+        with np.errstate(over="ignore"):
+            np.cumsum(values, dtype=I64, out=running[1:])
+    with np.errstate(over="ignore"):
+        return np.subtract(running[segments.ends], running[segments.starts], dtype=I64)
 
 
 def _segment_any(flags: np.ndarray, segments: Segments) -> Any:

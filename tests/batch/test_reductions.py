@@ -144,3 +144,14 @@ def test_sums_that_could_leave_int64_are_bad(value: int) -> None:
             assert np.broadcast_to(result.bad, (3,)).all(), (kind, np.ndim(data))
     small = reduce("sum", batch, "member", Col("int", np.asarray(-5, dtype=np.int64)), None, t.INT)
     assert list(small.data) == [-15, 0, -25] and not np.any(small.bad)
+
+
+def test_a_run_sum_is_exact_when_it_fits_though_the_running_sum_wraps() -> None:
+    from engine.batch.reductions import segment_sum
+
+    big = 4 * 10**18
+    values = np.array([big, big, 5 * 10**18, -big, -big, 10**18, 7, -(2**63), 2**63 - 1], dtype=np.int64)
+    starts, ends = np.array([0, 2, 2, 3, 6, 7, 9]), np.array([2, 2, 3, 6, 7, 9, 9])
+    assert [int(v) for v in segment_sum(values, starts, ends)] == [2 * big, 0, 5 * 10**18, -7 * 10**18, 7, -1, 0]
+    assert [int(v) for v in segment_sum(values[:0], np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64))] == \
+        [0, 0]
