@@ -36,6 +36,7 @@ from engine.language.columns import (
     NotColumnar,
     Vocab,
     as_rat,
+    choose,
     compare,
     decimal_rat,
     guard,
@@ -352,7 +353,7 @@ class Compiler:
         def with_default(run: Run) -> Col:
             picked = lifted(run)
             empty = emptiness(run)
-            picked = Col(picked.kind, picked.data, picked.den, np.where(empty.data, False, picked.bad))
+            picked = Col(picked.kind, picked.data, picked.den, choose(empty.data, False, picked.bad))
             return select(empty, default(run), picked)
 
         return with_default
@@ -414,7 +415,7 @@ def _not(col: Col) -> Col:
 
 def _negate(col: Col) -> Col:
     data = np.asarray(col.data, dtype=I64)
-    return Col(col.kind, -np.where(data == SMALLEST, 0, data), col.den, col.bad | (data == SMALLEST))
+    return Col(col.kind, -choose(data == SMALLEST, 0, data), col.den, col.bad | (data == SMALLEST))
 
 
 def _logical(op: str, left: Col, right: Col) -> Col:

@@ -16,7 +16,19 @@ import numpy as np
 
 from engine.batch.column_batch import Batch, Segments
 from engine.language import types as t
-from engine.language.columns import I64, Col, ListTable, NotColumnar, as_rat, decoded, guard, largest, mul, normalise
+from engine.language.columns import (
+    I64,
+    Col,
+    ListTable,
+    NotColumnar,
+    as_rat,
+    choose,
+    decoded,
+    guard,
+    largest,
+    mul,
+    normalise,
+)
 
 
 def empty_rows(batch: Batch, child: str, chosen: Col | None) -> Col:
@@ -95,7 +107,7 @@ def _sum(values: Col, mask: Any, size: int, segments: Segments, bad: Any) -> Col
         else:
             scaled = mul(np.broadcast_to(col.data, (size,)), common // col.den)
         if mask is not None:
-            scaled = np.where(mask, scaled, 0)
+            scaled = choose(mask, scaled, 0)
         overflow = guard((largest(scaled), size))
         total = segment_sum(scaled, segments.starts, segments.ends, segments)
     if values.kind == "int":
@@ -120,7 +132,7 @@ def _pick(kind: str, values: Col, mask: Any, segments: Segments, parent: np.ndar
         else:
             raise NotColumnar(f"{kind} of {values.kind}")
         extreme = np.iinfo(I64).max if kind == "min" else np.iinfo(I64).min
-        marked = keys if mask is None else np.where(mask, keys, extreme)
+        marked = keys if mask is None else choose(mask, keys, extreme)
         best = segment_extreme(marked, segments.starts, segments.ends, kind == "min", extreme, segments)
         hit = marked == best[parent]
         chosen_pos = _edge_rows(hit if mask is None else hit & mask, segments, parent, True)
@@ -162,12 +174,20 @@ def segment_sum(values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     wraps modulo 2**64 and a difference undoes the wrap, so a run's sum is exact whenever it fits in int64
     itself (the callers guard that), whatever the running sum passes through."""
     segments = segments or Segments(starts, ends)
-    running = np.zeros(len(values) + 1, dtype=I64)
-    if len(values):
-        with np.errstate(over="ignore"):
-            np.cumsum(values, dtype=I64, out=running[1:])
+    running = np.empty(len(values) + 1, dtype=I64)
+    running[0] = 0
+    sums: np.ndarray
     with np.errstate(over="ignore"):
-        return np.subtract(running[segments.ends], running[segments.starts], dtype=I64)
+        np.cumsum(values, dtype=I64, out=running[1:])
+        if not segments.tiled:
+            sums = running[segments.ends] - running[segments.starts]
+            return sums
+        # Each run starts where the one before it ends: one read of the running sum per run.
+        at = np.empty(len(segments.ends) + 1, dtype=I64)
+        at[0] = running[segments.starts[0]] if len(segments.starts) else 0
+        np.take(running, segments.ends, out=at[1:])
+        sums = np.subtract(at[1:], at[:-1])
+    return sums
 
 
 def _segment_any(flags: np.ndarray, segments: Segments) -> Any:

@@ -281,7 +281,7 @@ def _extreme_column(smallest: bool) -> ColumnForm:
 def _abs_column(args: list[Col], _type: t.Type) -> Col:
     col = args[0]
     data = np.asarray(col.data, dtype=I64)
-    return Col(col.kind, np.abs(np.where(data == c.SMALLEST, 0, data)), col.den, col.bad | (data == c.SMALLEST))
+    return Col(col.kind, np.abs(c.choose(data == c.SMALLEST, 0, data)), col.den, col.bad | (data == c.SMALLEST))
 
 
 def _floor_column(ceiling: bool) -> ColumnForm:

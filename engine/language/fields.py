@@ -104,7 +104,7 @@ def _yearly_fen(columns: Columns, level: str) -> tuple[np.ndarray, Any]:
     """Every amount of a level as fen per year (exact: a monthly amount times 12), and the rows that
     could overflow."""
     fen, per = columns.stored(level, "amount"), columns.stored(level, "per")
-    return np.where(per.codes == per.vocab.index["year"], fen, fen * 12), c.guard((fen, 12))
+    return c.choose(per.codes == per.vocab.index["year"], fen, fen * 12), c.guard((fen, 12))
 
 
 def _per_month_column(level: str) -> ColumnReader:
@@ -238,7 +238,7 @@ def _income_change_column(name: str) -> ColumnReader:
     def read(columns: Columns) -> Col:
         fen, per = columns.stored("event", name), columns.stored("event", "per")
         monthly = per.codes == per.vocab.index["month"]
-        return Col("rat", np.where(monthly, fen * 12, fen), 100, columns.missing("event", name))
+        return Col("rat", c.choose(monthly, fen * 12, fen), 100, columns.missing("event", name))
 
     return read
 

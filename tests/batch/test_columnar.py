@@ -211,3 +211,28 @@ def test_a_choice_between_two_denominators_keeps_one_and_its_bad_rows() -> None:
     assert [Fraction(int(n), int(chosen.den)) for n in chosen.data] == [
         Fraction(1, 12), Fraction(6, 100), Fraction(3, 12), Fraction(8, 100)]
     assert list(np.broadcast_to(chosen.bad, (4,))) == [False, False, False, True]
+
+
+def test_choose_is_where_for_every_kind_of_value() -> None:
+    """``choose`` takes the branch-free path for bools and integers of one type: the same values, type and shape
+    as ``np.where``, at int64's extremes too; anything else is ``np.where`` itself."""
+    from engine.language.columns import SMALLEST, choose
+
+    rng = np.random.default_rng(7)
+    mask = rng.random(1000) < 0.5
+    extremes = np.array([SMALLEST, -1, 0, 1, np.iinfo(np.int64).max], dtype=np.int64)
+    samples: list[tuple[object, object]] = [
+        (rng.integers(-(2**63), 2**63 - 1, 1000, dtype=np.int64), rng.choice(extremes, 1000)),
+        (rng.random(1000) < 0.3, rng.random(1000) < 0.6),
+        (rng.integers(0, 30, 1000).astype(np.int16), np.asarray(3, dtype=np.int16)),
+        (np.asarray(SMALLEST, dtype=np.int64), rng.choice(extremes, 1000)),
+        (np.asarray(False), rng.random(1000) < 0.5),
+        (np.arange(1000, dtype=np.int64), 0),
+        (np.arange(1000, dtype=np.int32), np.arange(1000, dtype=np.int64)),
+        (np.array(["a"] * 1000, dtype=object), np.asarray("b", dtype=object)),
+    ]
+    for first, second in samples:
+        for m in (mask, np.asarray(True), np.asarray(False)):
+            got, want = choose(m, first, second), np.where(m, first, second)
+            assert got.dtype == want.dtype and got.shape == want.shape and (got == want).all()
+    assert choose(np.asarray(True), np.asarray(5, dtype=np.int64), np.asarray(6, dtype=np.int64)).shape == ()

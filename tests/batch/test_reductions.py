@@ -155,3 +155,10 @@ def test_a_run_sum_is_exact_when_it_fits_though_the_running_sum_wraps() -> None:
     assert [int(v) for v in segment_sum(values, starts, ends)] == [2 * big, 0, 5 * 10**18, -7 * 10**18, 7, -1, 0]
     assert [int(v) for v in segment_sum(values[:0], np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64))] == \
         [0, 0]
+
+
+def test_sums_of_runs_that_do_not_tile_the_rows() -> None:
+    from engine.batch.reductions import segment_sum
+
+    values = np.array([5, -1, 2, 7, 3], dtype=np.int64)
+    assert list(segment_sum(values, np.array([3, 0, 1]), np.array([5, 2, 1]))) == [10, 4, 0]
