@@ -183,10 +183,11 @@ def segment_sum(values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
             sums = running[segments.ends] - running[segments.starts]
             return sums
         # Each run starts where the one before it ends: one read of the running sum per run.
-        at = np.empty(len(segments.ends) + 1, dtype=I64)
-        at[0] = running[segments.starts[0]] if len(segments.starts) else 0
-        np.take(running, segments.ends, out=at[1:])
-        sums = np.subtract(at[1:], at[:-1])
+        at = running[segments.ends]
+        sums = np.empty_like(at)
+        if len(at):
+            sums[0] = at[0] - running[segments.starts[0]]
+            np.subtract(at[1:], at[:-1], out=sums[1:])
     return sums
 
 
