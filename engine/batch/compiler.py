@@ -268,9 +268,13 @@ class Compiler:
             if col.kind == "list":
                 raise NotColumnar("membership of a list")
             if col.kind == "cat":
-                member_of = np.zeros(len(col.den.values), dtype=bool)
-                member_of[col.den.codes(values)] = True
-                found = member_of[np.asarray(col.data)]
+                codes = col.den.codes(values)
+                if len(codes) == 1:  # one word: compare codes rather than read a table per row
+                    found = np.asarray(col.data) == codes[0]
+                else:
+                    member_of = np.zeros(len(col.den.values), dtype=bool)
+                    member_of[codes] = True
+                    found = member_of[np.asarray(col.data)]
             else:
                 found = np.isin(np.asarray(col.data, dtype=object), choices)
             return Col("bool", ~found if negate else found, 1, col.bad)

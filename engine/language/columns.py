@@ -79,8 +79,13 @@ def guard(*pairs: tuple[Any, Any]) -> Any:
     """Rows where any product a*b could overflow int64."""
     flags: Any = False
     for a, b in pairs:
-        largest_a, largest_b = largest(a), largest(b)
-        if largest_a <= 1 or largest_b <= 1 or float(largest_a) * float(largest_b) <= LIMIT:
+        if np.ndim(a) and not np.ndim(b):
+            a, b = b, a  # the one value first: when it is 0 or ±1 the column need not be read
+        largest_a = largest(a)
+        if largest_a <= 1:
+            continue
+        largest_b = largest(b)
+        if largest_b <= 1 or float(largest_a) * float(largest_b) <= LIMIT:
             continue  # no row can overflow: skip the row-by-row test
         flags = flags | (np.abs(np.asarray(a, dtype=np.float64)) * np.abs(np.asarray(b, dtype=np.float64)) > LIMIT)
     return flags
