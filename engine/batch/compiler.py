@@ -35,6 +35,7 @@ from engine.language.columns import (
     Col,
     NotColumnar,
     Vocab,
+    add_signed,
     as_rat,
     choose,
     compare,
@@ -434,8 +435,7 @@ def _logical(op: str, left: Col, right: Col) -> Col:
 
 def _arith(left: Col, right: Col, sign: int) -> Col:
     if left.kind == "int" and right.kind == "int":
-        with np.errstate(over="ignore"):
-            data = np.add(left.data, sign * np.asarray(right.data, dtype=I64), dtype=I64)
+        data = add_signed(left.data, right.data, sign)
         return Col("int", data, 1, left.bad | right.bad | guard((left.data, 2), (right.data, 2)))
     if left.kind == "duration" and right.kind == "duration":
         raise NotColumnar("duration arithmetic")

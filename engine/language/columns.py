@@ -109,6 +109,8 @@ def choose(mask: Any, a: Any, b: Any) -> Any:
         return np.where(mask, a, b)
     if first.dtype == bool:
         chosen = (mask & first) | (second & ~mask)
+    elif second.ndim == 0 and second == 0:
+        chosen = first * mask  # ``else 0``
     else:
         with np.errstate(over="ignore"):
             chosen = second + (first - second) * mask
@@ -152,16 +154,18 @@ def _common_divisor(den: int, num: Any) -> int:
     return math.gcd(den, int(np.gcd.reduce(values.reshape(-1), initial=0)))
 
 
+def add_signed(a: Any, b: Any, sign: int) -> Any:
+    """``a + sign * b`` in int64 (sign 1 or -1) in one pass; wraps as int64 does (callers guard against it)."""
+    with np.errstate(over="ignore"):
+        return (np.add if sign == 1 else np.subtract)(a, np.asarray(b, dtype=I64), dtype=I64)
+
+
 def rat_add(a: Col, b: Col, sign: int = 1) -> Col:
     a, b = as_rat(a), as_rat(b)
     if np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and int(a.den) == int(b.den):
-        with np.errstate(over="ignore"):
-            num = np.add(a.data, sign * np.asarray(b.data, dtype=I64), dtype=I64)
-        return Col("rat", num, a.den, a.bad | b.bad | guard((a.data, 2), (b.data, 2)))
+        return Col("rat", add_signed(a.data, b.data, sign), a.den, a.bad | b.bad | guard((a.data, 2), (b.data, 2)))
     bad = a.bad | b.bad | guard((a.data, b.den), (b.data, a.den), (a.den, b.den))
-    with np.errstate(over="ignore"):
-        num = np.add(mul(a.data, b.den), sign * np.asarray(mul(b.data, a.den), dtype=I64), dtype=I64)
-    return normalise(num, mul(a.den, b.den), bad)
+    return normalise(add_signed(mul(a.data, b.den), mul(b.data, a.den), sign), mul(a.den, b.den), bad)
 
 
 def rat_mul(a: Col, b: Col) -> Col:

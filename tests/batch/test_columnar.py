@@ -228,6 +228,8 @@ def test_choose_is_where_for_every_kind_of_value() -> None:
         (np.asarray(SMALLEST, dtype=np.int64), rng.choice(extremes, 1000)),
         (np.asarray(False), rng.random(1000) < 0.5),
         (np.arange(1000, dtype=np.int64), 0),
+        (rng.integers(-5, 5, 1000).astype(np.int16), np.asarray(0, dtype=np.int16)),
+        (np.asarray(-9, dtype=np.int64), np.asarray(0, dtype=np.int64)),
         (np.arange(1000, dtype=np.int32), np.arange(1000, dtype=np.int64)),
         (np.array(["a"] * 1000, dtype=object), np.asarray("b", dtype=object)),
     ]
