@@ -65,10 +65,14 @@ def reduce(kind: str, batch: Batch, child: str, values: Col, chosen: Col | None,
     if kind == "sum":
         return _sum(values, mask, size, segments, bad)
     if kind == "collect":
-        data = np.broadcast_to(np.asarray(decoded(values).data, dtype=object), (size,))
         kept = np.ones(size, dtype=bool) if mask is None else np.broadcast_to(mask, (size,))
         counts = segment_count(kept, segments)
-        table = ListTable(np.concatenate([[0], np.cumsum(counts)]).astype(I64), data[np.flatnonzero(kept)])
+        rows = np.flatnonzero(kept)
+        if values.kind == "cat":  # only the kept rows' codes become text
+            items = values.den.array[np.broadcast_to(np.asarray(values.data), (size,))[rows]]
+        else:
+            items = np.broadcast_to(np.asarray(decoded(values).data, dtype=object), (size,))[rows]
+        table = ListTable(np.concatenate([[0], np.cumsum(counts)]).astype(I64), items)
         return Col("list", np.arange(len(segments.starts), dtype=I64), table, bad)
     return _pick(kind, values, mask, segments, batch.parent[child], bad)
 

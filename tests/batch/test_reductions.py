@@ -162,3 +162,22 @@ def test_sums_of_runs_that_do_not_tile_the_rows() -> None:
 
     values = np.array([5, -1, 2, 7, 3], dtype=np.int64)
     assert list(segment_sum(values, np.array([3, 0, 1]), np.array([5, 2, 1]))) == [10, 4, 0]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_collect_keeps_each_parents_kept_values_in_order(layout: str) -> None:
+    from engine.language.columns import Vocab
+
+    counts = LAYOUTS[layout]
+    batch, size = batch_of(counts), sum(counts)
+    words = Vocab(("a", "b", "c"))
+    codes = (np.arange(size) % 3).astype(np.int16)
+    one = Col("cat", np.asarray(2, np.int16), words)
+    for values in (Col("cat", codes, words), Col("obj", words.array[codes]), one):
+        for chosen in filters_for(size, 1).values():
+            result = reduce("collect", batch, "member", values, chosen, t.INT)
+            table = result.den
+            lists = [list(table.values[table.offsets[r]:table.offsets[r + 1]]) for r in np.asarray(result.data)]
+            keep = column(True if chosen is None else chosen.data, size)
+            every = column(words.array[np.asarray(values.data)] if values.kind == "cat" else values.data, size)
+            assert lists == [[every[i] for i in run if keep[i]] for run in runs(counts)]
