@@ -57,14 +57,20 @@ class Batch:
 
 
 class Segments:
-    """Start and end (exclusive) of each parent's run of child rows, and the non-empty runs' starts."""
+    """Start and end (exclusive) of each parent's run of child rows, and what reductions read of them: each
+    run's length (``counts``), which runs have rows (``nonempty``, ``every`` when all do, and the rows of the
+    parents that have children, ``filled``), the non-empty runs' starts (``firsts``) and whether each run
+    starts where the one before it ends (``tiled``, as a batch's runs do)."""
 
     def __init__(self, starts: np.ndarray, ends: np.ndarray) -> None:
         self.starts = starts
         self.ends = ends
+        self.counts = ends - starts
         self.nonempty = ends > starts
         self.every = bool(self.nonempty.all())
-        self.firsts = starts if self.every else starts[self.nonempty]
+        self.filled = slice(None) if self.every else np.flatnonzero(self.nonempty)
+        self.firsts = starts if self.every else starts[self.filled]
+        self.tiled = bool((starts[1:] == ends[:-1]).all())
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.starts, self.ends))

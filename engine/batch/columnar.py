@@ -26,18 +26,8 @@ from typing import Any
 from engine.batch.column_batch import BATCH_COLUMNS, Batch, Deferred, Segments
 from engine.batch.compiler import Code, Compiler, Context, Run
 from engine.language import syntax as s
-from engine.language.columns import (
-    EPOCH,
-    Coded,
-    Col,
-    ListTable,
-    NotColumnar,
-    Vocab,
-    decoded,
-    make_dates,
-    outside_calendar,
-    to_fen,
-)
+from engine.language.column_calendar import EPOCH, make_dates, outside_calendar
+from engine.language.columns import Coded, Col, ListTable, NotColumnar, Vocab, decoded, to_fen
 from engine.language.rule_order import dependency_order, rule_reads
 from engine.policy.resolve import RuleCode
 

@@ -27,15 +27,17 @@ from engine.batch.reductions import empty_rows, reduce
 from engine.language import syntax as s
 from engine.language import types as t
 from engine.language.builtins import BUILTINS, Duration, shift_column
+from engine.language.column_calendar import EPOCH
 from engine.language.columns import (
-    EPOCH,
     I64,
     LARGEST,
     SMALLEST,
     Col,
     NotColumnar,
     Vocab,
+    add_signed,
     as_rat,
+    choose,
     compare,
     decimal_rat,
     guard,
@@ -267,9 +269,13 @@ class Compiler:
             if col.kind == "list":
                 raise NotColumnar("membership of a list")
             if col.kind == "cat":
-                member_of = np.zeros(len(col.den.values), dtype=bool)
-                member_of[col.den.codes(values)] = True
-                found = member_of[np.asarray(col.data)]
+                codes = col.den.codes(values)
+                if len(codes) == 1:  # one word: compare codes rather than read a table per row
+                    found = np.asarray(col.data) == codes[0]
+                else:
+                    member_of = np.zeros(len(col.den.values), dtype=bool)
+                    member_of[codes] = True
+                    found = member_of[np.asarray(col.data)]
             else:
                 found = np.isin(np.asarray(col.data, dtype=object), choices)
             return Col("bool", ~found if negate else found, 1, col.bad)
@@ -352,7 +358,7 @@ class Compiler:
         def with_default(run: Run) -> Col:
             picked = lifted(run)
             empty = emptiness(run)
-            picked = Col(picked.kind, picked.data, picked.den, np.where(empty.data, False, picked.bad))
+            picked = Col(picked.kind, picked.data, picked.den, choose(empty.data, False, picked.bad))
             return select(empty, default(run), picked)
 
         return with_default
@@ -414,7 +420,7 @@ def _not(col: Col) -> Col:
 
 def _negate(col: Col) -> Col:
     data = np.asarray(col.data, dtype=I64)
-    return Col(col.kind, -np.where(data == SMALLEST, 0, data), col.den, col.bad | (data == SMALLEST))
+    return Col(col.kind, -choose(data == SMALLEST, 0, data), col.den, col.bad | (data == SMALLEST))
 
 
 def _logical(op: str, left: Col, right: Col) -> Col:
@@ -429,8 +435,7 @@ def _logical(op: str, left: Col, right: Col) -> Col:
 
 def _arith(left: Col, right: Col, sign: int) -> Col:
     if left.kind == "int" and right.kind == "int":
-        with np.errstate(over="ignore"):
-            data = np.add(left.data, sign * np.asarray(right.data, dtype=I64), dtype=I64)
+        data = add_signed(left.data, right.data, sign)
         return Col("int", data, 1, left.bad | right.bad | guard((left.data, 2), (right.data, 2)))
     if left.kind == "duration" and right.kind == "duration":
         raise NotColumnar("duration arithmetic")

@@ -30,6 +30,7 @@ import chinese_calendar
 import numpy as np
 
 from engine.base import exact
+from engine.language import column_calendar as cal
 from engine.language import columns as c
 from engine.language import types as t
 from engine.language.columns import I64, Col
@@ -217,7 +218,7 @@ def working_day_column() -> tuple[np.ndarray, int, int]:
     """The official working days (days since 1970) and the first and last day the calendar covers."""
     table, first, last = working_day_table()
     start, end = date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal()
-    return np.array(table, dtype=I64) - c.EPOCH, start - c.EPOCH, end - c.EPOCH
+    return np.array(table, dtype=I64) - cal.EPOCH, start - cal.EPOCH, end - cal.EPOCH
 
 
 def add_working_days_column(days: Any, count: Any) -> tuple[Any, Any]:
@@ -245,13 +246,13 @@ def shift_column(day: Col, duration: Col, sign: int = 1) -> Col:
     (start, count), bad = c.calendar_args([day, Col("int", duration.data, 1, duration.bad)])
     count = sign * count
     if duration.den == "months":
-        shifted = c.add_months(start, count)
+        shifted = cal.add_months(start, count)
     elif duration.den == "days":
         shifted = start + count
     else:
         shifted, outside = add_working_days_column(start, count)
         bad = bad | outside
-    return Col("date", shifted, 1, bad | c.outside_calendar(shifted))
+    return Col("date", shifted, 1, bad | cal.outside_calendar(shifted))
 
 
 def _per_month_column(args: list[Col], _type: t.Type) -> Col:
@@ -280,7 +281,7 @@ def _extreme_column(smallest: bool) -> ColumnForm:
 def _abs_column(args: list[Col], _type: t.Type) -> Col:
     col = args[0]
     data = np.asarray(col.data, dtype=I64)
-    return Col(col.kind, np.abs(np.where(data == c.SMALLEST, 0, data)), col.den, col.bad | (data == c.SMALLEST))
+    return Col(col.kind, np.abs(c.choose(data == c.SMALLEST, 0, data)), col.den, col.bad | (data == c.SMALLEST))
 
 
 def _floor_column(ceiling: bool) -> ColumnForm:
@@ -293,7 +294,7 @@ def _dates_column(function: Callable[..., Any]) -> ColumnForm:
         values, bad = c.calendar_args(args)
         result = np.asarray(function(*values), dtype=I64)
         if result_type == t.DATE:
-            return Col("date", result, 1, bad | c.outside_calendar(result))
+            return Col("date", result, 1, bad | cal.outside_calendar(result))
         return Col("int", result, 1, bad)
 
     return apply
@@ -301,7 +302,7 @@ def _dates_column(function: Callable[..., Any]) -> ColumnForm:
 
 def _make_date_column(args: list[Col], _type: t.Type) -> Col:
     year, month, day = args
-    days, unreal = c.make_dates(year.data, month.data, day.data)
+    days, unreal = cal.make_dates(year.data, month.data, day.data)
     return Col("date", days, 1, year.bad | month.bad | day.bad | unreal)
 
 
@@ -393,7 +394,7 @@ BUILTINS: dict[str, Builtin] = _table(
     Builtin("ceil", ("value",), _fixed([t.NUMBER], t.INT), exact.ceil,
             "the smallest whole number ≥ value (7 / 2 → 4)", _floor_column(ceiling=True)),
     Builtin("add_months", ("date", "months"), _fixed([t.DATE, t.INT], t.DATE), add_months,
-            "same day n months later; 31 Jan + 1 month = 28/29 Feb", _dates_column(c.add_months)),
+            "same day n months later; 31 Jan + 1 month = 28/29 Feb", _dates_column(cal.add_months)),
     Builtin("add_days", ("date", "days"), _fixed([t.DATE, t.INT], t.DATE), add_days, "n calendar days later",
             _dates_column(lambda d, n: np.asarray(d, dtype=I64) + np.asarray(n, dtype=I64))),
     Builtin("add_working_days", ("date", "days"), _fixed([t.DATE, t.INT], t.DATE), add_working_days,
@@ -402,23 +403,23 @@ BUILTINS: dict[str, Builtin] = _table(
     Builtin("is_working_day", ("date",), _fixed([t.DATE], t.BOOL), is_working_day,
             "a working day on the official PRC calendar", _is_working_day_column),
     Builtin("first_day_of_month", ("date",), _fixed([t.DATE], t.DATE), first_day_of_month,
-            "the first day of the date's month", _dates_column(c.first_day_of_month)),
+            "the first day of the date's month", _dates_column(cal.first_day_of_month)),
     Builtin("last_day_of_month", ("date",), _fixed([t.DATE], t.DATE), last_day_of_month,
-            "the last day of the date's month", _dates_column(c.last_day_of_month)),
+            "the last day of the date's month", _dates_column(cal.last_day_of_month)),
     Builtin("first_of_next_month", ("date",), _fixed([t.DATE], t.DATE), first_of_next_month,
-            "the first day of the month after the date's month", _dates_column(lambda d: c.last_day_of_month(d) + 1)),
+            "the first day of the month after the date's month", _dates_column(lambda d: cal.last_day_of_month(d) + 1)),
     Builtin("months_between", ("start", "end"), _fixed([t.DATE, t.DATE], t.INT), months_between,
-            "whole months from start to end (month-end aware)", _dates_column(c.months_between)),
+            "whole months from start to end (month-end aware)", _dates_column(cal.months_between)),
     Builtin("days_between", ("start", "end"), _fixed([t.DATE, t.DATE], t.INT),
             lambda a, b: (b - a).days, "calendar days from start to end", _dates_column(_difference)),
     Builtin("age_on", ("birth_date", "date"), _fixed([t.DATE, t.DATE], t.INT), age_on,
-            "age in whole years on a date (the birthday counts)", _dates_column(c.age_on)),
+            "age in whole years on a date (the birthday counts)", _dates_column(cal.age_on)),
     Builtin("year", ("date",), _fixed([t.DATE], t.INT), lambda d: d.year, "the year of a date",
-            _dates_column(lambda d: c.year_month_day(d)[0])),
+            _dates_column(lambda d: cal.year_month_day(d)[0])),
     Builtin("month", ("date",), _fixed([t.DATE], t.INT), lambda d: d.month, "the month of a date (1–12)",
-            _dates_column(lambda d: c.year_month_day(d)[1])),
+            _dates_column(lambda d: cal.year_month_day(d)[1])),
     Builtin("day", ("date",), _fixed([t.DATE], t.INT), lambda d: d.day, "the day of the month",
-            _dates_column(lambda d: c.year_month_day(d)[2])),
+            _dates_column(lambda d: cal.year_month_day(d)[2])),
     Builtin("date", ("year", "month", "day"), _fixed([t.INT, t.INT, t.INT], t.DATE), make_date,
             "the date with this year, month and day", _make_date_column),
     Builtin("months", ("count",), _fixed([t.INT], t.Duration("months")), _duration_maker("months"),

@@ -1,13 +1,14 @@
-"""The column value kernel: exact rational int64 arithmetic, rounding and the calendar on columns.
+"""The column value kernel: exact rational int64 arithmetic, rounding, choosing and comparing on columns.
 
 A column (:class:`Col`) holds one value per row of a level (per household, per member…),
 or one value for every row. Money and every other decimal is an exact rational
 ``num / den`` in int64 arrays, so nothing is rounded before an output; products that could
 leave int64 mark their rows *bad* (the interpreter then answers them exactly) instead of
 wrapping. Dates are days since 1970 on the proleptic Gregorian calendar of years 1–9999,
-the interpreter's calendar. The built-ins' column forms (``engine.language.builtins``), the
-household fields' column readers (``engine.language.fields``) and the columnar compiler
-(``engine.batch``) are all written with these operations. NumPy only.
+the interpreter's calendar (``engine.language.column_calendar``). The built-ins' column
+forms (``engine.language.builtins``), the household fields' column readers
+(``engine.language.fields``) and the columnar compiler (``engine.batch``) are all written
+with these operations. NumPy only.
 """
 
 from __future__ import annotations
@@ -15,20 +16,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
 import numpy as np
 
+from engine.language.column_calendar import SPAN, clip_to_calendar, outside_calendar
+
 I64 = np.int64
 LIMIT = 4.0e18  # products beyond this may overflow int64 once added: such rows are bad
-EPOCH = date(1970, 1, 1).toordinal()
-FIRST_DAY = date(1, 1, 1).toordinal() - EPOCH  # the interpreter's calendar: years 1 to 9999
-LAST_DAY = date(9999, 12, 31).toordinal() - EPOCH
 LARGEST = int(LIMIT)  # the largest magnitude a constant may have in a column
 SMALLEST = np.iinfo(np.int64).min  # has no negative in int64
-SPAN = LAST_DAY - FIRST_DAY  # a shift by more days (or months) than this leaves the calendar
 
 
 class NotColumnar(Exception):
@@ -81,8 +79,13 @@ def guard(*pairs: tuple[Any, Any]) -> Any:
     """Rows where any product a*b could overflow int64."""
     flags: Any = False
     for a, b in pairs:
-        largest_a, largest_b = largest(a), largest(b)
-        if largest_a <= 1 or largest_b <= 1 or float(largest_a) * float(largest_b) <= LIMIT:
+        if np.ndim(a) and not np.ndim(b):
+            a, b = b, a  # the one value first: when it is 0 or ±1 the column need not be read
+        largest_a = largest(a)
+        if largest_a <= 1:
+            continue
+        largest_b = largest(b)
+        if largest_b <= 1 or float(largest_a) * float(largest_b) <= LIMIT:
             continue  # no row can overflow: skip the row-by-row test
         flags = flags | (np.abs(np.asarray(a, dtype=np.float64)) * np.abs(np.asarray(b, dtype=np.float64)) > LIMIT)
     return flags
@@ -95,6 +98,23 @@ def largest(values: Any) -> int:
     if len(values) == 0:
         return 0
     return max(abs(int(np.max(values))), abs(int(np.min(values))))
+
+
+def choose(mask: Any, a: Any, b: Any) -> Any:
+    """``np.where(mask, a, b)`` without a branch per row (NumPy's ``where`` is several times slower when the mask
+    is irregular, as row data makes it): bool values by logic, integers of one type as ``b + (a - b) * mask``,
+    which integer arithmetic modulo 2**bits makes exactly where's value; anything else by ``where``."""
+    mask, first, second = np.asarray(mask), np.asarray(a), np.asarray(b)
+    if mask.dtype != bool or first.dtype != second.dtype or first.dtype.kind not in "biu":
+        return np.where(mask, a, b)
+    if first.dtype == bool:
+        chosen = (mask & first) | (second & ~mask)
+    elif second.ndim == 0 and second == 0:
+        chosen = first * mask  # ``else 0``
+    else:
+        with np.errstate(over="ignore"):
+            chosen = second + (first - second) * mask
+    return chosen if np.ndim(chosen) else np.asarray(chosen)
 
 
 def mul(a: Any, b: Any) -> Any:
@@ -134,16 +154,18 @@ def _common_divisor(den: int, num: Any) -> int:
     return math.gcd(den, int(np.gcd.reduce(values.reshape(-1), initial=0)))
 
 
+def add_signed(a: Any, b: Any, sign: int) -> Any:
+    """``a + sign * b`` in int64 (sign 1 or -1) in one pass; wraps as int64 does (callers guard against it)."""
+    with np.errstate(over="ignore"):
+        return (np.add if sign == 1 else np.subtract)(a, np.asarray(b, dtype=I64), dtype=I64)
+
+
 def rat_add(a: Col, b: Col, sign: int = 1) -> Col:
     a, b = as_rat(a), as_rat(b)
     if np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and int(a.den) == int(b.den):
-        with np.errstate(over="ignore"):
-            num = np.add(a.data, sign * np.asarray(b.data, dtype=I64), dtype=I64)
-        return Col("rat", num, a.den, a.bad | b.bad | guard((a.data, 2), (b.data, 2)))
+        return Col("rat", add_signed(a.data, b.data, sign), a.den, a.bad | b.bad | guard((a.data, 2), (b.data, 2)))
     bad = a.bad | b.bad | guard((a.data, b.den), (b.data, a.den), (a.den, b.den))
-    with np.errstate(over="ignore"):
-        num = np.add(mul(a.data, b.den), sign * np.asarray(mul(b.data, a.den), dtype=I64), dtype=I64)
-    return normalise(num, mul(a.den, b.den), bad)
+    return normalise(add_signed(mul(a.data, b.den), mul(b.data, a.den), sign), mul(a.den, b.den), bad)
 
 
 def rat_mul(a: Col, b: Col) -> Col:
@@ -155,7 +177,7 @@ def rat_mul(a: Col, b: Col) -> Col:
 def rat_div(a: Col, b: Col) -> Col:
     a, b = as_rat(a), as_rat(b)
     zero = np.asarray(b.data) == 0
-    divisor = np.where(zero, 1, b.data)
+    divisor = choose(zero, 1, b.data)
     sign = np.sign(divisor)
     bad = a.bad | b.bad | zero | guard((a.data, b.den), (a.den, divisor))
     return normalise(mul(a.data, b.den) * sign, mul(a.den, np.abs(divisor)), bad)
@@ -196,110 +218,6 @@ def decimal_rat(value: Decimal | int) -> tuple[int, int]:
     """An exact decimal as (numerator, denominator)."""
     numerator, denominator = Decimal(value).as_integer_ratio()
     return numerator, denominator
-
-
-# --- calendar on days since 1970 -----------------------------------------------------------
-
-
-def outside_calendar(days: Any) -> Any:
-    """Rows whose day is not in years 1–9999, where the interpreter stops with an error."""
-    days = np.asarray(days, dtype=I64)
-    return (days < FIRST_DAY) | (days > LAST_DAY)
-
-
-def _in_calendar(days: Any) -> Any:
-    """Days clipped into the calendar, so that NumPy's date arithmetic on bad rows stays harmless."""
-    return np.clip(np.asarray(days, dtype=I64), FIRST_DAY, LAST_DAY)
-
-
-def days_in_month(year: Any, month: Any) -> Any:
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    lengths = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=I64)
-    return lengths[np.clip(np.asarray(month, dtype=I64), 1, 12) - 1] + ((month == 2) & leap)
-
-
-def make_dates(year: Any, month: Any, day: Any) -> tuple[Any, Any]:
-    """Days since 1970 of year-month-day, and the rows that are not a real date of years 1–9999."""
-    year, month, day = (np.asarray(v, dtype=I64) for v in (year, month, day))
-    unreal = (year < 1) | (year > 9999) | (month < 1) | (month > 12) | (day < 1) | (day > days_in_month(year, month))
-    days = days_of(np.clip(year, 1, 9999), np.clip(month, 1, 12), np.clip(day, 1, 31))
-    return np.where(unreal, 0, days), unreal
-
-
-def year_month_day(days: Any) -> tuple[Any, Any, Any]:
-    """Year, month and day of days since 1970, in integer arithmetic (the proleptic Gregorian calendar's
-    400-year cycle of 146,097 days, counted from 1 March so that a leap day ends its year). Days of the
-    calendar (years 1–9999, nearly every column) are worked in 32-bit integers, twice as fast; any other
-    day in 64-bit ones."""
-    days = np.asarray(days, dtype=I64)
-    if days.ndim and days.size and int(days.min()) >= FIRST_DAY and int(days.max()) <= LAST_DAY:
-        parts = _civil(days.astype(np.int32))
-        return parts[0].astype(I64), parts[1].astype(I64), parts[2].astype(I64)
-    return _civil(days)
-
-
-def _civil(days: np.ndarray) -> tuple[Any, Any, Any]:
-    """``year_month_day`` in the integer type of ``days`` (int32 only for days of years 1–9999)."""
-    shifted = days + days.dtype.type(719_468)  # days since 0000-03-01
-    era = shifted // 146_097
-    day_of_era = shifted - era * 146_097
-    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
-    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
-    march_month = (5 * day_of_year + 2) // 153  # 0 = March … 11 = February
-    day = day_of_year - (153 * march_month + 2) // 5 + 1
-    month = march_month + np.where(march_month < 10, 3, -9).astype(days.dtype)
-    return year_of_era + era * 400 + (month <= 2), month, day
-
-
-def days_of(year: Any, month: Any, day: Any) -> Any:
-    """Days since 1970 of a year, month and day (the inverse of ``year_month_day``)."""
-    year, month, day = (np.asarray(v, dtype=I64) for v in (year, month, day))
-    year = year - (month <= 2)
-    era = year // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146_097 + day_of_era - 719_468
-
-
-def day_of_month(days: Any) -> Any:
-    return year_month_day(days)[2]
-
-
-def add_months(days: Any, months: Any) -> Any:
-    year, month, day = year_month_day(days)
-    index = year * 12 + month - 1 + np.asarray(months, dtype=I64)
-    new_year, new_month = index // 12, index % 12 + 1
-    return days_of(new_year, new_month, np.minimum(day, days_in_month(new_year, new_month)))
-
-
-def first_day_of_month(days: Any) -> Any:
-    return np.asarray(days, dtype=I64) - day_of_month(days) + 1
-
-
-def last_day_of_month(days: Any) -> Any:
-    year, month, day = year_month_day(days)
-    return np.asarray(days, dtype=I64) - day + days_in_month(year, month)
-
-
-def months_between(start: Any, end: Any) -> Any:
-    """Whole months from start to end: the largest n with ``add_months(start, n) <= end`` (negated when end
-    comes first). ``add_months(low, n)`` for n the difference of their months lands in high's month, on
-    low's day or that month's last day; it passes ``high`` exactly when low's day is after high's and high is
-    not its month's last day."""
-    start, end = np.broadcast_arrays(np.asarray(start, dtype=I64), np.asarray(end, dtype=I64))
-    forward = end >= start
-    low_year, low_month, low_day = year_month_day(np.where(forward, start, end))
-    high_year, high_month, high_day = year_month_day(np.where(forward, end, start))
-    past = (low_day > high_day) & (high_day < days_in_month(high_year, high_month))
-    months = (high_year - low_year) * 12 + (high_month - low_month) - past
-    return np.where(forward, months, -months)
-
-
-def age_on(birth: Any, on: Any) -> Any:
-    by, bm, bd = year_month_day(birth)
-    oy, om, od = year_month_day(on)
-    return oy - by - ((om * 100 + od) < (bm * 100 + bd))
 
 
 # --- choosing and comparing ----------------------------------------------------------------
@@ -347,27 +265,27 @@ def select(condition: Col, then: Col, otherwise: Col) -> Col:
         otherwise = _shaped_like(then)
     if then.kind == "list" and otherwise.kind == "list":
         table, shift = then.den.merged(otherwise.den)
-        return Col("list", np.where(chosen, then.data, np.asarray(otherwise.data) + shift), table, bad)
+        return Col("list", choose(chosen, then.data, np.asarray(otherwise.data) + shift), table, bad)
     if "list" in (then.kind, otherwise.kind):
         raise NotColumnar("a list chosen against another kind of value")
     if "cat" in (then.kind, otherwise.kind):
         then, otherwise = _coded_like(then, otherwise), _coded_like(otherwise, then)
         if then.kind == otherwise.kind and then.den is otherwise.den:
-            return Col("cat", np.where(chosen, then.data, otherwise.data), then.den, bad)
+            return Col("cat", choose(chosen, then.data, otherwise.data), then.den, bad)
         then, otherwise = decoded(then), decoded(otherwise)
     if "rat" in (then.kind, otherwise.kind):
         a, b = _common_scalar_denominator(as_rat(then), as_rat(otherwise))
         if np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and int(a.den) == int(b.den):
-            return Col("rat", np.where(chosen, a.data, b.data), a.den, _chosen_bad(condition, chosen, a, b))
-        return Col("rat", np.where(chosen, a.data, b.data), np.where(chosen, a.den, b.den), bad)
-    return Col(then.kind, np.where(chosen, then.data, otherwise.data), then.den, bad)
+            return Col("rat", choose(chosen, a.data, b.data), a.den, _chosen_bad(condition, chosen, a, b))
+        return Col("rat", choose(chosen, a.data, b.data), choose(chosen, a.den, b.den), bad)
+    return Col(then.kind, choose(chosen, then.data, otherwise.data), then.den, bad)
 
 
 def _chosen_bad(condition: Col, chosen: Any, then: Col, otherwise: Col) -> Any:
     """The bad rows of a choice: the condition's, and those of the value chosen in each row."""
     if np.ndim(then.bad) == 0 and np.ndim(otherwise.bad) == 0 and bool(then.bad) == bool(otherwise.bad):
         return condition.bad | bool(then.bad)  # the same either way: no row-by-row choice to make
-    return condition.bad | np.where(chosen, then.bad, otherwise.bad)
+    return condition.bad | choose(chosen, then.bad, otherwise.bad)
 
 
 def _common_scalar_denominator(a: Col, b: Col) -> tuple[Col, Col]:
@@ -412,7 +330,7 @@ def calendar_args(args: list[Col]) -> tuple[list[Any], Any]:
         data = np.asarray(arg.data, dtype=I64)
         if arg.kind == "date":
             bad = bad | outside_calendar(data)
-            data = _in_calendar(data)
+            data = clip_to_calendar(data)
         else:
             bad = bad | (np.abs(data) > SPAN)
             data = np.clip(data, -SPAN, SPAN)

@@ -40,6 +40,7 @@ from engine.household.record import (
     Member,
 )
 from engine.household.vocabulary import Vocabulary
+from engine.language import column_calendar as cal
 from engine.language import columns as c
 from engine.language import types as t
 from engine.language.builtins import age_on
@@ -103,7 +104,7 @@ def _yearly_fen(columns: Columns, level: str) -> tuple[np.ndarray, Any]:
     """Every amount of a level as fen per year (exact: a monthly amount times 12), and the rows that
     could overflow."""
     fen, per = columns.stored(level, "amount"), columns.stored(level, "per")
-    return np.where(per.codes == per.vocab.index["year"], fen, fen * 12), c.guard((fen, 12))
+    return c.choose(per.codes == per.vocab.index["year"], fen, fen * 12), c.guard((fen, 12))
 
 
 def _per_month_column(level: str) -> ColumnReader:
@@ -173,7 +174,7 @@ def _grade(member: object, _as_of: date) -> int:
 
 
 def _ages(columns: Columns) -> Any:
-    return columns.cached("age", lambda: c.age_on(columns.stored("member", "birth_date"), columns.as_of_days))
+    return columns.cached("age", lambda: cal.age_on(columns.stored("member", "birth_date"), columns.as_of_days))
 
 
 def _by_age(test: Callable[[Any], Any], doc: str) -> Field:
@@ -237,7 +238,7 @@ def _income_change_column(name: str) -> ColumnReader:
     def read(columns: Columns) -> Col:
         fen, per = columns.stored("event", name), columns.stored("event", "per")
         monthly = per.codes == per.vocab.index["month"]
-        return Col("rat", np.where(monthly, fen * 12, fen), 100, columns.missing("event", name))
+        return Col("rat", c.choose(monthly, fen * 12, fen), 100, columns.missing("event", name))
 
     return read
 

@@ -11,15 +11,8 @@ import pytest
 from engine.batch.reductions import segment_extreme, segment_sum
 from engine.language import builtins as b
 from engine.language.builtins import add_working_days_column as add_working_days
-from engine.language.columns import (
-    EPOCH,
-    Col,
-    add_months,
-    age_on,
-    months_between,
-    rat_compare,
-    round_half_up,
-)
+from engine.language.column_calendar import EPOCH, add_months, age_on, months_between
+from engine.language.columns import Col, rat_compare, round_half_up
 
 DAYS = [date(2016, 1, 31) + timedelta(days=n * 37) for n in range(80)] + [date(2024, 2, 29), date(2023, 12, 31)]
 
@@ -91,7 +84,7 @@ def test_months_between_matches_the_builtin_around_every_month_end() -> None:
 
 
 def test_days_outside_the_calendar_take_the_64_bit_path_and_still_invert() -> None:
-    from engine.language.columns import FIRST_DAY, LAST_DAY, days_of, year_month_day
+    from engine.language.column_calendar import FIRST_DAY, LAST_DAY, days_of, year_month_day
 
     inside = np.array([FIRST_DAY, 0, LAST_DAY], dtype=np.int64)
     outside = np.array([FIRST_DAY - 400, FIRST_DAY - 1, LAST_DAY + 1, LAST_DAY + 146_097 * 3], dtype=np.int64)
@@ -103,7 +96,7 @@ def test_days_outside_the_calendar_take_the_64_bit_path_and_still_invert() -> No
 
 
 def test_calendar_arithmetic_matches_python_over_years_1_to_9999() -> None:
-    from engine.language.columns import (
+    from engine.language.column_calendar import (
         FIRST_DAY,
         LAST_DAY,
         days_of,
@@ -218,3 +211,30 @@ def test_a_choice_between_two_denominators_keeps_one_and_its_bad_rows() -> None:
     assert [Fraction(int(n), int(chosen.den)) for n in chosen.data] == [
         Fraction(1, 12), Fraction(6, 100), Fraction(3, 12), Fraction(8, 100)]
     assert list(np.broadcast_to(chosen.bad, (4,))) == [False, False, False, True]
+
+
+def test_choose_is_where_for_every_kind_of_value() -> None:
+    """``choose`` takes the branch-free path for bools and integers of one type: the same values, type and shape
+    as ``np.where``, at int64's extremes too; anything else is ``np.where`` itself."""
+    from engine.language.columns import SMALLEST, choose
+
+    rng = np.random.default_rng(7)
+    mask = rng.random(1000) < 0.5
+    extremes = np.array([SMALLEST, -1, 0, 1, np.iinfo(np.int64).max], dtype=np.int64)
+    samples: list[tuple[object, object]] = [
+        (rng.integers(-(2**63), 2**63 - 1, 1000, dtype=np.int64), rng.choice(extremes, 1000)),
+        (rng.random(1000) < 0.3, rng.random(1000) < 0.6),
+        (rng.integers(0, 30, 1000).astype(np.int16), np.asarray(3, dtype=np.int16)),
+        (np.asarray(SMALLEST, dtype=np.int64), rng.choice(extremes, 1000)),
+        (np.asarray(False), rng.random(1000) < 0.5),
+        (np.arange(1000, dtype=np.int64), 0),
+        (rng.integers(-5, 5, 1000).astype(np.int16), np.asarray(0, dtype=np.int16)),
+        (np.asarray(-9, dtype=np.int64), np.asarray(0, dtype=np.int64)),
+        (np.arange(1000, dtype=np.int32), np.arange(1000, dtype=np.int64)),
+        (np.array(["a"] * 1000, dtype=object), np.asarray("b", dtype=object)),
+    ]
+    for first, second in samples:
+        for m in (mask, np.asarray(True), np.asarray(False)):
+            got, want = choose(m, first, second), np.where(m, first, second)
+            assert got.dtype == want.dtype and got.shape == want.shape and (got == want).all()
+    assert choose(np.asarray(True), np.asarray(5, dtype=np.int64), np.asarray(6, dtype=np.int64)).shape == ()
