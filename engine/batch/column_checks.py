@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from engine.batch.caseload import Caseload, Converted, household_rows, vocabularies
 from engine.batch.columnar import BATCH_COLUMNS, Coded, Deferred, Vocab, make_dates
 from engine.batch.record_layout import DATE_RANGE, LEVELS, Column, Level
+from engine.batch.text_bytes import plain_amounts
 from engine.household.record import MAX_AMOUNT
 from engine.household.vocabulary import in_force
 
@@ -281,7 +282,7 @@ def _whole(data: pa.Array, column: Column) -> _Values:
     return read
 
 
-PLAIN_AMOUNT = r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$"  # at most 13 digits, 2 decimals: fits decimal(15, 2)
+PLAIN_AMOUNT = r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$"  # at most 13 digits, 2 decimals: read by text_bytes.plain_amounts
 _AMOUNT = r"^(?P<sign>-?)0*(?P<whole>[0-9]*)(?:\.(?P<frac>[0-9]+))?$"  # leading zeros dropped
 
 
@@ -299,31 +300,17 @@ def _money(data: pa.Array, column: Column) -> _Values:
         data = data.cast(pa.string())
     if not _is_text(data):
         return _other_kind(data)
-    original = data
     null = _nulls(data)
-    plain = _matches(data, PLAIN_AMOUNT)
-    other = ~plain & ~null
-    if other.any():  # the usual amounts by decimal casts, the few others by their text
-        data = pc.if_else(pa.array(plain), data, pa.scalar(None, pa.string()))
-    fen = _fen(pc.cast(data, pa.decimal128(15, 2)))
+    if data.null_count == len(data):
+        return _Values(np.zeros(len(data), dtype=I64), null, np.zeros(len(data), dtype=bool))
+    plain, fen = plain_amounts(data, null)  # the usual amounts (PLAIN_AMOUNT) from their bytes
     bad = fen > MAX_FEN
-    if other.any():
+    other = ~plain & ~null
+    if other.any():  # the few others by their text
         rows = np.flatnonzero(other)
-        texts = _amount_texts(data_other := original.filter(pa.array(other)), np.zeros(len(data_other), dtype=bool))
+        texts = _amount_texts(data_other := data.filter(pa.array(other)), np.zeros(len(data_other), dtype=bool))
         fen[rows], bad[rows] = texts.values, texts.bad
     return _Values(np.where(bad, 0, fen), null, bad)
-
-
-def _fen(amounts: pa.Array) -> np.ndarray:
-    """Fen of 2-place decimals (at most 15 digits), 0 where null: the low 64 bits of each 128-bit unscaled
-    value, read from the array's buffer (two's complement, little-endian, as Arrow stores decimals)."""
-    if not len(amounts):
-        return np.zeros(0, dtype=I64)
-    words = np.frombuffer(amounts.buffers()[1], dtype="<i8")
-    fen = np.array(words[2 * amounts.offset:2 * (amounts.offset + len(amounts)):2], dtype=I64)
-    if amounts.null_count:
-        fen[np.asarray(amounts.is_null(), dtype=bool)] = 0
-    return fen
 
 
 def _amount_texts(data: pa.Array, null: np.ndarray) -> _Values:
