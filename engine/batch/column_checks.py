@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from engine.batch.caseload import Caseload, Converted, household_rows, vocabularies
 from engine.batch.columnar import BATCH_COLUMNS, Coded, Deferred, Vocab, make_dates
 from engine.batch.record_layout import DATE_RANGE, LEVELS, Column, Level
-from engine.batch.text_bytes import plain_amounts
+from engine.batch.text_bytes import empty, plain_amounts, plainly_solid
 from engine.household.record import MAX_AMOUNT
 from engine.household.vocabulary import in_force
 
@@ -152,15 +152,18 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
                 values = _ints(found, vocab.index["none"], np.int16)
             else:
                 values = np.full(len(absent), vocab.index["none"], dtype=np.int16)
-        codes = np.where(absent, vocab.index.get("none", 0), values).astype(np.int16)
-        return Coded(codes, vocab)
+        if absent.any():
+            return Coded(np.where(absent, vocab.index.get("none", 0), values).astype(np.int16), vocab)
+        return Coded(np.asarray(values).astype(np.int16, copy=False), vocab)
     if column.kind == "string":
         values, missing = read.values, absent
         if _member_id(column):  # few distinct ids ("p1", "p2", …): codes
             return _member_ids(values)
         return Deferred(lambda: np.where(missing, "", values.to_numpy(zero_copy_only=False)).astype(object))
+    if not absent.any():
+        return read.values.astype(bool if column.kind == "boolean" else I64, copy=False)
     if column.kind == "boolean":
-        return np.where(absent, False, read.values)
+        return read.values & ~absent
     return np.where(absent, 0, read.values).astype(I64)
 
 
@@ -178,24 +181,37 @@ def _member_ids(values: pa.Array) -> Coded:
 # --- Arrow arrays as numpy arrays, without a pass to fill nulls where there are none ---------------------
 
 
-def _flags(data: pa.Array) -> np.ndarray:
+def _bits(data: pa.Array, buffer: int) -> np.ndarray:
+    """One of an array's bitmaps (0: valid, 1: a boolean's values) as numpy booleans."""
+    first, skip = divmod(data.offset, 8)
+    raw = np.frombuffer(data.buffers()[buffer], dtype=np.uint8)[first:first + (skip + len(data) + 7) // 8]
+    return np.unpackbits(raw, bitorder="little")[skip:skip + len(data)].view(bool)
+
+
+def _flags(data: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A boolean array as numpy booleans, null read as false."""
+    if isinstance(data, pa.ChunkedArray):
+        data = data.combine_chunks()
+    if data.null_count == len(data):
+        return np.zeros(len(data), dtype=bool)
     if data.null_count == 0:
-        return np.asarray(data, dtype=bool)
-    return np.asarray(pc.fill_null(data, False), dtype=bool)
+        return _bits(data, 1)
+    return _bits(data, 1) & _bits(data, 0)
 
 
 def _ints(data: pa.Array, fill: int, dtype: Any = I64) -> np.ndarray:
-    """An integer array as numpy integers, null read as ``fill``."""
-    if data.null_count == 0:
-        return np.array(data, dtype=dtype)
-    return np.array(pc.fill_null(data, fill), dtype=dtype)
+    """An integer array as numpy integers (of ``dtype``, or without a copy when None), null read as ``fill``."""
+    if data.null_count:
+        data = pc.fill_null(data, fill)
+    return data.to_numpy() if dtype is None else np.array(data, dtype=dtype)
 
 
 def _nulls(data: pa.Array) -> np.ndarray:
     if data.null_count == 0:
         return np.zeros(len(data), dtype=bool)
-    return np.asarray(data.is_null(), dtype=bool)
+    if data.null_count == len(data) or data.buffers()[0] is None:  # all null, or a type without a bitmap
+        return np.asarray(data.is_null(), dtype=bool)
+    return ~_bits(data, 0)
 
 
 # --- one column, by the kind of its field ------------------------------------------------------------
@@ -217,14 +233,13 @@ def _other_kind(data: pa.Array) -> _Values:
 def _text(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_dictionary(data.type):  # each distinct word checked once
         words = _text(data.dictionary, column)
-        index = _ints(data.indices, -1)
-        null = index < 0
+        null = _nulls(data)
         if not len(words.bad):
-            return _Values(data if column.allowed is None else np.zeros(len(index), dtype=np.int16), null,
-                           np.zeros(len(index), dtype=bool))
-        safe = np.where(null, 0, index)
-        values = data if column.allowed is None else np.asarray(words.values)[safe]
-        return _Values(values, null, ~null & words.bad[safe])
+            return _Values(data if column.allowed is None else np.zeros(len(data), dtype=np.int16), null,
+                           np.zeros(len(data), dtype=bool))
+        index = _ints(data.indices, 0, None)
+        values = data if column.allowed is None else np.asarray(words.values)[index]
+        return _Values(values, null, ~null & words.bad[index] if words.bad.any() else np.zeros(len(data), dtype=bool))
     if not _is_text(data):
         read = _other_kind(data)
         if pa.types.is_null(data.type):
@@ -234,16 +249,38 @@ def _text(data: pa.Array, column: Column) -> _Values:
     bad = np.zeros(len(data), dtype=bool)
     rules = column.rules
     if rules.get("empty") is False and rules.get("check_with") != "name":  # an empty text is blank too
-        bad |= _flags(pc.equal(pc.utf8_length(data), 0))
+        bad |= ~null & empty(data)
     if "regex" in rules:  # as cerberus matches: from the start, up to the end or a final newline
-        bad |= ~null & ~_matches(data, f"^(?:{rules['regex']})\n?$")
+        bad |= ~null & ~_each_distinct(data, lambda words: _matches(words, f"^(?:{rules['regex']})\n?$"))
     if rules.get("check_with") == "name":
-        bad |= ~null & ~_matches(data, NOT_BLANK)
+        bad |= ~null & ~_not_blank(data)
     if column.allowed is not None:  # codes into the allowed values (the vocabulary's first words)
         codes = pc.index_in(data, value_set=pa.array(column.allowed, pa.string()))
         bad |= ~null & np.asarray(codes.is_null(), dtype=bool)
         return _Values(_ints(codes, 0, np.int16), null, bad)
     return _Values(data, null, bad)
+
+
+def _each_distinct(data: pa.Array, test: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
+    """``test`` of each value, run once per distinct value when there are far fewer of them than values."""
+    if len(data) < 1000:
+        return test(data)
+    encoded = pc.dictionary_encode(data)
+    if not len(encoded.dictionary):
+        return np.zeros(len(data), dtype=bool)
+    if len(encoded.dictionary) > len(data) // 4:
+        return test(data)
+    return test(encoded.dictionary)[_ints(encoded.indices, 0, None)]
+
+
+def _not_blank(data: pa.Array) -> np.ndarray:
+    """Texts with a character that ``str.strip`` keeps: a first byte of printable ASCII, or the regex."""
+    solid = plainly_solid(data)
+    if solid.all():
+        return solid
+    rest = np.flatnonzero(~solid)
+    solid[rest] = _matches(data.take(pa.array(rest)), NOT_BLANK)
+    return solid
 
 
 def _boolean(data: pa.Array, column: Column) -> _Values:
@@ -384,9 +421,17 @@ def _member_keys(converted: Converted) -> tuple[np.ndarray, Coded]:
     return converted.parent["member"] * len(ids.vocab.values) + ids.codes, ids
 
 
+def _few_keys(keys: np.ndarray, span: int) -> bool:
+    """Keys in a range small enough for a table of it (not much larger than the keys)."""
+    return span <= 8 * len(keys) + 1024
+
+
 def _duplicate_member_ids(caseload: Caseload, converted: Converted) -> np.ndarray:
     """members[i].id repeats an earlier member's id."""
-    keys, _ = _member_keys(converted)
+    keys, ids = _member_keys(converted)
+    span = caseload.size * len(ids.vocab.values)
+    if _few_keys(keys, span) and not (np.bincount(keys, minlength=span) > 1).any():
+        return np.zeros(len(keys), dtype=bool)
     order = np.argsort(keys, kind="stable")
     repeated = np.zeros(len(keys), dtype=bool)
     repeated[order[1:]] = keys[order[1:]] == keys[order[:-1]]
@@ -405,6 +450,12 @@ def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
     code = pc.index_in(member, value_set=pa.array(ids.vocab.values, pa.string()))
     found = _ints(code, -1)
     wanted = converted.parent["request"] * len(ids.vocab.values) + found
+    span = caseload.size * len(ids.vocab.values)
+    if _few_keys(keys, span):
+        table = np.zeros(span + 1, dtype=bool)  # the last for an id that no member has
+        table[keys] = True
+        exists = table[np.where(found >= 0, wanted, span)]
+        return np.asarray(~_nulls(member) & ~exists, dtype=bool)
     known = np.sort(keys)
     position = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
     exists = (found >= 0) & (known[position] == wanted) if len(known) else np.zeros(len(found), dtype=bool)
@@ -421,14 +472,31 @@ def _cause_pairs() -> pa.Array:
 def _event_causes(caseload: Caseload, converted: Converted) -> np.ndarray:
     """events[i].cause is required for the kinds that have causes, one of theirs, and absent for the others."""
     table = caseload.tables["event"]
-    kind = _array(table, "kind", table.num_rows)
-    cause = _array(table, "cause", table.num_rows)
-    if not _is_text(kind) or not table.num_rows:
+    kind = _array(table, "kind", table.num_rows, words=True)
+    cause = _array(table, "cause", table.num_rows, words=True)
+    if not _is_text(kind) and not _is_words(kind) or not table.num_rows:
         return np.zeros(table.num_rows, dtype=bool)
-    if not _is_text(cause):
+    if not _is_text(cause) and not _is_words(cause):
         cause = pc.if_else(pc.is_null(cause), pa.scalar(None, pa.string()), pa.scalar("?"))
-    pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
-    return ~np.asarray(pc.is_in(pairs, value_set=_cause_pairs()), dtype=bool)
+    (kind_codes, kinds), (cause_codes, causes) = _distinct_words(kind), _distinct_words(cause)
+    if len(kinds) * len(causes) > table.num_rows:  # each pair is judged once: when there are few of them
+        kind, cause = (pc.cast(data, pa.string()) if _is_words(data) else data for data in (kind, cause))
+        pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
+        return ~np.asarray(pc.is_in(pairs, value_set=_cause_pairs()), dtype=bool)
+    known = set(_cause_pairs().to_pylist())
+    broken = np.array([[f"{'?' if k is None else k}/{c or ''}" not in known for c in causes] for k in kinds])
+    return np.asarray(broken[kind_codes, cause_codes], dtype=bool)
+
+
+def _is_words(data: pa.Array) -> bool:
+    return bool(pa.types.is_dictionary(data.type) and _is_text(data.dictionary))
+
+
+def _distinct_words(data: pa.Array) -> tuple[np.ndarray, list[str | None]]:
+    """Each value's number among the distinct values, and those (the last is null, for the nulls)."""
+    encoded = data if pa.types.is_dictionary(data.type) else pc.dictionary_encode(data)
+    words = encoded.dictionary.to_pylist()
+    return _ints(encoded.indices, len(words)), [*words, None]
 
 
 def _present(converted: Converted, level: str, name: str) -> np.ndarray:

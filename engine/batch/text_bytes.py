@@ -35,6 +35,8 @@ def string_bytes(data: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 _U = np.uint64
 _BYTES = _U(0x0101010101010101)  # 1 in each byte of a word
+_FIRST_5, _FIRST_6 = _U(2 ** 40 - 1), _U(2 ** 48 - 1)  # bytes of a word: its first five, six
+_LAST_2, _BYTE_6 = _U(0xFFFF << 48), _U(0xFF << 48)
 _INSIDE = np.array([0] + [(2 ** (8 * n) - 1) << (8 * (8 - n)) for n in range(1, 9)], dtype=_U)  # last n bytes
 
 
@@ -71,34 +73,46 @@ def plain_amounts(data: pa.Array, null: np.ndarray) -> tuple[np.ndarray, np.ndar
     """Which strings are plain amounts (``^[0-9]{1,13}(?:\\.[0-9]{1,2})?$``, ASCII digits) and their value
     in fen (exact int64, 0 elsewhere). Nulls are never plain.
 
-    Each string's last 8 bytes are one word, its 8 before them (for the longer ones) another; the bytes are
-    classified and the digits added up eight at a time within the word."""
+    Each string's last 8 bytes are one word (the 8 before them another, for the longer ones); its bytes are
+    classified, the point taken out and two zero digits put in for the missing decimals, and the digits
+    added up eight at a time within the word."""
     offsets, text = string_bytes(data)
     length = np.diff(offsets)
     low = _last_words(offsets, text, 0)
     odd, values = _odd_bytes(low)
     inside = np.take(_INSIDE, np.minimum(length, 8))
     odd &= inside
+    values &= inside & ~((odd >> _U(7)) * _U(0xFF))  # the point and what is not the string read as 0
     point = (low >> _U(40)) & _U(0xFFFF)  # the third and the second last byte
     two_decimals = (odd == _U(0x80) << _U(40)) & ((point & _U(0xFF)) == 0x2E)  # "…d.dd"
     one_decimal = (odd == _U(0x80) << _U(48)) & ((point >> _U(8)) == 0x2E)  # "…d.d"
-    tail = np.where(one_decimal, 2, np.where(two_decimals, 3, 0))  # bytes after the whole number
-    whole = length - tail
+    whole = length - 2 * one_decimal - 3 * two_decimals  # digits before the point
     plain = ((odd == 0) | one_decimal | two_decimals) & (whole >= 1) & (whole <= 13) & ~null
-    values &= inside & ~((odd >> _U(7)) * _U(0xFF))  # the point and what is not the string read as 0
-    last = values >> _U(56)
-    cents = np.where(two_decimals, 10 * ((values >> _U(48)) & _U(0xFF)) + last, np.where(one_decimal, 10 * last, 0))
-    shift = (8 * tail).astype(_U)  # bytes move towards the end: the whole number's last digit last
-    number = _eight_digits(values << shift)
-    long = np.flatnonzero(plain & (length > 8))
-    if len(long):  # the 8 bytes before the last 8
-        high_odd, high = _odd_bytes(_last_words(offsets, text, 8)[long])
-        high_inside = np.take(_INSIDE, np.minimum(length[long] - 8, 8))
-        plain[long] &= (high_odd & high_inside) == 0
-        high &= high_inside
-        low_part = (values[long] << shift[long]) | ((high >> _U(1)) >> (_U(63) - shift[long]))
-        number[long] = _eight_digits(low_part) + _eight_digits(high << shift[long]) * 10**8
-    return plain, np.where(plain, number * 100 + cents.astype(I64), 0)
+    cents = np.where(two_decimals, ((values & _FIRST_5) << _U(8)) | (values & _LAST_2),  # the point out
+                     np.where(one_decimal, (values & _FIRST_6) | ((values >> _U(8)) & _BYTE_6),  # a 0 in
+                              values >> _U(16)))  # two 0s in: the whole number's last digit in byte 5
+    fen = _eight_digits(cents)
+    long = np.flatnonzero(plain & ((length > 8) | (whole > 6)))
+    if len(long):  # the same over two words: the 8 bytes before the last 8 too
+        digits, low, high = _two_words(offsets, text, long, values[long], one_decimal[long], two_decimals[long])
+        plain[long] = digits
+        fen[long] = _eight_digits(low) + _eight_digits(high) * 10**8
+    return plain, np.where(plain, fen, 0)
+
+
+def _two_words(offsets: np.ndarray, text: np.ndarray, rows: np.ndarray, last: np.ndarray,
+               one_decimal: np.ndarray, two_decimals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``plain_amounts``'s moves over the last two words of the strings ``rows`` (``last``: their last
+    words' digit values): whether the bytes before the last 8 are digits, the last word, the word before."""
+    odd, high = _odd_bytes(_last_words(offsets, text, 8)[rows])
+    inside = np.take(_INSIDE, np.clip(np.diff(offsets)[rows] - 8, 0, 8))
+    odd &= inside
+    high &= inside
+    low = np.where(two_decimals, ((last & _FIRST_5) << _U(8)) | (high >> _U(56)) | (last & _LAST_2),
+                   np.where(one_decimal, (last & _FIRST_6) | ((last >> _U(8)) & _BYTE_6), last >> _U(16)))
+    high = np.where(two_decimals, high << _U(8),
+                    np.where(one_decimal, high, (high >> _U(16)) | (last << _U(48))))
+    return odd == 0, low, high
 
 
 def plainly_solid(data: pa.Array) -> np.ndarray:
