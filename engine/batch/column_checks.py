@@ -154,17 +154,23 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
                 values = np.full(len(absent), vocab.index["none"], dtype=np.int16)
         if absent.any():
             return Coded(np.where(absent, vocab.index.get("none", 0), values).astype(np.int16), vocab)
-        return Coded(np.asarray(values).astype(np.int16, copy=False), vocab)
+        return Coded(_own(values, np.int16), vocab)
     if column.kind == "string":
         values, missing = read.values, absent
         if _member_id(column):  # few distinct ids ("p1", "p2", …): codes
             return _member_ids(values)
         return Deferred(lambda: np.where(missing, "", values.to_numpy(zero_copy_only=False)).astype(object))
     if not absent.any():
-        return read.values.astype(bool if column.kind == "boolean" else I64, copy=False)
+        return _own(read.values, bool if column.kind == "boolean" else I64)
     if column.kind == "boolean":
         return read.values & ~absent
-    return np.where(absent, 0, read.values).astype(I64)
+    return np.where(absent, 0, read.values).astype(I64, copy=False)
+
+
+def _own(values: Any, dtype: Any) -> np.ndarray:
+    """``values`` as numpy values of ``dtype`` that the batch may change (not a view of an Arrow buffer)."""
+    out = np.asarray(values).astype(dtype, copy=False)
+    return out if out.flags.writeable else out.copy()
 
 
 def _member_id(column: Column) -> bool:
@@ -206,6 +212,13 @@ def _ints(data: pa.Array, fill: int, dtype: Any = I64) -> np.ndarray:
     return data.to_numpy() if dtype is None else np.array(data, dtype=dtype)
 
 
+def _raw_ints(data: pa.Array) -> np.ndarray:
+    """An integer array's values as numpy integers without a copy, whatever they hold where null."""
+    if not len(data):
+        return np.zeros(0, dtype=data.type.to_pandas_dtype())
+    return np.frombuffer(data.buffers()[1], dtype=data.type.to_pandas_dtype())[data.offset:data.offset + len(data)]
+
+
 def _nulls(data: pa.Array) -> np.ndarray:
     if data.null_count == 0:
         return np.zeros(len(data), dtype=bool)
@@ -237,9 +250,10 @@ def _text(data: pa.Array, column: Column) -> _Values:
         if not len(words.bad):
             return _Values(data if column.allowed is None else np.zeros(len(data), dtype=np.int16), null,
                            np.zeros(len(data), dtype=bool))
-        index = _ints(data.indices, 0, None)
-        values = data if column.allowed is None else np.asarray(words.values)[index]
-        return _Values(values, null, ~null & words.bad[index] if words.bad.any() else np.zeros(len(data), dtype=bool))
+        index = _raw_ints(data.indices)  # a null's index is undefined: read within range, and masked
+        values = data if column.allowed is None else np.take(np.asarray(words.values), index, mode="clip")
+        return _Values(values, null, ~null & np.take(words.bad, index, mode="clip") if words.bad.any()
+                       else np.zeros(len(data), dtype=bool))
     if not _is_text(data):
         read = _other_kind(data)
         if pa.types.is_null(data.type):
@@ -305,7 +319,7 @@ def _whole(data: pa.Array, column: Column) -> _Values:
         read = _Values(np.asarray(pc.cast(safe, pa.int64()), dtype=I64), null, ~null & ~digits)
     elif pa.types.is_integer(data.type):
         null = _nulls(data)
-        read = _Values(_ints(data.cast(pa.int64(), safe=False), 0), null,
+        read = _Values(_raw_ints(data.cast(pa.int64(), safe=False)), null,  # whatever where null: masked
                        np.zeros(len(data), dtype=bool))
         if pa.types.is_uint64(data.type):
             read.bad = ~null & _flags(pc.greater(data, 2**62))
