@@ -202,7 +202,7 @@ def _flags(data: pa.Array | pa.ChunkedArray) -> np.ndarray:
         return np.zeros(len(data), dtype=bool)
     if data.null_count == 0:
         return _bits(data, 1)
-    return _bits(data, 1) & _bits(data, 0)
+    return np.asarray(_bits(data, 1) & _bits(data, 0), dtype=bool)
 
 
 def _ints(data: pa.Array, fill: int, dtype: Any = I64) -> np.ndarray:
@@ -284,7 +284,7 @@ def _each_distinct(data: pa.Array, test: Callable[[pa.Array], np.ndarray]) -> np
         return np.zeros(len(data), dtype=bool)
     if len(encoded.dictionary) > len(data) // 4:
         return test(data)
-    return test(encoded.dictionary)[_ints(encoded.indices, 0, None)]
+    return np.asarray(test(encoded.dictionary)[_ints(encoded.indices, 0, None)], dtype=bool)
 
 
 def _not_blank(data: pa.Array) -> np.ndarray:
@@ -488,17 +488,19 @@ def _event_causes(caseload: Caseload, converted: Converted) -> np.ndarray:
     table = caseload.tables["event"]
     kind = _array(table, "kind", table.num_rows, words=True)
     cause = _array(table, "cause", table.num_rows, words=True)
-    if not _is_text(kind) and not _is_words(kind) or not table.num_rows:
+    if (not _is_text(kind) and not _is_words(kind)) or not table.num_rows:
         return np.zeros(table.num_rows, dtype=bool)
     if not _is_text(cause) and not _is_words(cause):
         cause = pc.if_else(pc.is_null(cause), pa.scalar(None, pa.string()), pa.scalar("?"))
     (kind_codes, kinds), (cause_codes, causes) = _distinct_words(kind), _distinct_words(cause)
     if len(kinds) * len(causes) > table.num_rows:  # each pair is judged once: when there are few of them
         kind, cause = (pc.cast(data, pa.string()) if _is_words(data) else data for data in (kind, cause))
+        cause = pc.if_else(pc.equal(cause, ""), pa.scalar("\0"), cause)  # an empty cause is a cause, unknown
         pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
         return ~np.asarray(pc.is_in(pairs, value_set=_cause_pairs()), dtype=bool)
     known = set(_cause_pairs().to_pylist())
-    broken = np.array([[f"{'?' if k is None else k}/{c or ''}" not in known for c in causes] for k in kinds])
+    broken = np.array([[c == "" or f"{'?' if k is None else k}/{c or ''}" not in known for c in causes]
+                       for k in kinds])  # an empty cause is a cause, and none is known
     return np.asarray(broken[kind_codes, cause_codes], dtype=bool)
 
 

@@ -47,7 +47,8 @@ def _last_words(offsets: np.ndarray, text: np.ndarray, back: int) -> np.ndarray:
     padded = np.zeros(len(text) + 16, dtype=np.uint8)
     padded[16:] = text
     words = np.ndarray((len(text) + 9,), dtype="<u8", buffer=padded, strides=(1,))  # every unaligned window
-    return np.take(words, np.clip(offsets[1:], 0, len(text)) + (8 - back), mode="clip").astype(_U)
+    found: np.ndarray = np.take(words, np.clip(offsets[1:], 0, len(text)) + (8 - back), mode="clip")
+    return found.astype(_U, copy=False)
 
 
 def _odd_bytes(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +125,7 @@ def plainly_solid(data: pa.Array) -> np.ndarray:
     if not len(text):
         return np.zeros(len(start), dtype=bool)
     first = text[np.minimum(start, len(text) - 1)]
-    return solid & (first < 0x80) & ~_ASCII_SPACE[first]
+    return np.asarray(solid & (first < 0x80) & ~_ASCII_SPACE[first], dtype=bool)
 
 
 def empty(data: pa.Array) -> np.ndarray:
