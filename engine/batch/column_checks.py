@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.batch.arrow_numpy import flags, ints, nulls, raw_ints, writable
 from engine.batch.caseload import Caseload, Converted, household_rows, vocabularies
 from engine.batch.columnar import BATCH_COLUMNS, Coded, Deferred, Vocab, make_dates
 from engine.batch.record_layout import DATE_RANGE, LEVELS, Column, Level
@@ -149,28 +150,22 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
         if column.allowed is None:  # text judged by a rule relating fields: coded here (unknown words are bad)
             if isinstance(values, pa.Array) and pa.types.is_string(values.type):
                 found = pc.index_in(values, value_set=pa.array(vocab.values, pa.string()))
-                values = _ints(found, vocab.index["none"], np.int16)
+                values = ints(found, vocab.index["none"], np.int16)
             else:
                 values = np.full(len(absent), vocab.index["none"], dtype=np.int16)
         if absent.any():
             return Coded(np.where(absent, vocab.index.get("none", 0), values).astype(np.int16), vocab)
-        return Coded(_own(values, np.int16), vocab)
+        return Coded(writable(values, np.int16), vocab)
     if column.kind == "string":
         values, missing = read.values, absent
         if _member_id(column):  # few distinct ids ("p1", "p2", …): codes
             return _member_ids(values)
         return Deferred(lambda: np.where(missing, "", values.to_numpy(zero_copy_only=False)).astype(object))
     if not absent.any():
-        return _own(read.values, bool if column.kind == "boolean" else I64)
+        return writable(read.values, bool if column.kind == "boolean" else I64)
     if column.kind == "boolean":
         return read.values & ~absent
     return np.where(absent, 0, read.values).astype(I64, copy=False)
-
-
-def _own(values: Any, dtype: Any) -> np.ndarray:
-    """``values`` as numpy values of ``dtype`` that the batch may change (not a view of an Arrow buffer)."""
-    out = np.asarray(values).astype(dtype, copy=False)
-    return out if out.flags.writeable else out.copy()
 
 
 def _member_id(column: Column) -> bool:
@@ -180,51 +175,8 @@ def _member_id(column: Column) -> bool:
 def _member_ids(values: pa.Array) -> Coded:
     encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values.cast(pa.string()))
     words = tuple(encoded.dictionary.to_pylist())
-    return Coded(_ints(encoded.indices, 0, np.int16 if len(words) < 32000 else I64),
+    return Coded(ints(encoded.indices, 0, np.int16 if len(words) < 32000 else I64),
                  Vocab(words))
-
-
-# --- Arrow arrays as numpy arrays, without a pass to fill nulls where there are none ---------------------
-
-
-def _bits(data: pa.Array, buffer: int) -> np.ndarray:
-    """One of an array's bitmaps (0: valid, 1: a boolean's values) as numpy booleans."""
-    first, skip = divmod(data.offset, 8)
-    raw = np.frombuffer(data.buffers()[buffer], dtype=np.uint8)[first:first + (skip + len(data) + 7) // 8]
-    return np.unpackbits(raw, bitorder="little")[skip:skip + len(data)].view(bool)
-
-
-def _flags(data: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A boolean array as numpy booleans, null read as false."""
-    if isinstance(data, pa.ChunkedArray):
-        data = data.combine_chunks()
-    if data.null_count == len(data):
-        return np.zeros(len(data), dtype=bool)
-    if data.null_count == 0:
-        return _bits(data, 1)
-    return np.asarray(_bits(data, 1) & _bits(data, 0), dtype=bool)
-
-
-def _ints(data: pa.Array, fill: int, dtype: Any = I64) -> np.ndarray:
-    """An integer array as numpy integers (of ``dtype``, or without a copy when None), null read as ``fill``."""
-    if data.null_count:
-        data = pc.fill_null(data, fill)
-    return data.to_numpy() if dtype is None else np.array(data, dtype=dtype)
-
-
-def _raw_ints(data: pa.Array) -> np.ndarray:
-    """An integer array's values as numpy integers without a copy, whatever they hold where null."""
-    if not len(data):
-        return np.zeros(0, dtype=data.type.to_pandas_dtype())
-    return np.frombuffer(data.buffers()[1], dtype=data.type.to_pandas_dtype())[data.offset:data.offset + len(data)]
-
-
-def _nulls(data: pa.Array) -> np.ndarray:
-    if data.null_count == 0:
-        return np.zeros(len(data), dtype=bool)
-    if data.null_count == len(data) or data.buffers()[0] is None:  # all null, or a type without a bitmap
-        return np.asarray(data.is_null(), dtype=bool)
-    return ~_bits(data, 0)
 
 
 # --- one column, by the kind of its field ------------------------------------------------------------
@@ -235,22 +187,22 @@ def _is_text(data: pa.Array) -> bool:
 
 
 def _matches(data: pa.Array, pattern: str) -> np.ndarray:
-    return _flags(pc.match_substring_regex(data, pattern))
+    return flags(pc.match_substring_regex(data, pattern))
 
 
 def _other_kind(data: pa.Array) -> _Values:
-    null = _nulls(data)
+    null = nulls(data)
     return _Values(np.zeros(len(data), dtype=I64), null, ~null)
 
 
 def _text(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_dictionary(data.type):  # each distinct word checked once
         words = _text(data.dictionary, column)
-        null = _nulls(data)
+        null = nulls(data)
         if not len(words.bad):
             return _Values(data if column.allowed is None else np.zeros(len(data), dtype=np.int16), null,
                            np.zeros(len(data), dtype=bool))
-        index = _raw_ints(data.indices)  # a null's index is undefined: read within range, and masked
+        index = raw_ints(data.indices)  # a null's index is undefined: read within range, and masked
         values = data if column.allowed is None else np.take(np.asarray(words.values), index, mode="clip")
         return _Values(values, null, ~null & np.take(words.bad, index, mode="clip") if words.bad.any()
                        else np.zeros(len(data), dtype=bool))
@@ -259,7 +211,7 @@ def _text(data: pa.Array, column: Column) -> _Values:
         if pa.types.is_null(data.type):
             read.values = data.cast(pa.string())
         return read
-    null = _nulls(data)
+    null = nulls(data)
     bad = np.zeros(len(data), dtype=bool)
     rules = column.rules
     if rules.get("empty") is False and rules.get("check_with") != "name":  # an empty text is blank too
@@ -271,7 +223,7 @@ def _text(data: pa.Array, column: Column) -> _Values:
     if column.allowed is not None:  # codes into the allowed values (the vocabulary's first words)
         codes = pc.index_in(data, value_set=pa.array(column.allowed, pa.string()))
         bad |= ~null & np.asarray(codes.is_null(), dtype=bool)
-        return _Values(_ints(codes, 0, np.int16), null, bad)
+        return _Values(ints(codes, 0, np.int16), null, bad)
     return _Values(data, null, bad)
 
 
@@ -284,7 +236,7 @@ def _each_distinct(data: pa.Array, test: Callable[[pa.Array], np.ndarray]) -> np
         return np.zeros(len(data), dtype=bool)
     if len(encoded.dictionary) > len(data) // 4:
         return test(data)
-    return np.asarray(test(encoded.dictionary)[_ints(encoded.indices, 0, None)], dtype=bool)
+    return np.asarray(test(encoded.dictionary)[ints(encoded.indices, 0, None)], dtype=bool)
 
 
 def _not_blank(data: pa.Array) -> np.ndarray:
@@ -298,13 +250,13 @@ def _not_blank(data: pa.Array) -> np.ndarray:
 
 
 def _boolean(data: pa.Array, column: Column) -> _Values:
-    null = _nulls(data)
+    null = nulls(data)
     if pa.types.is_boolean(data.type):
-        return _Values(_flags(data), null, np.zeros(len(data), dtype=bool))
+        return _Values(flags(data), null, np.zeros(len(data), dtype=bool))
     if _is_text(data):  # tables: true or false in any case
         lower = pc.utf8_lower(data)
-        yes = _flags(pc.equal(lower, "true"))
-        no = _flags(pc.equal(lower, "false"))
+        yes = flags(pc.equal(lower, "true"))
+        no = flags(pc.equal(lower, "false"))
         return _Values(yes, null, ~null & ~(yes | no))
     return _other_kind(data)
 
@@ -313,16 +265,16 @@ def _whole(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_decimal(data.type):
         data = data.cast(pa.string())
     if _is_text(data):  # tables: digits (a whole number written 2.0, as Excel writes one, too)
-        null = _nulls(data)
+        null = nulls(data)
         digits = _matches(data, r"^[0-9]{1,18}(?:\.0*)?$")  # longer ones are beyond any range a field has
         safe = pc.if_else(pa.array(digits), pc.replace_substring_regex(data, r"\.0*$", ""), pa.scalar("0"))
         read = _Values(np.asarray(pc.cast(safe, pa.int64()), dtype=I64), null, ~null & ~digits)
     elif pa.types.is_integer(data.type):
-        null = _nulls(data)
-        read = _Values(_raw_ints(data.cast(pa.int64(), safe=False)), null,  # whatever where null: masked
+        null = nulls(data)
+        read = _Values(raw_ints(data.cast(pa.int64(), safe=False)), null,  # whatever where null: masked
                        np.zeros(len(data), dtype=bool))
         if pa.types.is_uint64(data.type):
-            read.bad = ~null & _flags(pc.greater(data, 2**62))
+            read.bad = ~null & flags(pc.greater(data, 2**62))
     else:
         return _other_kind(data)
     low, high = column.rules.get("min"), column.rules.get("max")
@@ -340,8 +292,8 @@ _AMOUNT = r"^(?P<sign>-?)0*(?P<whole>[0-9]*)(?:\.(?P<frac>[0-9]+))?$"  # leading
 def _money(data: pa.Array, column: Column) -> _Values:
     """Amounts in fen: text as the record validator reads it, decimals, integers, binary floats."""
     if pa.types.is_integer(data.type):
-        null = _nulls(data)
-        values = _ints(data.cast(pa.int64(), safe=False), 0)
+        null = nulls(data)
+        values = ints(data.cast(pa.int64(), safe=False), 0)
         wide = pa.types.is_uint64(data.type) and bool(pc.any(pc.greater(data, 2**62)).as_py() or False)
         bad = ~null & ((values < 0) | (values > int(MAX_AMOUNT)) | wide)
         return _Values(np.where(bad, 0, values) * 100, null, bad)
@@ -351,7 +303,7 @@ def _money(data: pa.Array, column: Column) -> _Values:
         data = data.cast(pa.string())
     if not _is_text(data):
         return _other_kind(data)
-    null = _nulls(data)
+    null = nulls(data)
     if data.null_count == len(data):
         return _Values(np.zeros(len(data), dtype=I64), null, np.zeros(len(data), dtype=bool))
     plain, fen = plain_amounts(data, null)  # the usual amounts (PLAIN_AMOUNT) from their bytes
@@ -384,13 +336,13 @@ def _isodate(data: pa.Array, column: Column) -> _Values:
     """Days since 1970 of a real date in the record's range (a date, or text YYYY-MM-DD)."""
     if pa.types.is_date64(data.type):
         data = data.cast(pa.date32())
-    null = _nulls(data)
+    null = nulls(data)
     if pa.types.is_date32(data.type):
-        days = _ints(data.cast(pa.int32()), 0)
+        days = ints(data.cast(pa.int32()), 0)
         unreal = np.zeros(len(data), dtype=bool)
     elif _is_text(data):
         try:  # the usual case: every date real and written YYYY-MM-DD (Arrow's cast is as strict)
-            days = _ints(pc.cast(data, pa.date32()).cast(pa.int32()), 0)
+            days = ints(pc.cast(data, pa.date32()).cast(pa.int32()), 0)
             bad = ~null & ((days < _EARLIEST) | (days > _LATEST))
             return _Values(np.where(bad, 0, days), null, bad)
         except pa.ArrowInvalid:
@@ -462,14 +414,14 @@ def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
         return np.zeros(table.num_rows, dtype=bool)  # reported as a wrong type
     keys, ids = _member_keys(converted)
     code = pc.index_in(member, value_set=pa.array(ids.vocab.values, pa.string()))
-    found = _ints(code, -1)
+    found = ints(code, -1)
     wanted = converted.parent["request"] * len(ids.vocab.values) + found
     span = caseload.size * len(ids.vocab.values)
     if _few_keys(keys, span):
         table = np.zeros(span + 1, dtype=bool)  # the last for an id that no member has
         table[keys] = True
         exists = table[np.where(found >= 0, wanted, span)]
-        return np.asarray(~_nulls(member) & ~exists, dtype=bool)
+        return np.asarray(~nulls(member) & ~exists, dtype=bool)
     known = np.sort(keys)
     position = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
     exists = (found >= 0) & (known[position] == wanted) if len(known) else np.zeros(len(found), dtype=bool)
@@ -512,7 +464,7 @@ def _distinct_words(data: pa.Array) -> tuple[np.ndarray, list[str | None]]:
     """Each value's number among the distinct values, and those (the last is null, for the nulls)."""
     encoded = data if pa.types.is_dictionary(data.type) else pc.dictionary_encode(data)
     words = encoded.dictionary.to_pylist()
-    return _ints(encoded.indices, len(words)), [*words, None]
+    return ints(encoded.indices, len(words)), [*words, None]
 
 
 def _present(converted: Converted, level: str, name: str) -> np.ndarray:

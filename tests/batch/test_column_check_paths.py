@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.batch.arrow_numpy import flags, nulls
 from engine.batch.caseload import Rejected
-from engine.batch.column_checks import MAX_FEN, PLAIN_AMOUNT, READERS, _amount_texts, _array, _flags, _nulls, check
+from engine.batch.column_checks import MAX_FEN, PLAIN_AMOUNT, READERS, _amount_texts, _array, check
 from engine.batch.json_lines import read_block
 from engine.batch.record_layout import LEVELS
 from engine.batch.text_bytes import plain_amounts, plainly_solid
@@ -50,7 +51,7 @@ def _shapes(values: list[str | None]) -> list[pa.Array]:
 def _check_plain(values: list[str | None]) -> None:
     expected = [_plain_reference(v) for v in values]
     for array in _shapes(values):
-        plain, fen = plain_amounts(array, _nulls(array))
+        plain, fen = plain_amounts(array, nulls(array))
         assert [(bool(p), int(f) if p else 0) for p, f in zip(plain, fen, strict=True)] == expected, array.type
 
 
@@ -176,11 +177,11 @@ def test_a_word_outside_a_dictionary_columns_values_is_found() -> None:
 def test_booleans_and_nulls_from_bitmaps_at_any_offset(offset: int) -> None:
     values = [True, None, False, True, True, None, False, False, True, None, True] * 7
     array = pa.array([False] * offset + values, pa.bool_()).slice(offset)
-    assert list(_flags(array)) == [bool(v) for v in values]
-    assert list(_nulls(array)) == [v is None for v in values]
+    assert list(flags(array)) == [bool(v) for v in values]
+    assert list(nulls(array)) == [v is None for v in values]
     whole = pa.array([True] * offset + [True, False] * 20, pa.bool_()).slice(offset)
-    assert list(_flags(whole)) == [True, False] * 20 and not _nulls(whole).any()
-    assert list(_flags(pa.chunked_array([array.slice(0, 5), array.slice(5)]))) == [bool(v) for v in values]
+    assert list(flags(whole)) == [True, False] * 20 and not nulls(whole).any()
+    assert list(flags(pa.chunked_array([array.slice(0, 5), array.slice(5)]))) == [bool(v) for v in values]
 
 
 def test_event_causes_and_member_references_many_or_few() -> None:
