@@ -342,7 +342,7 @@ def _isodate(data: pa.Array, column: Column) -> _Values:
         unreal = np.zeros(len(data), dtype=bool)
     elif _is_text(data):
         try:  # the usual case: every date real and written YYYY-MM-DD (Arrow's cast is as strict)
-            days = ints(pc.cast(data, pa.date32()).cast(pa.int32()), 0)
+            days = raw_ints(pc.cast(data, pa.date32()).cast(pa.int32())).astype(I64)  # masked where null
             bad = ~null & ((days < _EARLIEST) | (days > _LATEST))
             return _Values(np.where(bad, 0, days), null, bad)
         except pa.ArrowInvalid:

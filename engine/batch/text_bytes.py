@@ -88,7 +88,9 @@ def plain_amounts(data: pa.Array, null: np.ndarray) -> tuple[np.ndarray, np.ndar
     two_decimals = (odd == _U(0x80) << _U(40)) & ((point & _U(0xFF)) == 0x2E)  # "…d.dd"
     one_decimal = (odd == _U(0x80) << _U(48)) & ((point >> _U(8)) == 0x2E)  # "…d.d"
     whole = length - 2 * one_decimal - 3 * two_decimals  # digits before the point
-    plain = ((odd == 0) | one_decimal | two_decimals) & (whole >= 1) & (whole <= 13) & ~null
+    plain = ((odd == 0) | one_decimal | two_decimals) & (whole >= 1) & (whole <= 13)
+    if null.any():
+        plain &= ~null
     cents = np.where(two_decimals, ((values & _FIRST_5) << _U(8)) | (values & _LAST_2),  # the point out
                      np.where(one_decimal, (values & _FIRST_6) | ((values >> _U(8)) & _BYTE_6),  # a 0 in
                               values >> _U(16)))  # two 0s in: the whole number's last digit in byte 5
