@@ -24,9 +24,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.batch.arrow_numpy import flags, ints, nulls, raw_ints, writable
 from engine.batch.caseload import Caseload, Converted, household_rows, vocabularies
 from engine.batch.columnar import BATCH_COLUMNS, Coded, Deferred, Vocab, make_dates
 from engine.batch.record_layout import DATE_RANGE, LEVELS, Column, Level
+from engine.batch.text_bytes import empty, plain_amounts, plainly_solid
 from engine.household.record import MAX_AMOUNT
 from engine.household.vocabulary import in_force
 
@@ -148,19 +150,22 @@ def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) ->
         if column.allowed is None:  # text judged by a rule relating fields: coded here (unknown words are bad)
             if isinstance(values, pa.Array) and pa.types.is_string(values.type):
                 found = pc.index_in(values, value_set=pa.array(vocab.values, pa.string()))
-                values = _ints(found, vocab.index["none"], np.int16)
+                values = ints(found, vocab.index["none"], np.int16)
             else:
                 values = np.full(len(absent), vocab.index["none"], dtype=np.int16)
-        codes = np.where(absent, vocab.index.get("none", 0), values).astype(np.int16)
-        return Coded(codes, vocab)
+        if absent.any():
+            return Coded(np.where(absent, vocab.index.get("none", 0), values).astype(np.int16), vocab)
+        return Coded(writable(values, np.int16), vocab)
     if column.kind == "string":
         values, missing = read.values, absent
         if _member_id(column):  # few distinct ids ("p1", "p2", …): codes
             return _member_ids(values)
         return Deferred(lambda: np.where(missing, "", values.to_numpy(zero_copy_only=False)).astype(object))
+    if not absent.any():
+        return writable(read.values, bool if column.kind == "boolean" else I64)
     if column.kind == "boolean":
-        return np.where(absent, False, read.values)
-    return np.where(absent, 0, read.values).astype(I64)
+        return read.values & ~absent
+    return np.where(absent, 0, read.values).astype(I64, copy=False)
 
 
 def _member_id(column: Column) -> bool:
@@ -170,31 +175,8 @@ def _member_id(column: Column) -> bool:
 def _member_ids(values: pa.Array) -> Coded:
     encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values.cast(pa.string()))
     words = tuple(encoded.dictionary.to_pylist())
-    return Coded(_ints(encoded.indices, 0, np.int16 if len(words) < 32000 else I64),
+    return Coded(ints(encoded.indices, 0, np.int16 if len(words) < 32000 else I64),
                  Vocab(words))
-
-
-# --- Arrow arrays as numpy arrays, without a pass to fill nulls where there are none ---------------------
-
-
-def _flags(data: pa.Array) -> np.ndarray:
-    """A boolean array as numpy booleans, null read as false."""
-    if data.null_count == 0:
-        return np.asarray(data, dtype=bool)
-    return np.asarray(pc.fill_null(data, False), dtype=bool)
-
-
-def _ints(data: pa.Array, fill: int, dtype: Any = I64) -> np.ndarray:
-    """An integer array as numpy integers, null read as ``fill``."""
-    if data.null_count == 0:
-        return np.array(data, dtype=dtype)
-    return np.array(pc.fill_null(data, fill), dtype=dtype)
-
-
-def _nulls(data: pa.Array) -> np.ndarray:
-    if data.null_count == 0:
-        return np.zeros(len(data), dtype=bool)
-    return np.asarray(data.is_null(), dtype=bool)
 
 
 # --- one column, by the kind of its field ------------------------------------------------------------
@@ -205,54 +187,76 @@ def _is_text(data: pa.Array) -> bool:
 
 
 def _matches(data: pa.Array, pattern: str) -> np.ndarray:
-    return _flags(pc.match_substring_regex(data, pattern))
+    return flags(pc.match_substring_regex(data, pattern))
 
 
 def _other_kind(data: pa.Array) -> _Values:
-    null = _nulls(data)
+    null = nulls(data)
     return _Values(np.zeros(len(data), dtype=I64), null, ~null)
 
 
 def _text(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_dictionary(data.type):  # each distinct word checked once
         words = _text(data.dictionary, column)
-        index = _ints(data.indices, -1)
-        null = index < 0
+        null = nulls(data)
         if not len(words.bad):
-            return _Values(data if column.allowed is None else np.zeros(len(index), dtype=np.int16), null,
-                           np.zeros(len(index), dtype=bool))
-        safe = np.where(null, 0, index)
-        values = data if column.allowed is None else np.asarray(words.values)[safe]
-        return _Values(values, null, ~null & words.bad[safe])
+            return _Values(data if column.allowed is None else np.zeros(len(data), dtype=np.int16), null,
+                           np.zeros(len(data), dtype=bool))
+        index = raw_ints(data.indices)  # a null's index is undefined: read within range, and masked
+        values = data if column.allowed is None else np.take(np.asarray(words.values), index, mode="clip")
+        return _Values(values, null, ~null & np.take(words.bad, index, mode="clip") if words.bad.any()
+                       else np.zeros(len(data), dtype=bool))
     if not _is_text(data):
         read = _other_kind(data)
         if pa.types.is_null(data.type):
             read.values = data.cast(pa.string())
         return read
-    null = _nulls(data)
+    null = nulls(data)
     bad = np.zeros(len(data), dtype=bool)
     rules = column.rules
     if rules.get("empty") is False and rules.get("check_with") != "name":  # an empty text is blank too
-        bad |= _flags(pc.equal(pc.utf8_length(data), 0))
+        bad |= ~null & empty(data)
     if "regex" in rules:  # as cerberus matches: from the start, up to the end or a final newline
-        bad |= ~null & ~_matches(data, f"^(?:{rules['regex']})\n?$")
+        bad |= ~null & ~_each_distinct(data, lambda words: _matches(words, f"^(?:{rules['regex']})\n?$"))
     if rules.get("check_with") == "name":
-        bad |= ~null & ~_matches(data, NOT_BLANK)
+        bad |= ~null & ~_not_blank(data)
     if column.allowed is not None:  # codes into the allowed values (the vocabulary's first words)
         codes = pc.index_in(data, value_set=pa.array(column.allowed, pa.string()))
         bad |= ~null & np.asarray(codes.is_null(), dtype=bool)
-        return _Values(_ints(codes, 0, np.int16), null, bad)
+        return _Values(ints(codes, 0, np.int16), null, bad)
     return _Values(data, null, bad)
 
 
+def _each_distinct(data: pa.Array, test: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
+    """``test`` of each value, run once per distinct value when there are far fewer of them than values."""
+    if len(data) < 1000:
+        return test(data)
+    encoded = pc.dictionary_encode(data)
+    if not len(encoded.dictionary):
+        return np.zeros(len(data), dtype=bool)
+    if len(encoded.dictionary) > len(data) // 4:
+        return test(data)
+    return np.asarray(test(encoded.dictionary)[ints(encoded.indices, 0, None)], dtype=bool)
+
+
+def _not_blank(data: pa.Array) -> np.ndarray:
+    """Texts with a character that ``str.strip`` keeps: a first byte of printable ASCII, or the regex."""
+    solid = plainly_solid(data)
+    if solid.all():
+        return solid
+    rest = np.flatnonzero(~solid)
+    solid[rest] = _matches(data.take(pa.array(rest)), NOT_BLANK)
+    return solid
+
+
 def _boolean(data: pa.Array, column: Column) -> _Values:
-    null = _nulls(data)
+    null = nulls(data)
     if pa.types.is_boolean(data.type):
-        return _Values(_flags(data), null, np.zeros(len(data), dtype=bool))
+        return _Values(flags(data), null, np.zeros(len(data), dtype=bool))
     if _is_text(data):  # tables: true or false in any case
         lower = pc.utf8_lower(data)
-        yes = _flags(pc.equal(lower, "true"))
-        no = _flags(pc.equal(lower, "false"))
+        yes = flags(pc.equal(lower, "true"))
+        no = flags(pc.equal(lower, "false"))
         return _Values(yes, null, ~null & ~(yes | no))
     return _other_kind(data)
 
@@ -261,16 +265,16 @@ def _whole(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_decimal(data.type):
         data = data.cast(pa.string())
     if _is_text(data):  # tables: digits (a whole number written 2.0, as Excel writes one, too)
-        null = _nulls(data)
+        null = nulls(data)
         digits = _matches(data, r"^[0-9]{1,18}(?:\.0*)?$")  # longer ones are beyond any range a field has
         safe = pc.if_else(pa.array(digits), pc.replace_substring_regex(data, r"\.0*$", ""), pa.scalar("0"))
         read = _Values(np.asarray(pc.cast(safe, pa.int64()), dtype=I64), null, ~null & ~digits)
     elif pa.types.is_integer(data.type):
-        null = _nulls(data)
-        read = _Values(_ints(data.cast(pa.int64(), safe=False), 0), null,
+        null = nulls(data)
+        read = _Values(raw_ints(data.cast(pa.int64(), safe=False)), null,  # whatever where null: masked
                        np.zeros(len(data), dtype=bool))
         if pa.types.is_uint64(data.type):
-            read.bad = ~null & _flags(pc.greater(data, 2**62))
+            read.bad = ~null & flags(pc.greater(data, 2**62))
     else:
         return _other_kind(data)
     low, high = column.rules.get("min"), column.rules.get("max")
@@ -281,15 +285,15 @@ def _whole(data: pa.Array, column: Column) -> _Values:
     return read
 
 
-PLAIN_AMOUNT = r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$"  # at most 13 digits, 2 decimals: fits decimal(15, 2)
+PLAIN_AMOUNT = r"^[0-9]{1,13}(?:\.[0-9]{1,2})?$"  # at most 13 digits, 2 decimals: read by text_bytes.plain_amounts
 _AMOUNT = r"^(?P<sign>-?)0*(?P<whole>[0-9]*)(?:\.(?P<frac>[0-9]+))?$"  # leading zeros dropped
 
 
 def _money(data: pa.Array, column: Column) -> _Values:
     """Amounts in fen: text as the record validator reads it, decimals, integers, binary floats."""
     if pa.types.is_integer(data.type):
-        null = _nulls(data)
-        values = _ints(data.cast(pa.int64(), safe=False), 0)
+        null = nulls(data)
+        values = ints(data.cast(pa.int64(), safe=False), 0)
         wide = pa.types.is_uint64(data.type) and bool(pc.any(pc.greater(data, 2**62)).as_py() or False)
         bad = ~null & ((values < 0) | (values > int(MAX_AMOUNT)) | wide)
         return _Values(np.where(bad, 0, values) * 100, null, bad)
@@ -299,31 +303,17 @@ def _money(data: pa.Array, column: Column) -> _Values:
         data = data.cast(pa.string())
     if not _is_text(data):
         return _other_kind(data)
-    original = data
-    null = _nulls(data)
-    plain = _matches(data, PLAIN_AMOUNT)
-    other = ~plain & ~null
-    if other.any():  # the usual amounts by decimal casts, the few others by their text
-        data = pc.if_else(pa.array(plain), data, pa.scalar(None, pa.string()))
-    fen = _fen(pc.cast(data, pa.decimal128(15, 2)))
+    null = nulls(data)
+    if data.null_count == len(data):
+        return _Values(np.zeros(len(data), dtype=I64), null, np.zeros(len(data), dtype=bool))
+    plain, fen = plain_amounts(data, null)  # the usual amounts (PLAIN_AMOUNT) from their bytes
     bad = fen > MAX_FEN
-    if other.any():
+    other = ~plain & ~null
+    if other.any():  # the few others by their text
         rows = np.flatnonzero(other)
-        texts = _amount_texts(data_other := original.filter(pa.array(other)), np.zeros(len(data_other), dtype=bool))
+        texts = _amount_texts(data_other := data.filter(pa.array(other)), np.zeros(len(data_other), dtype=bool))
         fen[rows], bad[rows] = texts.values, texts.bad
     return _Values(np.where(bad, 0, fen), null, bad)
-
-
-def _fen(amounts: pa.Array) -> np.ndarray:
-    """Fen of 2-place decimals (at most 15 digits), 0 where null: the low 64 bits of each 128-bit unscaled
-    value, read from the array's buffer (two's complement, little-endian, as Arrow stores decimals)."""
-    if not len(amounts):
-        return np.zeros(0, dtype=I64)
-    words = np.frombuffer(amounts.buffers()[1], dtype="<i8")
-    fen = np.array(words[2 * amounts.offset:2 * (amounts.offset + len(amounts)):2], dtype=I64)
-    if amounts.null_count:
-        fen[np.asarray(amounts.is_null(), dtype=bool)] = 0
-    return fen
 
 
 def _amount_texts(data: pa.Array, null: np.ndarray) -> _Values:
@@ -346,13 +336,13 @@ def _isodate(data: pa.Array, column: Column) -> _Values:
     """Days since 1970 of a real date in the record's range (a date, or text YYYY-MM-DD)."""
     if pa.types.is_date64(data.type):
         data = data.cast(pa.date32())
-    null = _nulls(data)
+    null = nulls(data)
     if pa.types.is_date32(data.type):
-        days = _ints(data.cast(pa.int32()), 0)
+        days = ints(data.cast(pa.int32()), 0)
         unreal = np.zeros(len(data), dtype=bool)
     elif _is_text(data):
         try:  # the usual case: every date real and written YYYY-MM-DD (Arrow's cast is as strict)
-            days = _ints(pc.cast(data, pa.date32()).cast(pa.int32()), 0)
+            days = raw_ints(pc.cast(data, pa.date32()).cast(pa.int32())).astype(I64)  # masked where null
             bad = ~null & ((days < _EARLIEST) | (days > _LATEST))
             return _Values(np.where(bad, 0, days), null, bad)
         except pa.ArrowInvalid:
@@ -397,9 +387,17 @@ def _member_keys(converted: Converted) -> tuple[np.ndarray, Coded]:
     return converted.parent["member"] * len(ids.vocab.values) + ids.codes, ids
 
 
+def _few_keys(keys: np.ndarray, span: int) -> bool:
+    """Keys in a range small enough for a table of it (not much larger than the keys)."""
+    return span <= 8 * len(keys) + 1024
+
+
 def _duplicate_member_ids(caseload: Caseload, converted: Converted) -> np.ndarray:
     """members[i].id repeats an earlier member's id."""
-    keys, _ = _member_keys(converted)
+    keys, ids = _member_keys(converted)
+    span = caseload.size * len(ids.vocab.values)
+    if _few_keys(keys, span) and not (np.bincount(keys, minlength=span) > 1).any():
+        return np.zeros(len(keys), dtype=bool)
     order = np.argsort(keys, kind="stable")
     repeated = np.zeros(len(keys), dtype=bool)
     repeated[order[1:]] = keys[order[1:]] == keys[order[:-1]]
@@ -416,8 +414,14 @@ def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
         return np.zeros(table.num_rows, dtype=bool)  # reported as a wrong type
     keys, ids = _member_keys(converted)
     code = pc.index_in(member, value_set=pa.array(ids.vocab.values, pa.string()))
-    found = _ints(code, -1)
+    found = ints(code, -1)
     wanted = converted.parent["request"] * len(ids.vocab.values) + found
+    span = caseload.size * len(ids.vocab.values)
+    if _few_keys(keys, span):
+        table = np.zeros(span + 1, dtype=bool)  # the last for an id that no member has
+        table[keys] = True
+        exists = table[np.where(found >= 0, wanted, span)]
+        return np.asarray(~nulls(member) & ~exists, dtype=bool)
     known = np.sort(keys)
     position = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
     exists = (found >= 0) & (known[position] == wanted) if len(known) else np.zeros(len(found), dtype=bool)
@@ -434,14 +438,33 @@ def _cause_pairs() -> pa.Array:
 def _event_causes(caseload: Caseload, converted: Converted) -> np.ndarray:
     """events[i].cause is required for the kinds that have causes, one of theirs, and absent for the others."""
     table = caseload.tables["event"]
-    kind = _array(table, "kind", table.num_rows)
-    cause = _array(table, "cause", table.num_rows)
-    if not _is_text(kind) or not table.num_rows:
+    kind = _array(table, "kind", table.num_rows, words=True)
+    cause = _array(table, "cause", table.num_rows, words=True)
+    if (not _is_text(kind) and not _is_words(kind)) or not table.num_rows:
         return np.zeros(table.num_rows, dtype=bool)
-    if not _is_text(cause):
+    if not _is_text(cause) and not _is_words(cause):
         cause = pc.if_else(pc.is_null(cause), pa.scalar(None, pa.string()), pa.scalar("?"))
-    pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
-    return ~np.asarray(pc.is_in(pairs, value_set=_cause_pairs()), dtype=bool)
+    (kind_codes, kinds), (cause_codes, causes) = _distinct_words(kind), _distinct_words(cause)
+    if len(kinds) * len(causes) > table.num_rows:  # each pair is judged once: when there are few of them
+        kind, cause = (pc.cast(data, pa.string()) if _is_words(data) else data for data in (kind, cause))
+        cause = pc.if_else(pc.equal(cause, ""), pa.scalar("\0"), cause)  # an empty cause is a cause, unknown
+        pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
+        return ~np.asarray(pc.is_in(pairs, value_set=_cause_pairs()), dtype=bool)
+    known = set(_cause_pairs().to_pylist())
+    broken = np.array([[c == "" or f"{'?' if k is None else k}/{c or ''}" not in known for c in causes]
+                       for k in kinds])  # an empty cause is a cause, and none is known
+    return np.asarray(broken[kind_codes, cause_codes], dtype=bool)
+
+
+def _is_words(data: pa.Array) -> bool:
+    return bool(pa.types.is_dictionary(data.type) and _is_text(data.dictionary))
+
+
+def _distinct_words(data: pa.Array) -> tuple[np.ndarray, list[str | None]]:
+    """Each value's number among the distinct values, and those (the last is null, for the nulls)."""
+    encoded = data if pa.types.is_dictionary(data.type) else pc.dictionary_encode(data)
+    words = encoded.dictionary.to_pylist()
+    return ints(encoded.indices, len(words)), [*words, None]
 
 
 def _present(converted: Converted, level: str, name: str) -> np.ndarray:

@@ -1,0 +1,60 @@
+"""Arrow arrays as numpy arrays for the column checks, without a pass where it would change nothing: no
+fill where there are no nulls, bitmaps unpacked as they lie (at any offset), integers read in place where
+their nulls are masked anyway, and a copy only where a view of an Arrow buffer would be handed on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+I64 = np.int64
+
+
+def bitmap(data: pa.Array, buffer: int) -> np.ndarray:
+    """One of an array's bitmaps (0: valid, 1: a boolean's values) as numpy booleans."""
+    first, skip = divmod(data.offset, 8)
+    raw = np.frombuffer(data.buffers()[buffer], dtype=np.uint8)[first:first + (skip + len(data) + 7) // 8]
+    return np.unpackbits(raw, bitorder="little")[skip:skip + len(data)].view(bool)
+
+
+def flags(data: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean array as numpy booleans, null read as false."""
+    if isinstance(data, pa.ChunkedArray):
+        data = data.combine_chunks()
+    if data.null_count == len(data):
+        return np.zeros(len(data), dtype=bool)
+    if data.null_count == 0:
+        return bitmap(data, 1)
+    return np.asarray(bitmap(data, 1) & bitmap(data, 0), dtype=bool)
+
+
+def ints(data: pa.Array, fill: int, dtype: Any = I64) -> np.ndarray:
+    """An integer array as numpy integers (of ``dtype``, or without a copy when None), null read as ``fill``."""
+    if data.null_count:
+        data = pc.fill_null(data, fill)
+    return data.to_numpy() if dtype is None else np.array(data, dtype=dtype)
+
+
+def raw_ints(data: pa.Array) -> np.ndarray:
+    """An integer array's values as numpy integers without a copy, whatever they hold where null."""
+    if not len(data):
+        return np.zeros(0, dtype=data.type.to_pandas_dtype())
+    return np.frombuffer(data.buffers()[1], dtype=data.type.to_pandas_dtype())[data.offset:data.offset + len(data)]
+
+
+def nulls(data: pa.Array) -> np.ndarray:
+    """Where an array is null, as numpy booleans."""
+    if data.null_count == 0:
+        return np.zeros(len(data), dtype=bool)
+    if data.null_count == len(data) or data.buffers()[0] is None:  # all null, or a type without a bitmap
+        return np.asarray(data.is_null(), dtype=bool)
+    return ~bitmap(data, 0)
+
+
+def writable(values: Any, dtype: Any) -> np.ndarray:
+    """``values`` as numpy values of ``dtype`` that the batch may change (not a view of an Arrow buffer)."""
+    out = np.asarray(values).astype(dtype, copy=False)
+    return out if out.flags.writeable else out.copy()
