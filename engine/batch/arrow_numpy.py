@@ -58,3 +58,31 @@ def writable(values: Any, dtype: Any) -> np.ndarray:
     """``values`` as numpy values of ``dtype`` that the batch may change (not a view of an Arrow buffer)."""
     out = np.asarray(values).astype(dtype, copy=False)
     return out if out.flags.writeable else out.copy()
+
+
+def column_array(table: pa.Table, name: str, rows: int, words: bool = False) -> pa.Array:
+    """A column as one array; dictionary chunks stay dictionaries (unified) only when ``words`` is asked for."""
+    if name not in table.column_names:
+        return pa.nulls(rows, pa.null())
+    column = table[name]
+    if pa.types.is_dictionary(column.type):
+        if words and pa.types.is_string(column.type.value_type):
+            return column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0) \
+                if column.num_chunks else pa.array([], pa.string())
+        column = column.cast(column.type.value_type)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def is_text(data: pa.Array) -> bool:
+    return bool(pa.types.is_string(data.type) or pa.types.is_large_string(data.type))
+
+
+def is_words(data: pa.Array) -> bool:
+    return bool(pa.types.is_dictionary(data.type) and is_text(data.dictionary))
+
+
+def distinct_words(data: pa.Array) -> tuple[np.ndarray, list[str | None]]:
+    """Each value's number among the distinct values, and those (the last is null, for the nulls)."""
+    encoded = data if pa.types.is_dictionary(data.type) else pc.dictionary_encode(data)
+    words = encoded.dictionary.to_pylist()
+    return ints(encoded.indices, len(words)), [*words, None]

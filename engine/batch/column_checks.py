@@ -4,7 +4,7 @@ The rules are the household record's (``engine.household.record``), read from it
 through ``engine.batch.record_layout``: each column is checked by the kind of its field (text,
 true/false, whole number, amount, date) and the field's rules (required, allowed values,
 not empty, a pattern, not blank, a range), each list by its length limits, and the
-rules that relate fields of one record (``CROSS_CHECKS``) over whole columns. A
+rules that relate fields of one record (``engine.batch.cross_checks``) over whole columns. A
 household any of whose rows breaks a rule is *bad*; the batch asks the record validator
 for its messages (``dibao evaluate`` words them the same way) and evaluates only the
 others. A test keeps the two validators to the same verdicts.
@@ -24,13 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.batch.arrow_numpy import flags, ints, nulls, raw_ints, writable
+from engine.batch.arrow_numpy import column_array, flags, ints, is_text, nulls, raw_ints, writable
 from engine.batch.caseload import Caseload, Converted, household_rows, vocabularies
 from engine.batch.columnar import BATCH_COLUMNS, Coded, Deferred, Vocab, make_dates
+from engine.batch.cross_checks import CROSS_CHECKS
 from engine.batch.record_layout import DATE_RANGE, LEVELS, Column, Level
 from engine.batch.text_bytes import empty, plain_amounts, plainly_solid
 from engine.household.record import MAX_AMOUNT
-from engine.household.vocabulary import in_force
 
 I64 = np.int64
 MAX_FEN = int(MAX_AMOUNT) * 100
@@ -103,7 +103,7 @@ def _level(level: Level, table: pa.Table, rows: int) -> tuple[dict[str, Any], np
     row_bad = np.zeros(rows, dtype=bool)
     cells: list[CellFlags] = []
     for column in level.columns:
-        data = _array(table, column.name, rows, words=column.allowed is not None or _member_id(column))
+        data = column_array(table, column.name, rows, words=column.allowed is not None or _member_id(column))
         found[column.name] = read = READERS[column.kind](data, column)
         _flag(cells, row_bad, column, "value", read.bad)
         if column.required and column.group is None:
@@ -127,19 +127,6 @@ def _flag(cells: list[CellFlags], row_bad: np.ndarray, column: Column, what: str
     if rows.any():
         row_bad |= rows
         cells.append((column, what, rows))
-
-
-def _array(table: pa.Table, name: str, rows: int, words: bool = False) -> pa.Array:
-    """A column as one array; dictionary chunks stay dictionaries (unified) only when ``words`` is asked for."""
-    if name not in table.column_names:
-        return pa.nulls(rows, pa.null())
-    column = table[name]
-    if pa.types.is_dictionary(column.type):
-        if words and pa.types.is_string(column.type.value_type):
-            return column.unify_dictionaries().combine_chunks() if column.num_chunks > 1 else column.chunk(0) \
-                if column.num_chunks else pa.array([], pa.string())
-        column = column.cast(column.type.value_type)
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 def _encoded(level: Level, column: Column, read: _Values, absent: np.ndarray) -> Any:
@@ -182,10 +169,6 @@ def _member_ids(values: pa.Array) -> Coded:
 # --- one column, by the kind of its field ------------------------------------------------------------
 
 
-def _is_text(data: pa.Array) -> bool:
-    return bool(pa.types.is_string(data.type) or pa.types.is_large_string(data.type))
-
-
 def _matches(data: pa.Array, pattern: str) -> np.ndarray:
     return flags(pc.match_substring_regex(data, pattern))
 
@@ -206,7 +189,7 @@ def _text(data: pa.Array, column: Column) -> _Values:
         values = data if column.allowed is None else np.take(np.asarray(words.values), index, mode="clip")
         return _Values(values, null, ~null & np.take(words.bad, index, mode="clip") if words.bad.any()
                        else np.zeros(len(data), dtype=bool))
-    if not _is_text(data):
+    if not is_text(data):
         read = _other_kind(data)
         if pa.types.is_null(data.type):
             read.values = data.cast(pa.string())
@@ -253,7 +236,7 @@ def _boolean(data: pa.Array, column: Column) -> _Values:
     null = nulls(data)
     if pa.types.is_boolean(data.type):
         return _Values(flags(data), null, np.zeros(len(data), dtype=bool))
-    if _is_text(data):  # tables: true or false in any case
+    if is_text(data):  # tables: true or false in any case
         lower = pc.utf8_lower(data)
         yes = flags(pc.equal(lower, "true"))
         no = flags(pc.equal(lower, "false"))
@@ -264,7 +247,7 @@ def _boolean(data: pa.Array, column: Column) -> _Values:
 def _whole(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_decimal(data.type):
         data = data.cast(pa.string())
-    if _is_text(data):  # tables: digits (a whole number written 2.0, as Excel writes one, too)
+    if is_text(data):  # tables: digits (a whole number written 2.0, as Excel writes one, too)
         null = nulls(data)
         digits = _matches(data, r"^[0-9]{1,18}(?:\.0*)?$")  # longer ones are beyond any range a field has
         safe = pc.if_else(pa.array(digits), pc.replace_substring_regex(data, r"\.0*$", ""), pa.scalar("0"))
@@ -301,7 +284,7 @@ def _money(data: pa.Array, column: Column) -> _Values:
         data = pa.array([None if v is None else repr(v) for v in data.to_pylist()], pa.string())
     elif pa.types.is_decimal(data.type) and data.type.scale >= 0:
         data = data.cast(pa.string())
-    if not _is_text(data):
+    if not is_text(data):
         return _other_kind(data)
     null = nulls(data)
     if data.null_count == len(data):
@@ -340,7 +323,7 @@ def _isodate(data: pa.Array, column: Column) -> _Values:
     if pa.types.is_date32(data.type):
         days = ints(data.cast(pa.int32()), 0)
         unreal = np.zeros(len(data), dtype=bool)
-    elif _is_text(data):
+    elif is_text(data):
         try:  # the usual case: every date real and written YYYY-MM-DD (Arrow's cast is as strict)
             days = raw_ints(pc.cast(data, pa.date32()).cast(pa.int32())).astype(I64)  # masked where null
             bad = ~null & ((days < _EARLIEST) | (days > _LATEST))
@@ -374,143 +357,3 @@ def _list_lengths(level: Level, parent: np.ndarray, parents: int) -> np.ndarray:
     if not wrong.any():
         return np.zeros(len(parent), dtype=bool)
     return np.asarray(wrong[parent], dtype=bool)
-
-
-def _too_few_members(caseload: Caseload, converted: Converted) -> np.ndarray:
-    rules = LEVELS["member"].rules
-    counts = np.bincount(converted.parent["member"], minlength=caseload.size)
-    return np.asarray(counts < rules.get("minlength", 0), dtype=bool)
-
-
-def _member_keys(converted: Converted) -> tuple[np.ndarray, Coded]:
-    ids = converted.columns["member"]["id"]
-    return converted.parent["member"] * len(ids.vocab.values) + ids.codes, ids
-
-
-def _few_keys(keys: np.ndarray, span: int) -> bool:
-    """Keys in a range small enough for a table of it (not much larger than the keys)."""
-    return span <= 8 * len(keys) + 1024
-
-
-def _duplicate_member_ids(caseload: Caseload, converted: Converted) -> np.ndarray:
-    """members[i].id repeats an earlier member's id."""
-    keys, ids = _member_keys(converted)
-    span = caseload.size * len(ids.vocab.values)
-    if _few_keys(keys, span) and not (np.bincount(keys, minlength=span) > 1).any():
-        return np.zeros(len(keys), dtype=bool)
-    order = np.argsort(keys, kind="stable")
-    repeated = np.zeros(len(keys), dtype=bool)
-    repeated[order[1:]] = keys[order[1:]] == keys[order[:-1]]
-    return repeated
-
-
-def _request_members(caseload: Caseload, converted: Converted) -> np.ndarray:
-    """requests[i].member names no member of the household."""
-    table = caseload.tables["request"]
-    if "member" not in table.column_names or not table.num_rows:
-        return np.zeros(table.num_rows, dtype=bool)
-    member = _array(table, "member", table.num_rows)
-    if not _is_text(member):
-        return np.zeros(table.num_rows, dtype=bool)  # reported as a wrong type
-    keys, ids = _member_keys(converted)
-    code = pc.index_in(member, value_set=pa.array(ids.vocab.values, pa.string()))
-    found = ints(code, -1)
-    wanted = converted.parent["request"] * len(ids.vocab.values) + found
-    span = caseload.size * len(ids.vocab.values)
-    if _few_keys(keys, span):
-        table = np.zeros(span + 1, dtype=bool)  # the last for an id that no member has
-        table[keys] = True
-        exists = table[np.where(found >= 0, wanted, span)]
-        return np.asarray(~nulls(member) & ~exists, dtype=bool)
-    known = np.sort(keys)
-    position = np.clip(np.searchsorted(known, wanted), 0, max(len(known) - 1, 0))
-    exists = (found >= 0) & (known[position] == wanted) if len(known) else np.zeros(len(found), dtype=bool)
-    return np.asarray(~np.asarray(member.is_null(), dtype=bool) & ~exists, dtype=bool)
-
-
-def _cause_pairs() -> pa.Array:
-    """``kind/cause`` for each cause of each event kind of the vocabulary in force, and ``kind/`` for a kind without."""
-    causes = in_force().event_causes
-    return pa.array(sorted({f"{kind}/{cause}" for kind, each in causes.items() for cause in each}
-                           | {f"{kind}/" for kind, each in causes.items() if not each}), pa.string())
-
-
-def _event_causes(caseload: Caseload, converted: Converted) -> np.ndarray:
-    """events[i].cause is required for the kinds that have causes, one of theirs, and absent for the others."""
-    table = caseload.tables["event"]
-    kind = _array(table, "kind", table.num_rows, words=True)
-    cause = _array(table, "cause", table.num_rows, words=True)
-    if (not _is_text(kind) and not _is_words(kind)) or not table.num_rows:
-        return np.zeros(table.num_rows, dtype=bool)
-    if not _is_text(cause) and not _is_words(cause):
-        cause = pc.if_else(pc.is_null(cause), pa.scalar(None, pa.string()), pa.scalar("?"))
-    (kind_codes, kinds), (cause_codes, causes) = _distinct_words(kind), _distinct_words(cause)
-    if len(kinds) * len(causes) > table.num_rows:  # each pair is judged once: when there are few of them
-        kind, cause = (pc.cast(data, pa.string()) if _is_words(data) else data for data in (kind, cause))
-        cause = pc.if_else(pc.equal(cause, ""), pa.scalar("\0"), cause)  # an empty cause is a cause, unknown
-        pairs = pc.binary_join_element_wise(pc.fill_null(kind, "?"), pc.fill_null(cause, ""), "/")
-        return ~np.asarray(pc.is_in(pairs, value_set=_cause_pairs()), dtype=bool)
-    known = set(_cause_pairs().to_pylist())
-    broken = np.array([[c == "" or f"{'?' if k is None else k}/{c or ''}" not in known for c in causes]
-                       for k in kinds])  # an empty cause is a cause, and none is known
-    return np.asarray(broken[kind_codes, cause_codes], dtype=bool)
-
-
-def _is_words(data: pa.Array) -> bool:
-    return bool(pa.types.is_dictionary(data.type) and _is_text(data.dictionary))
-
-
-def _distinct_words(data: pa.Array) -> tuple[np.ndarray, list[str | None]]:
-    """Each value's number among the distinct values, and those (the last is null, for the nulls)."""
-    encoded = data if pa.types.is_dictionary(data.type) else pc.dictionary_encode(data)
-    words = encoded.dictionary.to_pylist()
-    return ints(encoded.indices, len(words)), [*words, None]
-
-
-def _present(converted: Converted, level: str, name: str) -> np.ndarray:
-    """Rows where an optional field has a value (its code is not ``none``, or its ``*_missing`` flag is off)."""
-    columns = converted.columns[level]
-    if f"{name}_missing" in columns:
-        return ~np.asarray(columns[f"{name}_missing"], dtype=bool)
-    value = columns[name]
-    return np.asarray(value.codes != value.vocab.index["none"], dtype=bool)
-
-
-def _education_levels(caseload: Caseload, converted: Converted) -> np.ndarray:
-    """expenses[i].level is given for an expense other than education."""
-    kind = converted.columns["expense"]["kind"]
-    return np.asarray(_present(converted, "expense", "level") & (kind.codes != kind.vocab.index["education"]),
-                      dtype=bool)
-
-
-def _status_details(caseload: Caseload, converted: Converted) -> np.ndarray:
-    """status.tekun_support needs status.tekun true; status.current_benefit_monthly needs status.dibao_since."""
-    columns = converted.columns["household"]
-    tekun_without = _present(converted, "household", "tekun_support") & ~np.asarray(columns["tekun"], dtype=bool)
-    benefit_without = (_present(converted, "household", "current_benefit_monthly")
-                       & ~_present(converted, "household", "dibao_since"))
-    return np.asarray(tekun_without | benefit_without, dtype=bool)
-
-
-def _event_incomes(caseload: Caseload, converted: Converted) -> np.ndarray:
-    """income_fell events have income_before, income_after (below it) and per; other events none of them."""
-    kind = converted.columns["event"]["kind"]
-    falls = kind.codes == kind.vocab.index["income_fell"]
-    given = [_present(converted, "event", name) for name in ("income_before", "income_after", "per")]
-    events = converted.columns["event"]
-    below = np.asarray(events["income_after"], dtype=I64) < np.asarray(events["income_before"], dtype=I64)
-    complete = np.logical_and.reduce(given)
-    return np.asarray(np.where(falls, ~complete | ~below, np.logical_or.reduce(given)), dtype=bool)
-
-
-#: The record's rules that relate fields, as ``engine.household.record`` checks them one record at a time.
-CROSS_CHECKS: dict[str, Callable[[Caseload, Converted], np.ndarray]] = {
-    "household.members": _too_few_members,
-    "member.id": _duplicate_member_ids,
-    "request.member": _request_members,
-    "event.cause": _event_causes,
-    "expense.level": _education_levels,
-    "household.status": _status_details,
-    "event.income_before": _event_incomes,
-}
-

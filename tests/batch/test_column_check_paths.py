@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.batch.arrow_numpy import flags, nulls
+from engine.batch.arrow_numpy import column_array, flags, nulls
 from engine.batch.caseload import Rejected
-from engine.batch.column_checks import MAX_FEN, PLAIN_AMOUNT, READERS, _amount_texts, _array, check
+from engine.batch.column_checks import MAX_FEN, PLAIN_AMOUNT, READERS, _amount_texts, check
 from engine.batch.json_lines import read_block
 from engine.batch.record_layout import LEVELS
 from engine.batch.text_bytes import plain_amounts, plainly_solid
@@ -88,7 +88,7 @@ def test_the_money_reader_is_the_record_validators_at_every_edge(chunks: int) ->
     size = len(values) // chunks + 1
     column = pa.chunked_array([pa.array(values[i:i + size], pa.string()) for i in range(0, len(values), size)])
     table = pa.table({"amount": column})
-    read = READERS["money"](_array(table, "amount", len(values)), AMOUNT)
+    read = READERS["money"](column_array(table, "amount", len(values)), AMOUNT)
     got = [(not bool(b), int(f) if not b else 0) for v, b, f in zip(values, read.bad, read.values, strict=True)
            if v is not None]
     assert got == expected
@@ -168,7 +168,7 @@ def test_a_word_outside_a_dictionary_columns_values_is_found() -> None:
     table = pa.table({"labour_capacity": pa.array(
         [r["members"][0]["labour_capacity"] for r in records]).dictionary_encode()})
     column = LEVELS["member"].column("labour_capacity")
-    read = READERS["string"](_array(table, "labour_capacity", len(records), words=True), column)
+    read = READERS["string"](column_array(table, "labour_capacity", len(records), words=True), column)
     assert list(np.flatnonzero(read.bad)) == [17] and list(np.flatnonzero(read.null)) == [33]
     assert _verdicts(records) == [not household_errors(r) for r in records]
 

@@ -306,7 +306,7 @@ def test_every_rule_relating_fields_has_a_column_form() -> None:
     """The record validator's cross-field rules (``CROSS_FIELD_CHECKS`` of ``engine.household.problems``) each have
     a column-wise counterpart; a new one without it would let the column checks accept what the record validator
     rejects."""
-    from engine.batch.column_checks import CROSS_CHECKS
+    from engine.batch.cross_checks import CROSS_CHECKS
     from engine.household.problems import CROSS_FIELD_CHECKS
 
     counterparts = {"_duplicate_member_ids": "member.id", "_request_members": "request.member",
