@@ -101,10 +101,10 @@ def dibao_batch(data: dict[str, np.ndarray]) -> tuple[Any, Any]:
     program = library.program(resolved)
     columnar = ColumnarProgram(program.rules, resolved.values)
     households = int(data["households"])
-    from engine.batch.caseload import VOCABULARIES
+    from engine.batch.caseload import vocabularies
     from engine.batch.columnar import Coded
 
-    vocab, periods = VOCABULARIES[("income", "kind")], VOCABULARIES[("income", "per")]
+    vocab, periods = vocabularies()[("income", "kind")], vocabularies()[("income", "per")]
     to_code = np.array([vocab.index[k] for k in KINDS], dtype=np.int16)
     per = np.where(data["per_year"], periods.index["year"], periods.index["month"]).astype(np.int16)
     batch = Batch(
